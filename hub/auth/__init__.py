@@ -1,0 +1,1 @@
+"""Users, their roles and site scopes, and hashed API tokens."""

@@ -1,0 +1,211 @@
+"""The `fhub` command line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hub import migrate
+from hub.auth.models import Role
+from hub.clock import SystemClock
+from hub.db import make_engine, session_factory, session_scope
+from hub.errors import HubError
+from hub.settings import Settings, load_settings
+
+app = typer.Typer(help="facility-hub: facility signals, alarms, work orders and complaints.")
+db_app = typer.Typer(help="Database schema.")
+users_app = typer.Typer(help="Users and API tokens.")
+sites_app = typer.Typer(help="Sites.")
+devices_app = typer.Typer(help="The device registry.")
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(sites_app, name="sites")
+app.add_typer(devices_app, name="devices")
+
+ConfigOpt = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
+]
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        settings = load_settings(config)
+    except (FileNotFoundError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    return settings
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOpt = None) -> None:
+    """Apply migrations to the configured database."""
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    typer.echo(f"database at {', '.join(sorted(migrate.current_heads(engine)))}", err=True)
+
+
+@sites_app.command("add")
+def sites_add(
+    site_id: Annotated[str, typer.Option("--id", help="Site id as used in MQTT topics.")],
+    name: Annotated[str, typer.Option("--name", help="Display name.")],
+    config: ConfigOpt = None,
+) -> None:
+    """Register a site (idempotent)."""
+    from hub.registry.importer import ID_PATTERN
+    from hub.registry.service import get_or_create_site
+
+    if not ID_PATTERN.match(site_id):
+        typer.echo("error: site id must match [a-z0-9][a-z0-9_-]{0,63}", err=True)
+        raise typer.Exit(2)
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    with session_scope(session_factory(engine)) as session:
+        get_or_create_site(session=session, site_id=site_id, name=name, now=SystemClock().now())
+    typer.echo(site_id)
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Option("--name", help="User name.")],
+    role: Annotated[Role, typer.Option("--role", help="Role.")],
+    site: Annotated[list[str], typer.Option("--site", help="Site in scope (repeatable).")],
+    config: ConfigOpt = None,
+) -> None:
+    """Create a user and print the new API token alone on stdout."""
+    from hub.auth.service import create_user, issue_token
+
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    now = SystemClock().now()
+    try:
+        with session_scope(session_factory(engine)) as session:
+            user = create_user(session=session, name=name, role=role, site_ids=site, now=now)
+            token = issue_token(
+                session=session,
+                user=user,
+                pepper=settings.token_pepper.get_secret_value(),
+                now=now,
+            )
+    except HubError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(token)
+
+
+@devices_app.command("import")
+def devices_import(
+    file: Annotated[Path, typer.Argument(help="CSV or JSON file of devices.", exists=True)],
+    config: ConfigOpt = None,
+) -> None:
+    """Import devices; every row is checked and nothing is imported if any row is bad."""
+    from hub.registry.importer import import_devices
+
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    with session_scope(session_factory(engine)) as session:
+        report = import_devices(session=session, path=file, now=SystemClock().now())
+        if not report.ok:
+            session.rollback()
+            for where, message in report.errors:
+                typer.echo(f"{file}:{where}: {message}", err=True)
+            typer.echo(f"{len(report.errors)} error(s); nothing imported", err=True)
+            raise typer.Exit(1)
+    typer.echo(f"imported: {report.created} created, {report.updated} updated")
+
+
+def _serve_api(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from hub.api.app import create_app
+
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    api: Annotated[bool, typer.Option("--api/--no-api", help="Serve the HTTP API.")] = True,
+    scheduler: Annotated[
+        bool, typer.Option("--scheduler/--no-scheduler", help="Run periodic jobs.")
+    ] = True,
+    host: Annotated[str | None, typer.Option(help="API bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="API port.")] = None,
+) -> None:
+    """Run production roles against the configured broker and database."""
+    import threading
+
+    from hub.scheduler import start_scheduler
+
+    settings = _settings(config)
+    try:
+        settings.check_production()
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    engine = make_engine(settings.effective_database_url)
+    jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
+    try:
+        if api:
+            _serve_api(settings, host or settings.api_host, port or settings.api_port)
+        elif jobs is not None:
+            threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if jobs is not None:
+            jobs.shutdown(wait=False)
+
+
+@app.command()
+def demo(
+    config: ConfigOpt = None,
+    port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
+    host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
+) -> None:
+    """Everything on embedded defaults: SQLite, the demo site, the API."""
+    from hub.demo import DEMO_SITE, seed_demo
+    from hub.scheduler import start_scheduler
+
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    migrate.upgrade(engine)
+    clock = SystemClock()
+    sessions = session_factory(engine)
+    with session_scope(sessions) as session:
+        seed = seed_demo(
+            session=session, now=clock.now(), pepper=settings.token_pepper.get_secret_value()
+        )
+    base = f"http://{host}:{port}"
+    state = "created" if seed.created else "kept (existing data)"
+    print(f"facility-hub demo — site {DEMO_SITE} {state}")
+    print(f"  database   {engine.url.render_as_string(hide_password=True)}")
+    print(f"  API        {base}/api/v1   docs {base}/docs   health {base}/healthz")
+    print("  demo tokens (Authorization: Bearer <token>):")
+    for user, token in seed.tokens.items():
+        print(f"    {user:<11} {token}")
+    print(f"  try: curl -H 'Authorization: Bearer fh_demo_manager' {base}/api/v1/work-orders")
+    sys.stdout.flush()
+    jobs = start_scheduler(settings, sessions, clock)
+    try:
+        _serve_api(settings, host, port)
+    finally:
+        jobs.shutdown(wait=False)
+
+
+def main() -> None:
+    """Entry point of the `fhub` console script."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Errors the service layer raises; the API turns them into `{"error": {...}}` responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class HubError(Exception):
+    """Base of every expected, client-caused error."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, details: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(HubError):
+    """The object does not exist, or is outside the caller's sites."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(HubError):
+    """The request clashes with the object's current state (e.g. a forbidden move)."""
+
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(HubError):
+    """The request is well-formed but its values are unacceptable."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class Unauthorized(HubError):
+    """No valid credentials."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(HubError):
+    """Valid credentials, but the role may not do this."""
+
+    status_code = 403
+    code = "forbidden"

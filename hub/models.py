@@ -1,0 +1,18 @@
+"""Every ORM model of the hub, imported in one place for metadata and migrations."""
+
+from hub.auth.models import ApiToken, User, UserSite
+from hub.registry.models import Device, Location, Owner, Site
+from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
+
+__all__ = [
+    "ApiToken",
+    "Deadline",
+    "Device",
+    "Location",
+    "Owner",
+    "Site",
+    "User",
+    "UserSite",
+    "WorkOrder",
+    "WorkOrderEvent",
+]

@@ -1,0 +1,1 @@
+"""Sites, the location tree (building › floor › unit/area), owners and devices."""

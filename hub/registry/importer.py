@@ -1,0 +1,189 @@
+"""Registry import from CSV or JSON: every row validated, nothing imported if any row is bad."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.errors import HubError, InvalidInput
+from hub.registry.models import Device, DeviceKind, Site
+from hub.registry.service import add_device, ensure_location, split_path
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class DeviceRow(BaseModel):
+    """One device as written in an import file."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    id: str
+    site: str
+    kind: DeviceKind
+    name: str = ""
+    location: str | None = None
+    external_topic: str | None = None
+    adapter: Literal["zigbee2mqtt", "tasmota"] | None = None
+    heartbeat_timeout_s: int | None = Field(None, ge=10, le=7 * 86400)
+    installed_on: date | None = None
+
+    @field_validator("id", "site")
+    @classmethod
+    def _topic_safe(cls, value: str) -> str:
+        if not ID_PATTERN.match(value):
+            raise ValueError("must match [a-z0-9][a-z0-9_-]{0,63} (it is part of MQTT topics)")
+        return value
+
+    @field_validator("location")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value:
+            try:
+                return "/".join(split_path(value))
+            except InvalidInput as exc:
+                raise ValueError(exc.message) from exc
+        return None
+
+    @model_validator(mode="after")
+    def _adapter_needs_topic(self) -> DeviceRow:
+        if self.adapter and not self.external_topic:
+            raise ValueError("an adapter needs external_topic")
+        return self
+
+
+@dataclass
+class ImportReport:
+    """What an import did, or why it did nothing."""
+
+    created: int = 0
+    updated: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every row was valid and the import was applied."""
+        return not self.errors
+
+
+def read_rows(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    """Rows of a CSV or JSON file, each with the place it came from (`line 3`, `item 2`)."""
+    text = path.read_text(encoding="utf-8-sig")
+    if path.suffix.lower() == ".json":
+        data = json.loads(text)
+        if isinstance(data, dict) and "devices" in data:
+            data = data["devices"]
+        if not isinstance(data, list):
+            raise InvalidInput('a JSON import is a list of devices or {"devices": [...]}')
+        return [(f"item {i}", row) for i, row in enumerate(data, start=1)]
+    if path.suffix.lower() == ".csv":
+        reader = csv.DictReader(io.StringIO(text))
+        rows = []
+        for row in reader:
+            clean = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
+            extra = row.get(None)
+            if extra:
+                clean["__extra__"] = extra
+            rows.append((f"line {reader.line_num}", {k: v for k, v in clean.items() if v != ""}))
+        return rows
+    raise InvalidInput(f"unsupported file type {path.suffix!r}: use .csv or .json")
+
+
+def import_devices(*, session: Session, path: Path, now: datetime) -> ImportReport:
+    """Validate every row, then create or update the devices, all or nothing."""
+    report = ImportReport()
+    try:
+        raw_rows = read_rows(path)
+    except (HubError, json.JSONDecodeError, UnicodeDecodeError, csv.Error) as exc:
+        report.errors.append(("file", str(exc)))
+        return report
+    rows: list[tuple[str, DeviceRow]] = []
+    for where, raw in raw_rows:
+        if not isinstance(raw, dict):
+            report.errors.append((where, "not an object"))
+            continue
+        if "__extra__" in raw:
+            report.errors.append((where, "more fields than the header names"))
+            continue
+        try:
+            rows.append((where, DeviceRow.model_validate(raw)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = ".".join(str(p) for p in err["loc"]) or "row"
+                report.errors.append((where, f"{loc}: {err['msg']}"))
+    _check_consistency(session=session, rows=rows, report=report)
+    if report.errors:
+        return report
+    for _where, row in rows:
+        existing = session.get(Device, row.id)
+        if existing is None:
+            add_device(
+                session=session,
+                device_id=row.id,
+                site_id=row.site,
+                kind=row.kind,
+                now=now,
+                name=row.name,
+                location_path=row.location,
+                external_topic=row.external_topic,
+                adapter=row.adapter,
+                heartbeat_timeout_s=row.heartbeat_timeout_s,
+                installed_on=row.installed_on,
+            )
+            report.created += 1
+        else:
+            existing.kind = row.kind
+            existing.name = row.name
+            existing.location = (
+                ensure_location(session=session, site_id=row.site, path=row.location)
+                if row.location
+                else None
+            )
+            existing.external_topic = row.external_topic
+            existing.adapter = row.adapter
+            if row.heartbeat_timeout_s:
+                existing.heartbeat_timeout_s = row.heartbeat_timeout_s
+            existing.installed_on = row.installed_on
+            report.updated += 1
+    session.flush()
+    return report
+
+
+def _check_consistency(
+    *, session: Session, rows: list[tuple[str, DeviceRow]], report: ImportReport
+) -> None:
+    """Checks across rows and against the database: sites exist, ids and topics are unique."""
+    sites = set(session.scalars(select(Site.id)))
+    seen_ids: dict[str, str] = {}
+    seen_topics: dict[str, str] = {}
+    for where, row in rows:
+        if row.site not in sites:
+            report.errors.append((where, f"site: unknown site {row.site!r}"))
+        if row.id in seen_ids:
+            report.errors.append((where, f"id: {row.id!r} repeats {seen_ids[row.id]}"))
+        seen_ids.setdefault(row.id, where)
+        existing = session.get(Device, row.id)
+        if existing is not None and existing.site_id != row.site:
+            report.errors.append(
+                (where, f"id: {row.id!r} is registered in site {existing.site_id!r}")
+            )
+        if row.external_topic:
+            if row.external_topic in seen_topics:
+                report.errors.append(
+                    (where, f"external_topic: repeats {seen_topics[row.external_topic]}")
+                )
+            seen_topics.setdefault(row.external_topic, where)
+            owner = session.scalar(
+                select(Device.id).where(Device.external_topic == row.external_topic)
+            )
+            if owner is not None and owner != row.id:
+                report.errors.append((where, f"external_topic: already used by {owner!r}"))

@@ -1,0 +1,108 @@
+"""ORM models of the registry: sites, locations, owners, devices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.db import Base
+
+
+class DeviceKind(StrEnum):
+    """The device kinds of CONTRACT.md."""
+
+    gate = "gate"
+    light = "light"
+    leak = "leak"
+    restroom = "restroom"
+
+
+class LocationKind(StrEnum):
+    """Levels of the location tree."""
+
+    building = "building"
+    floor = "floor"
+    unit = "unit"
+    area = "area"
+
+
+class DeviceStatus(StrEnum):
+    """Availability of a device (ok / late / offline)."""
+
+    online = "online"
+    late = "late"
+    offline = "offline"
+
+
+class Site(Base):
+    """A managed property (小区); its id is the `{site}` of MQTT topics."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    created_at: Mapped[datetime]
+
+
+class Location(Base):
+    """A node of a site's location tree; `path` is the codes from the root, joined by '/'."""
+
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("site_id", "path"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(400))
+
+    parent: Mapped[Location | None] = relationship(remote_side=[id])
+
+
+class Owner(Base):
+    """An owner or resident of a unit (业主/住户)."""
+
+    __tablename__ = "owners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[datetime]
+
+    unit: Mapped[Location | None] = relationship()
+
+
+class Device(Base):
+    """A registered device; `id` is the `{device}` of its MQTT topics."""
+
+    __tablename__ = "devices"
+    __table_args__ = (Index(None, "site_id", "kind"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    external_topic: Mapped[str | None] = mapped_column(String(255), unique=True)
+    adapter: Mapped[str | None] = mapped_column(String(32))
+    heartbeat_timeout_s: Mapped[int]
+    installed_on: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default=DeviceStatus.offline)
+    last_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+    location: Mapped[Location | None] = relationship(lazy="joined")

@@ -1,0 +1,175 @@
+"""Registry service: sites, the location tree, owners and devices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.errors import InvalidInput, NotFound
+from hub.registry.models import Device, DeviceKind, Location, LocationKind, Owner, Site
+
+# Default heartbeat timeouts per kind: a device silent this long is late, twice this offline.
+DEFAULT_HEARTBEAT_S: dict[str, int] = {
+    DeviceKind.gate: 120,
+    DeviceKind.light: 300,
+    DeviceKind.leak: 900,
+    DeviceKind.restroom: 600,
+}
+
+# Depth in the tree -> level; the third level is a unit when it looks like a room number.
+_LEVELS = (LocationKind.building, LocationKind.floor)
+
+
+def get_or_create_site(*, session: Session, site_id: str, name: str, now: datetime) -> Site:
+    """The site with `site_id`, created with `name` if missing."""
+    site = session.get(Site, site_id)
+    if site is None:
+        site = Site(id=site_id, name=name, created_at=now)
+        session.add(site)
+        session.flush()
+    return site
+
+
+def split_path(path: str) -> list[str]:
+    """The codes of a location path such as `3/12/1201`; blanks are refused."""
+    codes = [c.strip() for c in path.strip().strip("/").split("/")]
+    if not path.strip() or any(not c for c in codes):
+        raise InvalidInput(f"bad location path {path!r}: use codes joined by '/', e.g. 3/12")
+    return codes
+
+
+def ensure_location(
+    *,
+    session: Session,
+    site_id: str,
+    path: str,
+    names: Sequence[str] | None = None,
+    leaf_kind: LocationKind | None = None,
+) -> Location:
+    """The location at `path` in the site, creating missing nodes on the way down.
+
+    Depth one is a building, depth two a floor, deeper nodes units (numeric codes) or
+    areas; `leaf_kind` overrides the guess for the last node.
+    """
+    codes = split_path(path)
+    parent: Location | None = None
+    for depth, code in enumerate(codes):
+        node_path = "/".join(codes[: depth + 1])
+        node = session.scalar(
+            select(Location).where(Location.site_id == site_id, Location.path == node_path)
+        )
+        if node is None:
+            last = depth == len(codes) - 1
+            if last and leaf_kind is not None:
+                kind = leaf_kind
+            elif depth < len(_LEVELS):
+                kind = _LEVELS[depth]
+            else:
+                kind = LocationKind.unit if code.isdigit() else LocationKind.area
+            name = names[depth] if names and depth < len(names) else code
+            node = Location(
+                site_id=site_id,
+                parent_id=parent.id if parent else None,
+                kind=kind,
+                code=code,
+                name=name,
+                path=node_path,
+            )
+            session.add(node)
+            session.flush()
+        parent = node
+    assert parent is not None
+    return parent
+
+
+def find_location(*, session: Session, site_id: str, path: str) -> Location:
+    """The existing location at `path`, or NotFound."""
+    loc = session.scalar(
+        select(Location).where(
+            Location.site_id == site_id, Location.path == "/".join(split_path(path))
+        )
+    )
+    if loc is None:
+        raise NotFound(f"no location {path!r} in site {site_id!r}")
+    return loc
+
+
+def add_owner(
+    *,
+    session: Session,
+    site_id: str,
+    name: str,
+    phone: str | None,
+    unit_path: str | None,
+    now: datetime,
+) -> Owner:
+    """Register an owner or resident, optionally in a unit."""
+    unit = ensure_location(session=session, site_id=site_id, path=unit_path) if unit_path else None
+    owner = Owner(site_id=site_id, name=name, phone=phone, unit=unit, created_at=now)
+    session.add(owner)
+    session.flush()
+    return owner
+
+
+def add_device(
+    *,
+    session: Session,
+    device_id: str,
+    site_id: str,
+    kind: DeviceKind,
+    now: datetime,
+    name: str = "",
+    location_path: str | None = None,
+    external_topic: str | None = None,
+    adapter: str | None = None,
+    heartbeat_timeout_s: int | None = None,
+    installed_on: date | None = None,
+) -> Device:
+    """Register a device; its location nodes are created if missing."""
+    location = (
+        ensure_location(session=session, site_id=site_id, path=location_path)
+        if location_path
+        else None
+    )
+    device = Device(
+        id=device_id,
+        site_id=site_id,
+        kind=kind,
+        name=name,
+        location=location,
+        external_topic=external_topic,
+        adapter=adapter,
+        heartbeat_timeout_s=heartbeat_timeout_s or DEFAULT_HEARTBEAT_S[kind],
+        installed_on=installed_on,
+        created_at=now,
+    )
+    session.add(device)
+    session.flush()
+    return device
+
+
+def get_device(*, session: Session, device_id: str, site_ids: frozenset[str]) -> Device:
+    """The device with this id, if it is in one of `site_ids`."""
+    device = session.get(Device, device_id)
+    if device is None or device.site_id not in site_ids:
+        raise NotFound(f"device {device_id!r} not found")
+    return device
+
+
+def list_devices(
+    *,
+    session: Session,
+    site_ids: frozenset[str],
+    site: str | None = None,
+    kind: DeviceKind | None = None,
+) -> Sequence[Device]:
+    """Devices in the caller's sites, optionally filtered."""
+    query = select(Device).where(Device.site_id.in_(site_ids))
+    if site is not None:
+        query = query.where(Device.site_id == site)
+    if kind is not None:
+        query = query.where(Device.kind == kind)
+    return session.scalars(query.order_by(Device.site_id, Device.id)).all()

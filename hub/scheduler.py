@@ -1,0 +1,70 @@
+"""Periodic jobs (APScheduler): the SLA watchdog, run by one hub process at a time."""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from hub.clock import Clock
+from hub.settings import Settings
+from hub.workorders.service import flag_breaches
+
+logger = logging.getLogger(__name__)
+
+
+def holds_job_lock(session: Session, job: str) -> bool:
+    """Take the job's transaction-scoped advisory lock on PostgreSQL (SQLite has one writer)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    key = zlib.crc32(f"fhub:{job}".encode())
+    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}))
+
+
+def run_job(sessions: sessionmaker[Session], job: str, body: Callable[[Session], None]) -> bool:
+    """Run `body` in one transaction if this process wins the job's lock; True if it ran."""
+    with sessions() as session:
+        if not holds_job_lock(session, job):
+            session.rollback()
+            return False
+        try:
+            body(session)
+            session.commit()
+        except Exception:
+            session.rollback()
+            logger.exception("scheduled job %s failed", job)
+            return False
+    return True
+
+
+def sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
+    """Flag deadlines that have passed."""
+
+    def body(session: Session) -> None:
+        orders = flag_breaches(session=session, now=clock.now())
+        if orders:
+            logger.info("SLA watchdog flagged %d order(s)", len(orders))
+
+    run_job(sessions, "sla_watchdog", body)
+
+
+def start_scheduler(
+    settings: Settings, sessions: sessionmaker[Session], clock: Clock
+) -> BackgroundScheduler:
+    """Start the background scheduler with the hub's periodic jobs."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(
+        sla_watchdog,
+        "interval",
+        seconds=settings.sla_check_seconds,
+        args=(sessions, clock),
+        id="sla_watchdog",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,98 @@
+"""One typed settings object for the whole hub: environment `FH_*`, an optional TOML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AnyUrl, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_TOKEN_PEPPER = "facility-hub-demo-pepper"  # noqa: S105 - refused outside demo mode
+
+
+class Settings(BaseSettings):
+    """Everything the hub can be configured with; the defaults are the embedded ones."""
+
+    model_config = SettingsConfigDict(env_prefix="FH_", extra="forbid", toml_file=None)
+
+    data_dir: Path = Field(Path("var"), description="Where the embedded SQLite file and logs live.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite file `hub.db` under data_dir."
+    )
+    mqtt_url: AnyUrl = Field(
+        AnyUrl("mqtt://127.0.0.1:1883"),
+        description="Broker the bridge and simulators connect to (mqtt:// or mqtts://).",
+    )
+    mqtt_username: str | None = None
+    mqtt_password: SecretStr | None = None
+    mqtt_client_id: str = "fhub-bridge"
+    mqtt_share_group: str | None = Field(
+        None, description="Shared-subscription group so several bridge workers split one stream."
+    )
+    influx_url: AnyUrl | None = Field(None, description="InfluxDB v2 write endpoint; off if unset.")
+    influx_token: SecretStr | None = None
+    influx_org: str = "facility-hub"
+    influx_bucket: str = "signals"
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(8000, ge=1, le=65535)
+    token_pepper: SecretStr = Field(
+        SecretStr(DEFAULT_TOKEN_PEPPER),
+        description="Server-side secret mixed into API token hashes.",
+    )
+    timezone: str = Field("Asia/Shanghai", description="Local time zone for reports and the UI.")
+    sla: dict[str, dict[str, dict[str, int]]] = Field(
+        default_factory=dict,
+        description="Overrides of the SLA policy: department -> priority -> step -> minutes.",
+    )
+    sla_check_seconds: int = Field(30, ge=1, description="How often the SLA watchdog runs.")
+    log_level: str = "INFO"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Precedence: explicit values, then `FH_*` variables, then the TOML file."""
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls),
+            file_secret_settings,
+        )
+
+    @property
+    def effective_database_url(self) -> str:
+        """The configured database URL, or the embedded SQLite file."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'hub.db').as_posix()}"
+
+    def check_production(self) -> None:
+        """Refuse to run production roles on the demo secrets."""
+        if self.token_pepper.get_secret_value() == DEFAULT_TOKEN_PEPPER:
+            raise ValueError(
+                "FH_TOKEN_PEPPER is still the demo default; set a secret before `fhub serve`"
+            )
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment and, if given, a TOML file (env wins over the file)."""
+    if config_file is None:
+        return Settings(**overrides)
+    if not config_file.is_file():
+        raise FileNotFoundError(f"config file not found: {config_file}")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=config_file)
+
+    return Settings.model_validate(_FromFile(**overrides).model_dump())

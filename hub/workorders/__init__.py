@@ -1,0 +1,1 @@
+"""Work orders: the server-enforced lifecycle, history and SLA deadlines."""

@@ -1,0 +1,149 @@
+"""ORM models of work orders, their history and their per-step deadlines."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.db import Base
+from hub.registry.models import Location
+
+
+class Status(StrEnum):
+    """Lifecycle states of a work order."""
+
+    open = "open"
+    dispatched = "dispatched"
+    on_site = "on_site"
+    on_hold = "on_hold"
+    resolved = "resolved"
+    callback = "callback"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class Source(StrEnum):
+    """Where an order came from."""
+
+    sensor = "sensor"
+    complaint = "complaint"
+    inspection = "inspection"
+    manual = "manual"
+
+
+class Department(StrEnum):
+    """Who carries an order out."""
+
+    engineering = "engineering"
+    cleaning = "cleaning"
+    security = "security"
+    front_desk = "front_desk"
+
+
+class Priority(StrEnum):
+    """How urgent an order is."""
+
+    urgent = "urgent"
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class Step(StrEnum):
+    """Steps with a deadline, in lifecycle order."""
+
+    dispatch = "dispatch"
+    on_site = "on_site"
+    resolve = "resolve"
+    callback = "callback"
+
+
+class WorkOrder(Base):
+    """A job for engineering, cleaning or security, with its SLA clock."""
+
+    __tablename__ = "work_orders"
+    __table_args__ = (
+        Index(None, "site_id", "status"),
+        Index(None, "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    device_id: Mapped[str | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="SET NULL"), index=True
+    )
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str] = mapped_column(String(16))
+    department: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    assignee: Mapped[str | None] = mapped_column(String(128))
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    held_from: Mapped[str | None] = mapped_column(String(16))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_started_at: Mapped[datetime | None]
+    hold_total_s: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+    condition_cleared_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    location: Mapped[Location | None] = relationship(lazy="joined")
+    history: Mapped[list[WorkOrderEvent]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="WorkOrderEvent.id",
+    )
+    deadlines: Mapped[list[Deadline]] = relationship(
+        back_populates="order",
+        cascade="all, delete-orphan",
+        order_by="Deadline.id",
+    )
+
+
+class WorkOrderEvent(Base):
+    """One recorded move or notable fact in an order's life: who, when, from, to, why."""
+
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[WorkOrder] = relationship(back_populates="history")
+
+
+class Deadline(Base):
+    """The due time of one step in one cycle of an order (a reopening starts a new cycle)."""
+
+    __tablename__ = "work_order_deadlines"
+    __table_args__ = (UniqueConstraint("work_order_id", "step", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(16))
+    cycle: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    met_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+
+    order: Mapped[WorkOrder] = relationship(back_populates="deadlines")

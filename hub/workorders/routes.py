@@ -1,0 +1,131 @@
+"""HTTP routes of work orders (thin: parse, call the service, commit, shape)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from hub.api.deps import NowDep, PolicyDep, PrincipalDep, SessionDep
+from hub.auth.models import Role
+from hub.errors import Forbidden, InvalidInput, NotFound
+from hub.registry.service import find_location, get_device
+from hub.workorders import service
+from hub.workorders.models import Source, Status
+from hub.workorders.schemas import TransitionIn, WorkOrderCreate, WorkOrderOut
+
+router = APIRouter(prefix="/work-orders", tags=["work orders"])
+
+# The desk verifies and calls back; the people doing the work do not close their own orders.
+_MOVE_ROLES: dict[Status, frozenset[Role]] = {
+    Status.callback: frozenset({Role.front_desk, Role.manager, Role.admin}),
+    Status.closed: frozenset({Role.front_desk, Role.manager, Role.admin}),
+    Status.cancelled: frozenset({Role.front_desk, Role.manager, Role.admin}),
+}
+
+
+@router.get("", response_model=list[WorkOrderOut], response_model_by_alias=True)
+def list_work_orders(
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    source: Annotated[list[Source] | None, Query()] = None,
+    site: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[WorkOrderOut]:
+    """Orders in the caller's sites, newest first."""
+    orders = service.list_orders(
+        session=session,
+        site_ids=principal.site_ids,
+        statuses=status_ or (),
+        sources=source or (),
+        site=site,
+        limit=limit,
+        offset=offset,
+    )
+    return [WorkOrderOut.build(o, now=now) for o in orders]
+
+
+@router.get("/{order_id}", response_model=WorkOrderOut, response_model_by_alias=True)
+def get_work_order(
+    order_id: int, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> WorkOrderOut:
+    """One order with its deadlines and full history."""
+    order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
+    return WorkOrderOut.build(order, now=now)
+
+
+@router.post(
+    "",
+    response_model=WorkOrderOut,
+    response_model_by_alias=True,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_work_order(
+    body: WorkOrderCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> WorkOrderOut:
+    """Open a manual order."""
+    if not principal.sees(body.site):
+        raise NotFound(f"site {body.site!r} not found")
+    location_id = None
+    if body.device_id:
+        device = get_device(
+            session=session, device_id=body.device_id, site_ids=frozenset({body.site})
+        )
+        location_id = device.location_id
+    if body.location:
+        try:
+            location_id = find_location(session=session, site_id=body.site, path=body.location).id
+        except NotFound as exc:
+            raise InvalidInput(exc.message, details={"field": "location"}) from exc
+    order = service.open_order(
+        session=session,
+        policy=policy,
+        now=now,
+        site_id=body.site,
+        title=body.title,
+        description=body.description,
+        source=Source.manual,
+        department=body.department,
+        priority=body.priority,
+        device_id=body.device_id,
+        location_id=location_id,
+        assignee=body.assignee,
+        actor=principal.name,
+    )
+    session.commit()
+    return WorkOrderOut.build(order, now=now)
+
+
+@router.post("/{order_id}/transitions", response_model=WorkOrderOut, response_model_by_alias=True)
+def move_work_order(
+    order_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> WorkOrderOut:
+    """Move an order through its lifecycle; a move the lifecycle forbids is 409."""
+    order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
+    roles = _MOVE_ROLES.get(body.to)
+    if roles is not None and principal.role not in roles:
+        raise Forbidden(f"role {principal.role} may not move an order to {body.to}")
+    service.transition(
+        session=session,
+        policy=policy,
+        order=order,
+        to=body.to,
+        actor=principal.name,
+        now=now,
+        note=body.note,
+        assignee=body.assignee,
+    )
+    session.commit()
+    return WorkOrderOut.build(order, now=now)

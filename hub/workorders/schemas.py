@@ -1,0 +1,136 @@
+"""Pydantic shapes of work orders in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.workorders.models import Department, Priority, Source, Status, Step, WorkOrder
+from hub.workorders.service import effective_due
+
+
+class WorkOrderCreate(BaseModel):
+    """A manual order typed in by staff."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    site: str = Field(min_length=1, max_length=64)
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=10_000)
+    department: Department
+    priority: Priority = Priority.normal
+    device_id: str | None = Field(None, max_length=64)
+    location: str | None = Field(None, max_length=400, description="Location path, e.g. 3/12")
+    assignee: str | None = Field(None, max_length=128)
+
+
+class TransitionIn(BaseModel):
+    """A lifecycle move."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    to: Status
+    assignee: str | None = Field(None, max_length=128)
+    note: str = Field("", max_length=10_000)
+
+
+class DeadlineOut(BaseModel):
+    """One step's deadline in the current cycle."""
+
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    breached: bool
+    breached_at: datetime | None
+
+
+class HistoryOut(BaseModel):
+    """One recorded event."""
+
+    at: datetime
+    actor: str
+    action: str
+    from_status: Status | None = Field(serialization_alias="from")
+    to_status: Status | None = Field(serialization_alias="to")
+    note: str
+
+
+class WorkOrderOut(BaseModel):
+    """A work order with its deadlines and history."""
+
+    id: int
+    status: Status
+    source: Source
+    site: str
+    device_id: str | None
+    location: str | None
+    department: Department
+    priority: Priority
+    title: str
+    description: str
+    assignee: str | None
+    alarm_ids: list[int] = Field(default_factory=list)
+    due: dict[Step, DeadlineOut]
+    history: list[HistoryOut]
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+    hold_reason: str | None
+    on_hold_since: datetime | None
+    hold_total_s: int
+    reopen_count: int
+    escalation_level: int
+    condition_cleared_at: datetime | None
+
+    @classmethod
+    def build(
+        cls, order: WorkOrder, *, now: datetime, alarm_ids: list[int] | None = None
+    ) -> WorkOrderOut:
+        """The API view of `order`; pending deadlines are shown paused while on hold."""
+        due: dict[Step, DeadlineOut] = {}
+        for d in order.deadlines:  # ordered by id, so a reopening's deadlines win
+            due[Step(d.step)] = DeadlineOut(
+                started_at=d.started_at,
+                due_at=effective_due(d, order, now),
+                met_at=d.met_at,
+                breached=d.breached_at is not None,
+                breached_at=d.breached_at,
+            )
+        return cls(
+            id=order.id,
+            status=Status(order.status),
+            source=Source(order.source),
+            site=order.site_id,
+            device_id=order.device_id,
+            location=order.location.path if order.location else None,
+            department=Department(order.department),
+            priority=Priority(order.priority),
+            title=order.title,
+            description=order.description,
+            assignee=order.assignee,
+            alarm_ids=alarm_ids or [],
+            due=due,
+            history=[
+                HistoryOut(
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    from_status=Status(e.from_status) if e.from_status else None,
+                    to_status=Status(e.to_status) if e.to_status else None,
+                    note=e.note,
+                )
+                for e in order.history
+            ],
+            created_by=order.created_by,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            closed_at=order.closed_at,
+            hold_reason=order.hold_reason,
+            on_hold_since=order.hold_started_at,
+            hold_total_s=order.hold_total_s,
+            reopen_count=order.reopen_count,
+            escalation_level=order.escalation_level,
+            condition_cleared_at=order.condition_cleared_at,
+        )
