@@ -1,0 +1,140 @@
+"""The `fhub` command line as an administrator uses it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from hub.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private SQLite database for the commands."""
+    monkeypatch.setenv("FH_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("FH_LOG_LEVEL", "WARNING")
+    return tmp_path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.mark.usefixtures("env")
+def test_users_add_prints_the_token_alone() -> None:
+    assert invoke("db", "upgrade")[0] == 0
+    assert invoke("sites", "add", "--id", "sunshine-garden", "--name", "阳光花园")[0] == 0
+    code, out, _err = invoke(
+        "users", "add", "--name", "desk-li", "--role", "front_desk", "--site", "sunshine-garden"
+    )
+    assert code == 0
+    assert out.count("\n") == 1
+    assert out.startswith("fh_")
+    assert len(out.strip()) > 40
+    code, _out, err = invoke(
+        "users", "add", "--name", "desk-li", "--role", "front_desk", "--site", "sunshine-garden"
+    )
+    assert code == 1
+    assert "exists" in err
+    code, _out, err = invoke(
+        "users", "add", "--name", "x", "--role", "front_desk", "--site", "nowhere"
+    )
+    assert code == 1
+    assert "unknown site" in err
+    assert invoke("users", "add", "--name", "y", "--role", "janitor", "--site", "s")[0] == 2
+
+
+@pytest.mark.usefixtures("env")
+def test_devices_import_reports_every_bad_line(tmp_path: Path) -> None:
+    invoke("db", "upgrade")
+    invoke("sites", "add", "--id", "sunshine-garden", "--name", "阳光花园")
+    bad = tmp_path / "devices.csv"
+    bad.write_text(
+        "id,site,kind\nlight-b1-f01,sunshine-garden,light\nBAD ID,sunshine-garden,lamp\n",
+        encoding="utf-8",
+    )
+    code, out, err = invoke("devices", "import", str(bad))
+    assert code == 1
+    assert f"{bad}:line 3: id:" in err
+    assert f"{bad}:line 3: kind:" in err
+    assert "nothing imported" in err
+    good = tmp_path / "good.csv"
+    good.write_text("id,site,kind\nlight-b1-f01,sunshine-garden,light\n", encoding="utf-8")
+    code, out, _err = invoke("devices", "import", str(good))
+    assert code == 0
+    assert "1 created" in out
+
+
+def test_serve_refuses_the_demo_secret(env: Path) -> None:
+    code, _out, err = invoke("serve", "--no-scheduler")
+    assert code == 2
+    assert "FH_TOKEN_PEPPER" in err
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_demo_serves_health_and_work_orders(tmp_path: Path) -> None:
+    """`fhub demo` as a newcomer runs it: a real process, real HTTP."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "FH_DATA_DIR": str(tmp_path),
+        "FH_DATABASE_URL": f"sqlite:///{tmp_path / 'demo.db'}",
+    }
+    fhub = Path(sys.executable).with_name("fhub")
+    proc = subprocess.Popen(
+        [str(fhub), "demo", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None, "fhub demo exited early"
+            assert time.monotonic() < deadline, "fhub demo did not come up"
+            time.sleep(0.3)
+        desk = {"Authorization": "Bearer fh_demo_front_desk"}
+        devices = httpx.get(f"{base}/api/v1/devices", headers=desk).json()
+        assert len(devices) >= 3 * 18 * 2
+        created = httpx.post(
+            f"{base}/api/v1/work-orders",
+            headers=desk,
+            json={
+                "site": "sunshine-garden",
+                "title": "3号楼12层走廊灯不亮",
+                "department": "engineering",
+                "location": "3/12",
+            },
+        )
+        assert created.status_code == 201
+        listed = httpx.get(f"{base}/api/v1/work-orders", headers=desk).json()
+        assert created.json()["id"] in [o["id"] for o in listed]
+        assert httpx.get(f"{base}/api/v1/work-orders").status_code == 401
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=20)
+    assert "fh_demo_front_desk" in out
+    assert "sunshine-garden" in out
