@@ -1,10 +1,17 @@
 """Every ORM model of the hub, imported in one place for metadata and migrations."""
 
+from hub.alarms.models import Alarm, RuleState
 from hub.auth.models import ApiToken, User, UserSite
 from hub.registry.models import Device, Location, Owner, Site
+from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
+    "Alarm",
+    "DeadLetter",
+    "DeviceState",
+    "RuleState",
+    "Signal",
     "ApiToken",
     "Deadline",
     "Device",

@@ -1,0 +1,288 @@
+"""What every device kind is made of: payload schemas, rule defaults, simulator behaviour.
+
+A kind is a frozen `KindSpec` value, not a class hierarchy; the rule engine, the ingest path
+and the simulators read the same data.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hub.registry.models import DeviceKind
+from hub.workorders.models import Department, Priority
+
+MAX_PAYLOAD_BYTES = 64 * 1024
+MAX_FUTURE = timedelta(minutes=5)
+TOPIC_ROOT = "fh"
+CHANNELS = ("telemetry", "event", "status")
+SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+class Reason(StrEnum):
+    """Why a message was dead-lettered."""
+
+    bad_topic = "bad_topic"
+    unknown_device = "unknown_device"
+    wrong_site = "wrong_site"
+    wrong_kind = "wrong_kind"
+    too_large = "too_large"
+    bad_encoding = "bad_encoding"
+    bad_json = "bad_json"
+    not_object = "not_object"
+    invalid_payload = "invalid_payload"
+    unknown_event = "unknown_event"
+    bad_timestamp = "bad_timestamp"
+    future_timestamp = "future_timestamp"
+    bad_status = "bad_status"
+    internal_error = "internal_error"
+
+
+class Rejected(Exception):
+    """A message that cannot be accepted; carries the dead-letter reason."""
+
+    def __init__(self, reason: Reason, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else str(reason))
+        self.reason = reason
+        self.detail = detail
+
+
+class Severity(StrEnum):
+    """How bad an alarm is."""
+
+    info = "info"
+    warning = "warning"
+    major = "major"
+    critical = "critical"
+
+
+class Payload(BaseModel):
+    """Base of the telemetry and event schemas: strict types, unknown fields kept."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class EventPayload(Payload):
+    """Base of event schemas: every event names its `type`."""
+
+    type: str
+
+
+Predicate = Callable[[Mapping[str, Any], Mapping[str, float]], bool | None]
+"""A rule condition over the device's merged state and the rule's parameters.
+
+True: the condition holds; False: it does not; None: the state lacks the fields to say.
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A declarative alarm rule of one device kind; every field can be overridden per site."""
+
+    type: str
+    title: str
+    when: Predicate
+    severity: Severity
+    department: Department
+    priority: Priority
+    clear: Predicate | None = None
+    params: Mapping[str, float] = field(default_factory=dict)
+    for_s: int = 0
+    reset_on: tuple[str, ...] = ()
+    event: str | None = None
+    opens_order: bool = True
+    group_depth: int | None = None
+    cooldown_s: int = 600
+    flap_count: int = 4
+    flap_window_s: int = 900
+    flap_quiet_s: int = 300
+    enabled: bool = True
+
+    def holds(self, state: Mapping[str, Any]) -> bool | None:
+        """Whether the alarm condition holds on `state` (None: cannot tell)."""
+        return self.when(state, self.params)
+
+    def clears(self, state: Mapping[str, Any]) -> bool | None:
+        """Whether the clear condition holds (the negated condition unless one is given)."""
+        if self.clear is not None:
+            return self.clear(state, self.params)
+        held = self.when(state, self.params)
+        return None if held is None else not held
+
+
+@dataclass
+class SimDevice:
+    """One simulated device: identity, a random source and the fault it is acting out."""
+
+    site: str
+    kind: DeviceKind
+    device_id: str
+    rng: random.Random
+    fault: str | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+
+    def topic(self, channel: str) -> str:
+        """The device's topic for `channel`."""
+        return f"{TOPIC_ROOT}/{self.site}/{self.kind}/{self.device_id}/{channel}"
+
+
+Telemetry = Callable[[SimDevice], dict[str, Any]]
+Events = Callable[[SimDevice], list[dict[str, Any]]]
+
+
+def _no_events(_sim: SimDevice) -> list[dict[str, Any]]:
+    return []
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything the hub knows about one device kind."""
+
+    kind: DeviceKind
+    telemetry: type[Payload]
+    events: Mapping[str, type[Payload]]
+    rules: tuple[Rule, ...]
+    simulate: Telemetry
+    faults: tuple[str, ...] = ()
+    simulate_events: Events = _no_events
+    offline_priority: Priority = Priority.low
+
+    def rule(self, rule_type: str) -> Rule:
+        """The default rule named `rule_type`."""
+        for rule in self.rules:
+            if rule.type == rule_type:
+                return rule
+        raise KeyError(rule_type)
+
+
+@dataclass(frozen=True)
+class Topic:
+    """The parts of a device topic `fh/{site}/{kind}/{device}/{channel}`."""
+
+    site: str
+    kind: DeviceKind
+    device: str
+    channel: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A validated message: when it happened, its id, its fields."""
+
+    channel: str
+    ts: datetime
+    message_id: str | None
+    data: dict[str, Any]
+    event_type: str | None = None
+
+
+def parse_topic(topic: str) -> Topic:
+    """Split and check a device topic, or raise `Rejected(bad_topic)`."""
+    parts = topic.split("/")
+    if len(parts) != 5 or parts[0] != TOPIC_ROOT:
+        raise Rejected(Reason.bad_topic, "expected fh/{site}/{kind}/{device}/{channel}")
+    _, site, kind, device, channel = parts
+    if not SEGMENT.match(site) or not SEGMENT.match(device):
+        raise Rejected(Reason.bad_topic, "site and device must match [a-z0-9][a-z0-9_-]{0,63}")
+    if kind not in DeviceKind.__members__:
+        raise Rejected(Reason.bad_topic, f"unknown kind {kind!r}")
+    if channel not in CHANNELS:
+        raise Rejected(Reason.bad_topic, f"unknown channel {channel!r}")
+    return Topic(site=site, kind=DeviceKind(kind), device=device, channel=channel)
+
+
+def parse_ts(value: Any, *, received_at: datetime) -> datetime:
+    """A message's `ts`: ISO-8601 with offset or epoch milliseconds; missing means receipt."""
+    if value is None:
+        return received_at
+    if isinstance(value, bool):
+        raise Rejected(Reason.bad_timestamp, "ts must be ISO-8601 with offset or epoch ms")
+    if isinstance(value, int | float):
+        try:
+            ts = datetime.fromtimestamp(value / 1000, tz=UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise Rejected(Reason.bad_timestamp, "epoch milliseconds out of range") from exc
+    elif isinstance(value, str):
+        try:
+            ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise Rejected(Reason.bad_timestamp, "ts is not ISO-8601") from exc
+        if ts.tzinfo is None:
+            raise Rejected(Reason.bad_timestamp, "ts needs a UTC offset")
+        ts = ts.astimezone(UTC)
+    else:
+        raise Rejected(Reason.bad_timestamp, "ts must be ISO-8601 with offset or epoch ms")
+    if ts - received_at > MAX_FUTURE:
+        raise Rejected(Reason.future_timestamp, f"ts {ts.isoformat()} is in the future")
+    return ts
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()
+    )[:500]
+
+
+def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetime) -> Reading:
+    """Validate a message of `spec`'s kind on `channel`, or raise `Rejected` with the reason."""
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected(Reason.too_large, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(Reason.bad_encoding, "payload is not UTF-8") from exc
+    if channel == "status":
+        status = text.strip().lower()
+        if status not in ("online", "offline"):
+            raise Rejected(Reason.bad_status, "status must be online or offline")
+        return Reading(channel=channel, ts=received_at, message_id=None, data={"status": status})
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected(Reason.bad_json, str(exc)[:200]) from exc
+    if not isinstance(doc, dict):
+        raise Rejected(Reason.not_object, "payload must be a JSON object")
+    ts = parse_ts(doc.pop("ts", None), received_at=received_at)
+    raw_id = doc.pop("id", None)
+    if raw_id is not None and (not isinstance(raw_id, str | int) or isinstance(raw_id, bool)):
+        raise Rejected(Reason.invalid_payload, "id must be a string or an integer")
+    message_id = str(raw_id)[:100] if raw_id is not None else None
+    if channel == "telemetry":
+        model: type[Payload] = spec.telemetry
+        event_type = None
+    else:
+        event_type = doc.get("type")
+        if not isinstance(event_type, str):
+            raise Rejected(Reason.invalid_payload, "an event needs a string `type`")
+        if event_type not in spec.events:
+            known = ", ".join(sorted(spec.events))
+            raise Rejected(Reason.unknown_event, f"{spec.kind} events are {known}")
+        model = spec.events[event_type]
+    try:
+        parsed = model.model_validate(doc)
+    except ValidationError as exc:
+        raise Rejected(Reason.invalid_payload, _errors(exc)) from exc
+    data = parsed.model_dump(mode="json", exclude_unset=True)
+    return Reading(channel=channel, ts=ts, message_id=message_id, data=data, event_type=event_type)
+
+
+def flag(state: Mapping[str, Any], name: str) -> bool | None:
+    """A boolean field of the state, or None when absent."""
+    value = state.get(name)
+    return value if isinstance(value, bool) else None
+
+
+def number(state: Mapping[str, Any], name: str) -> float | None:
+    """A numeric field of the state, or None when absent."""
+    value = state.get(name)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)

@@ -1,0 +1,95 @@
+"""Availability: retained `status` with Last Will, and heartbeat timeouts (online/late/offline)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.alarms.engine import DeviceRules, RuleContext, fire, load, settle
+from hub.alarms.rules import OFFLINE
+from hub.registry.models import Device, DeviceStatus
+
+logger = logging.getLogger(__name__)
+
+LATE_FACTOR = 1
+OFFLINE_FACTOR = 2
+"""Silent for one heartbeat timeout: late; for two: offline."""
+
+
+def seen(
+    *, session: Session, ctx: RuleContext, dr: DeviceRules, at: datetime, now: datetime
+) -> None:
+    """The device spoke: it is online, and an offline alarm clears."""
+    device = dr.device
+    if device.last_seen_at is None or at > device.last_seen_at:
+        device.last_seen_at = at
+    if device.status != DeviceStatus.online:
+        device.status = DeviceStatus.online
+        rule = ctx.rules.rule(device.site_id, device.kind, OFFLINE)
+        if rule is not None:
+            settle(session=session, dr=dr, rule=rule, at=at, now=now)
+
+
+def went_offline(
+    *, session: Session, ctx: RuleContext, dr: DeviceRules, at: datetime, now: datetime, why: str
+) -> None:
+    """The device is gone (Last Will or heartbeat): mark it and raise the offline alarm."""
+    device = dr.device
+    device.status = DeviceStatus.offline
+    rule = ctx.rules.rule(device.site_id, device.kind, OFFLINE)
+    if rule is not None:
+        fire(
+            session=session,
+            ctx=ctx,
+            dr=dr,
+            rule=rule,
+            at=at,
+            now=now,
+            detail={
+                "why": why,
+                "last_seen": device.last_seen_at.isoformat() if device.last_seen_at else None,
+            },
+        )
+    logger.info("device %s offline (%s)", device.id, why)
+
+
+def check_heartbeats(*, session: Session, ctx: RuleContext, now: datetime) -> dict[str, int]:
+    """Mark silent devices late, then offline; returns how many of each changed."""
+    changed = {DeviceStatus.late.value: 0, DeviceStatus.offline.value: 0}
+    candidates = session.scalars(
+        select(Device)
+        .where(
+            Device.last_seen_at.is_not(None),
+            Device.status.in_([DeviceStatus.online, DeviceStatus.late]),
+        )
+        .order_by(Device.id)
+    ).all()
+    gone: list[Device] = []
+    silence: dict[str, int] = {}
+    for device in candidates:
+        assert device.last_seen_at is not None
+        silent = now - device.last_seen_at
+        silence[device.id] = int(silent.total_seconds())
+        timeout = timedelta(seconds=device.heartbeat_timeout_s)
+        if silent > timeout * OFFLINE_FACTOR:
+            gone.append(device)
+        elif silent > timeout * LATE_FACTOR and device.status != DeviceStatus.late:
+            device.status = DeviceStatus.late
+            changed[DeviceStatus.late] += 1
+    if gone:
+        rules = load(session=session, devices=gone, now=now)
+        for device in gone:
+            went_offline(
+                session=session,
+                ctx=ctx,
+                dr=rules[device.id],
+                at=now,
+                now=now,
+                why=f"no message for {silence[device.id]} s",
+            )
+            changed[DeviceStatus.offline] += 1
+    session.flush()
+    return changed

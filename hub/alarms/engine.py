@@ -1,0 +1,282 @@
+"""The rule engine: evaluates a device's rules on each reading and, from a job, on time alone.
+
+Duration state (since when a condition holds, whether it fired) lives in `rule_states`, so it
+survives restarts and is shared by every bridge worker and the scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from devices.base import Rule
+from hub.alarms import flows
+from hub.alarms.models import Alarm, RuleState
+from hub.alarms.rules import OFFLINE, RuleBook
+from hub.alarms.service import clear_condition, pending_flap_clears, raise_alarm
+from hub.registry.models import Device
+from hub.signals.models import DeviceState
+from hub.workorders.policy import SlaPolicy
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleContext:
+    """What evaluation needs besides the session: the rule book and the SLA policy."""
+
+    rules: RuleBook = field(default_factory=RuleBook)
+    policy: SlaPolicy = field(default_factory=SlaPolicy)
+
+
+@dataclass
+class DeviceRules:
+    """One device's rule states and uncleared alarm types, loaded once per batch."""
+
+    device: Device
+    states: dict[str, RuleState]
+    open_types: set[str]
+
+
+def load(*, session: Session, devices: Iterable[Device], now: datetime) -> dict[str, DeviceRules]:
+    """Rule states and open alarm types of `devices` (rows locked where the database can)."""
+    by_id = {d.id: d for d in devices}
+    result = {i: DeviceRules(device=d, states={}, open_types=set()) for i, d in by_id.items()}
+    if not by_id:
+        return result
+    ids = sorted(by_id)
+    for rule_state in session.scalars(
+        select(RuleState)
+        .where(RuleState.device_id.in_(ids))
+        .order_by(RuleState.device_id, RuleState.rule)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ):
+        result[rule_state.device_id].states[rule_state.rule] = rule_state
+    for device_id, alarm_type in session.execute(
+        select(Alarm.device_id, Alarm.type).where(
+            Alarm.device_id.in_(ids), Alarm.cleared_at.is_(None)
+        )
+    ):
+        result[device_id].open_types.add(alarm_type)
+    return result
+
+
+def _state_for(dr: DeviceRules, rule: Rule, *, session: Session, now: datetime) -> RuleState:
+    rule_state = dr.states.get(rule.type)
+    if rule_state is None:
+        rule_state = RuleState(
+            device_id=dr.device.id, rule=rule.type, since=None, fired=False, updated_at=now
+        )
+        session.add(rule_state)
+        dr.states[rule.type] = rule_state
+    return rule_state
+
+
+def _reset_key(rule: Rule, state: Mapping[str, Any]) -> str | None:
+    if not rule.reset_on:
+        return None
+    return orjson.dumps({name: state.get(name) for name in rule.reset_on}).decode()[:200]
+
+
+def fire(
+    *,
+    session: Session,
+    ctx: RuleContext,
+    dr: DeviceRules,
+    rule: Rule,
+    at: datetime,
+    now: datetime,
+    detail: dict[str, Any],
+) -> Alarm:
+    """Raise the rule's alarm and hand it to the work-order flow."""
+    raised = raise_alarm(session=session, device=dr.device, rule=rule, at=at, detail=detail)
+    flows.on_raised(
+        session=session, policy=ctx.policy, raised=raised, rule=rule, device=dr.device, now=now
+    )
+    dr.open_types.add(rule.type)
+    return raised.alarm
+
+
+def settle(
+    *, session: Session, dr: DeviceRules, rule: Rule, at: datetime, now: datetime
+) -> Alarm | None:
+    """The rule's condition is gone: clear its alarm (flap damping permitting)."""
+    if rule.type not in dr.open_types:
+        return None
+    alarm = clear_condition(session=session, device_id=dr.device.id, rule=rule, at=at)
+    if alarm is not None:
+        dr.open_types.discard(rule.type)
+        flows.on_cleared(session=session, alarm=alarm, now=now)
+    return alarm
+
+
+def _touch(*, session: Session, dr: DeviceRules, rule: Rule, at: datetime) -> None:
+    """A condition still holds: the open alarm was seen again."""
+    if rule.type not in dr.open_types:
+        return
+    alarm = session.scalar(
+        select(Alarm).where(
+            Alarm.device_id == dr.device.id, Alarm.type == rule.type, Alarm.cleared_at.is_(None)
+        )
+    )
+    if alarm is not None:
+        alarm.last_seen_at = max(alarm.last_seen_at, at)
+        alarm.clear_pending_since = None
+
+
+def on_state(
+    *,
+    session: Session,
+    ctx: RuleContext,
+    dr: DeviceRules,
+    state: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+) -> None:
+    """Evaluate every state rule (and the clear side of event rules) on the merged state."""
+    rules = ctx.rules.rules(dr.device.site_id, dr.device.kind)
+    for rule in rules.values():
+        if rule.type == OFFLINE:
+            continue
+        if rule.event is not None:
+            if rule.clears(state):
+                settle(session=session, dr=dr, rule=rule, at=at, now=now)
+            continue
+        held = rule.holds(state)
+        if held is None:
+            continue
+        rule_state = _state_for(dr, rule, session=session, now=now)
+        if held:
+            key = _reset_key(rule, state)
+            if rule_state.since is None or (rule.reset_on and rule_state.reset_key != key):
+                rule_state.since = at
+                rule_state.fired = False
+                rule_state.reset_key = key
+                rule_state.updated_at = now
+            if rule_state.fired:
+                _touch(session=session, dr=dr, rule=rule, at=at)
+            elif at - rule_state.since >= timedelta(seconds=rule.for_s):
+                rule_state.fired = True
+                rule_state.updated_at = now
+                fire(
+                    session=session,
+                    ctx=ctx,
+                    dr=dr,
+                    rule=rule,
+                    at=at,
+                    now=now,
+                    detail={"since": rule_state.since.isoformat(), "state": dict(state)},
+                )
+        else:
+            if rule_state.since is not None or rule_state.fired:
+                rule_state.since = None
+                rule_state.fired = False
+                rule_state.reset_key = None
+                rule_state.updated_at = now
+            if rule.clears(state):
+                settle(session=session, dr=dr, rule=rule, at=at, now=now)
+
+
+def on_event(
+    *,
+    session: Session,
+    ctx: RuleContext,
+    dr: DeviceRules,
+    state: Mapping[str, Any],
+    event_type: str,
+    event: Mapping[str, Any],
+    at: datetime,
+    now: datetime,
+) -> None:
+    """Evaluate the event rules of `event_type` on the state with the event's fields on top."""
+    merged = {**state, **event}
+    for rule in ctx.rules.rules(dr.device.site_id, dr.device.kind).values():
+        if rule.event == event_type and rule.holds(merged):
+            fire(
+                session=session,
+                ctx=ctx,
+                dr=dr,
+                rule=rule,
+                at=at,
+                now=now,
+                detail={"event": dict(event), "state": dict(state)},
+            )
+
+
+def evaluate_durations(*, session: Session, ctx: RuleContext, now: datetime) -> int:
+    """Fire duration rules whose condition has held long enough with no further message.
+
+    Also ends the quiet period of flapping alarms. Returns how many alarms it fired.
+    """
+    fired = 0
+    rows = session.execute(
+        select(RuleState, Device)
+        .join(Device, Device.id == RuleState.device_id)
+        .where(RuleState.since.is_not(None), RuleState.fired.is_(False))
+        .order_by(RuleState.device_id)
+    ).all()
+    due: dict[str, list[tuple[RuleState, Rule]]] = {}
+    for rule_state, device in rows:
+        rule = ctx.rules.rule(device.site_id, device.kind, rule_state.rule)
+        if rule is None or rule.event is not None or rule.for_s <= 0:
+            continue
+        assert rule_state.since is not None
+        if rule_state.since + timedelta(seconds=rule.for_s) <= now:
+            due.setdefault(device.id, []).append((rule_state, rule))
+    for device_id in sorted(due):
+        if not _lock_device(session=session, device_id=device_id):
+            continue  # a bridge worker holds it; the next run will see it
+        dr = load(session=session, devices=[session.get_one(Device, device_id)], now=now)[device_id]
+        for stale, rule in due[device_id]:
+            current = dr.states.get(stale.rule)
+            if current is None or current.since is None or current.fired:
+                continue
+            current.fired = True
+            current.updated_at = now
+            state = session.scalar(
+                select(DeviceState.state).where(DeviceState.device_id == device_id)
+            )
+            fire(
+                session=session,
+                ctx=ctx,
+                dr=dr,
+                rule=rule,
+                at=current.since + timedelta(seconds=rule.for_s),
+                now=now,
+                detail={"since": current.since.isoformat(), "state": dict(state or {})},
+            )
+            fired += 1
+    for alarm in pending_flap_clears(session=session, now=now):
+        device = session.get_one(Device, alarm.device_id)
+        rule = ctx.rules.rule(device.site_id, device.kind, alarm.type)
+        if rule is None or alarm.clear_pending_since is None:
+            continue
+        if alarm.clear_pending_since + timedelta(seconds=rule.flap_quiet_s) <= now:
+            cleared = clear_condition(session=session, device_id=device.id, rule=rule, at=now)
+            if cleared is not None:
+                flows.on_cleared(session=session, alarm=cleared, now=now)
+    session.flush()
+    return fired
+
+
+def _lock_device(*, session: Session, device_id: str) -> bool:
+    """Serialise with bridge workers on the device's state row (PostgreSQL: skip if busy)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    row = session.execute(
+        select(DeviceState.device_id)
+        .where(DeviceState.device_id == device_id)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if row is not None:
+        return True
+    exists = session.scalar(select(DeviceState.device_id).where(DeviceState.device_id == device_id))
+    return exists is None

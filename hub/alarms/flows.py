@@ -1,0 +1,183 @@
+"""Alarm → work order, in the caller's transaction: open, attach, group, note the clearing."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from devices.base import Rule
+from hub.alarms.models import Alarm
+from hub.alarms.service import Outcome, Raised
+from hub.registry.models import Device, Location
+from hub.workorders.models import Source, WorkOrder, WorkOrderEvent
+from hub.workorders.policy import SlaPolicy
+from hub.workorders.service import ACTIVE, open_order
+
+logger = logging.getLogger(__name__)
+
+ACTOR = "rules"
+_ACTIVE = [s.value for s in ACTIVE]
+
+
+def _note(order: WorkOrder, *, action: str, now: datetime, note: str) -> None:
+    order.history.append(
+        WorkOrderEvent(
+            at=now,
+            actor=ACTOR,
+            action=action,
+            from_status=order.status,
+            to_status=order.status,
+            note=note,
+        )
+    )
+    order.updated_at = now
+
+
+def _group_prefix(device: Device, depth: int) -> str | None:
+    """The location path the rule groups by: "" for the whole site, "3" for building 3."""
+    if depth == 0:
+        return ""
+    if device.location is None:
+        return None
+    codes = device.location.path.split("/")
+    if len(codes) < depth:
+        return None
+    return "/".join(codes[:depth])
+
+
+def _order_for_same_fault(*, session: Session, alarm: Alarm) -> WorkOrder | None:
+    """An active order already handling this device's alarm type."""
+    return session.scalar(
+        select(WorkOrder)
+        .join(Alarm, Alarm.work_order_id == WorkOrder.id)
+        .where(
+            Alarm.device_id == alarm.device_id,
+            Alarm.type == alarm.type,
+            Alarm.id != alarm.id,
+            WorkOrder.status.in_(_ACTIVE),
+        )
+        .order_by(WorkOrder.id.desc())
+        .limit(1)
+    )
+
+
+def _order_for_group(
+    *, session: Session, alarm: Alarm, device: Device, rule: Rule
+) -> WorkOrder | None:
+    """An active sensor order for the same alarm type in the same building/floor/site."""
+    if rule.group_depth is None:
+        return None
+    prefix = _group_prefix(device, rule.group_depth)
+    if prefix is None:
+        return None
+    query = (
+        select(WorkOrder)
+        .join(Alarm, Alarm.work_order_id == WorkOrder.id)
+        .join(Device, Device.id == Alarm.device_id)
+        .where(
+            WorkOrder.site_id == device.site_id,
+            WorkOrder.source == Source.sensor,
+            WorkOrder.status.in_(_ACTIVE),
+            Alarm.type == alarm.type,
+        )
+    )
+    if prefix:
+        query = query.join(Location, Location.id == Device.location_id).where(
+            (Location.path == prefix) | Location.path.startswith(prefix + "/")
+        )
+    return session.scalar(query.order_by(WorkOrder.id).limit(1))
+
+
+def _title(rule: Rule, device: Device) -> str:
+    where = device.location.name if device.location else device.id
+    return f"{rule.title} — {where} ({device.id})"[:300]
+
+
+def on_raised(
+    *,
+    session: Session,
+    policy: SlaPolicy,
+    raised: Raised,
+    rule: Rule,
+    device: Device,
+    now: datetime,
+) -> WorkOrder | None:
+    """Give a raised alarm its work order: keep, re-attach, group, or open a new one."""
+    alarm = raised.alarm
+    if not rule.opens_order:
+        return None
+    if alarm.work_order_id is not None:
+        order = session.get(WorkOrder, alarm.work_order_id)
+        if order is not None and order.status in _ACTIVE:
+            if raised.outcome == Outcome.reopened:
+                order.condition_cleared_at = None
+                _note(
+                    order,
+                    action="alarm_recurred",
+                    now=now,
+                    note=f"alarm {alarm.id} ({alarm.type}) on {device.id} came back",
+                )
+                session.flush()
+            return order
+        if raised.outcome == Outcome.repeat:
+            return order
+    order = _order_for_same_fault(session=session, alarm=alarm)
+    action = "alarm_recurred"
+    if order is None:
+        order = _order_for_group(session=session, alarm=alarm, device=device, rule=rule)
+        action = "alarm_grouped"
+    if order is not None:
+        alarm.work_order_id = order.id
+        order.condition_cleared_at = None
+        _note(
+            order,
+            action=action,
+            now=now,
+            note=f"alarm {alarm.id} ({alarm.type}) on {device.id} attached",
+        )
+        session.flush()
+        return order
+    order = open_order(
+        session=session,
+        policy=policy,
+        now=now,
+        site_id=device.site_id,
+        title=_title(rule, device),
+        source=Source.sensor,
+        department=rule.department,
+        priority=rule.priority,
+        actor=ACTOR,
+        description=(
+            f"alarm {alarm.id}: {rule.type} on {device.id} "
+            f"since {alarm.raised_at:%Y-%m-%d %H:%M:%S} UTC"
+        ),
+        device_id=device.id,
+        location_id=device.location_id,
+    )
+    alarm.work_order_id = order.id
+    session.flush()
+    return order
+
+
+def on_cleared(*, session: Session, alarm: Alarm, now: datetime) -> None:
+    """Note on the alarm's order when the last of its alarms has cleared."""
+    if alarm.work_order_id is None:
+        return
+    order = session.get(WorkOrder, alarm.work_order_id)
+    if order is None or order.status not in _ACTIVE:
+        return
+    still = session.scalar(
+        select(Alarm.id).where(Alarm.work_order_id == order.id, Alarm.cleared_at.is_(None)).limit(1)
+    )
+    if still is None and order.condition_cleared_at is None:
+        order.condition_cleared_at = now
+        _note(
+            order,
+            action="condition_cleared",
+            now=now,
+            note=f"sensors report the condition gone (alarm {alarm.id} {alarm.type})",
+        )
+    session.flush()

@@ -1,0 +1,1 @@
+"""Signals: every accepted device message, append-only, deduplicated, hash-chained."""
