@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from hub import sla
 from hub.errors import Conflict, InvalidInput, NotFound
 from hub.workorders.models import (
     Deadline,
@@ -175,21 +176,15 @@ def _start_cycle(
 
 def _meet(order: WorkOrder, *, step: Step, now: datetime) -> None:
     """Mark the current cycle's deadline for `step` met; late means breached."""
-    for deadline in order.deadlines:
-        if deadline.step == step and deadline.cycle == order.reopen_count and not deadline.met_at:
-            deadline.met_at = now
-            if now > deadline.due_at and deadline.breached_at is None:
-                _breach(order, deadline, actor="system", now=now)
+    for deadline in sla.meet(order.deadlines, step=step, cycle=order.reopen_count, now=now):
+        _breach(order, deadline, actor="system", now=now)
 
 
 def _end_hold(order: WorkOrder, *, now: datetime) -> None:
     """Leave hold: pending deadlines move later by the time spent on hold."""
     assert order.hold_started_at is not None
-    held = now - order.hold_started_at
+    held = sla.hold_ended(order.deadlines, hold_started_at=order.hold_started_at, now=now)
     order.hold_total_s += int(held.total_seconds())
-    for deadline in order.deadlines:
-        if deadline.met_at is None and deadline.breached_at is None:
-            deadline.due_at += held
     order.held_from = None
     order.hold_reason = None
     order.hold_started_at = None
@@ -197,7 +192,7 @@ def _end_hold(order: WorkOrder, *, now: datetime) -> None:
 
 def _breach(order: WorkOrder, deadline: Deadline, *, actor: str, now: datetime) -> None:
     """Flag a missed deadline and raise the order's escalation level."""
-    deadline.breached_at = deadline.due_at
+    sla.flag(deadline)
     order.escalation_level += 1
     order.history.append(
         WorkOrderEvent(
@@ -232,7 +227,7 @@ def flag_breaches(*, session: Session, now: datetime) -> list[WorkOrder]:
     ).all()
     touched: dict[int, WorkOrder] = {}
     for deadline in rows:
-        if deadline.cycle != deadline.order.reopen_count:
+        if not sla.overdue([deadline], cycle=deadline.order.reopen_count, now=now):
             continue
         _breach(deadline.order, deadline, actor="sla-watchdog", now=now)
         deadline.order.updated_at = now
@@ -243,9 +238,7 @@ def flag_breaches(*, session: Session, now: datetime) -> list[WorkOrder]:
 
 def effective_due(deadline: Deadline, order: WorkOrder, now: datetime) -> datetime:
     """When a pending deadline falls due, counting an ongoing hold as paused time."""
-    if deadline.met_at is None and deadline.breached_at is None and order.hold_started_at:
-        return deadline.due_at + (now - order.hold_started_at)
-    return deadline.due_at
+    return sla.effective_due(deadline, hold_started_at=order.hold_started_at, now=now)
 
 
 def get_order(*, session: Session, order_id: int, site_ids: frozenset[str]) -> WorkOrder:
