@@ -10,6 +10,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.alarms.availability import check_heartbeats
+from hub.alarms.engine import RuleContext, evaluate_durations, rule_context
 from hub.clock import Clock
 from hub.settings import Settings
 from hub.workorders.service import flag_breaches
@@ -52,6 +54,19 @@ def sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
     run_job(sessions, "sla_watchdog", body)
 
 
+def pipeline_watchdog(sessions: sessionmaker[Session], clock: Clock, ctx: RuleContext) -> None:
+    """Fire duration rules that need no further message; mark silent devices late/offline."""
+
+    def body(session: Session) -> None:
+        now = clock.now()
+        fired = evaluate_durations(session=session, ctx=ctx, now=now)
+        changed = check_heartbeats(session=session, ctx=ctx, now=now)
+        if fired or any(changed.values()):
+            logger.info("pipeline watchdog: %d duration alarm(s), availability %s", fired, changed)
+
+    run_job(sessions, "pipeline_watchdog", body)
+
+
 def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
@@ -63,6 +78,15 @@ def start_scheduler(
         seconds=settings.sla_check_seconds,
         args=(sessions, clock),
         id="sla_watchdog",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        pipeline_watchdog,
+        "interval",
+        seconds=settings.rules_check_seconds,
+        args=(sessions, clock, rule_context(settings)),
+        id="pipeline_watchdog",
         max_instances=1,
         coalesce=True,
     )

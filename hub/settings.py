@@ -51,6 +51,21 @@ class Settings(BaseSettings):
         description="Overrides of the SLA policy: department -> priority -> step -> minutes.",
     )
     sla_check_seconds: int = Field(30, ge=1, description="How often the SLA watchdog runs.")
+    rules_file: Path | None = Field(
+        None, description="TOML file of per-site rule overrides (thresholds, durations, routing)."
+    )
+    rules_check_seconds: int = Field(
+        5, ge=1, description="How often duration rules and heartbeats are evaluated."
+    )
+    mqtt_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers.")
+    mqtt_keepalive: int = Field(30, ge=5, le=3600)
+    bridge_batch_size: int = Field(500, ge=1, le=10_000, description="Messages per transaction.")
+    bridge_batch_wait_ms: int = Field(
+        50, ge=0, le=10_000, description="How long a batch waits to fill before it is written."
+    )
+    bridge_queue_size: int = Field(
+        20_000, ge=1, description="Received messages held before the bridge applies backpressure."
+    )
     log_level: str = "INFO"
 
     @classmethod

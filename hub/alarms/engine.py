@@ -22,6 +22,7 @@ from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
 from hub.alarms.service import clear_condition, pending_flap_clears, raise_alarm
 from hub.registry.models import Device
+from hub.settings import Settings
 from hub.signals.models import DeviceState
 from hub.workorders.policy import SlaPolicy
 
@@ -34,6 +35,13 @@ class RuleContext:
 
     rules: RuleBook = field(default_factory=RuleBook)
     policy: SlaPolicy = field(default_factory=SlaPolicy)
+
+
+def rule_context(settings: Settings) -> RuleContext:
+    """The rule book of `settings.rules_file` and the configured SLA policy."""
+    return RuleContext(
+        rules=RuleBook.from_file(settings.rules_file), policy=SlaPolicy(settings.sla)
+    )
 
 
 @dataclass
@@ -161,9 +169,9 @@ def on_state(
                 rule_state.fired = False
                 rule_state.reset_key = key
                 rule_state.updated_at = now
-            if rule_state.fired:
+            if rule_state.fired and rule.type in dr.open_types:
                 _touch(session=session, dr=dr, rule=rule, at=at)
-            elif at - rule_state.since >= timedelta(seconds=rule.for_s):
+            elif rule_state.fired or at - rule_state.since >= timedelta(seconds=rule.for_s):
                 rule_state.fired = True
                 rule_state.updated_at = now
                 fire(

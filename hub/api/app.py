@@ -9,18 +9,25 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import error_body, install_error_handlers
 from hub.clock import Clock, SystemClock
 from hub.db import make_engine, session_factory
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
+from hub.signals.routes import router as signals_router
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.routes import router as workorders_router
 
 API_PREFIX = "/api/v1"
 
-DOMAIN_ROUTERS: list[APIRouter] = [registry_router, workorders_router]
+DOMAIN_ROUTERS: list[APIRouter] = [
+    registry_router,
+    workorders_router,
+    signals_router,
+    alarms_router,
+]
 
 
 def create_app(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import select
 
+from hub.alarms.service import active_by_device
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.registry import service
 from hub.registry.models import DeviceKind, Site
@@ -31,11 +32,13 @@ def list_devices(
     devices = service.list_devices(
         session=session, site_ids=principal.site_ids, site=site, kind=kind
     )
-    return [DeviceOut.build(d) for d in devices]
+    alarms = active_by_device(session=session, device_ids=[d.id for d in devices])
+    return [DeviceOut.build(d, active_alarms=alarms.get(d.id)) for d in devices]
 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut)
 def get_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DeviceOut:
     """One device with live status."""
     device = service.get_device(session=session, device_id=device_id, site_ids=principal.site_ids)
-    return DeviceOut.build(device)
+    alarms = active_by_device(session=session, device_ids=[device.id])
+    return DeviceOut.build(device, active_alarms=alarms.get(device.id))

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
+from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PolicyDep, PrincipalDep, SessionDep
 from hub.auth.models import Role
 from hub.errors import Forbidden, InvalidInput, NotFound
@@ -45,7 +46,8 @@ def list_work_orders(
         limit=limit,
         offset=offset,
     )
-    return [WorkOrderOut.build(o, now=now) for o in orders]
+    alarm_ids = ids_by_order(session=session, order_ids=[o.id for o in orders])
+    return [WorkOrderOut.build(o, now=now, alarm_ids=alarm_ids.get(o.id)) for o in orders]
 
 
 @router.get("/{order_id}", response_model=WorkOrderOut, response_model_by_alias=True)
@@ -54,7 +56,8 @@ def get_work_order(
 ) -> WorkOrderOut:
     """One order with its deadlines and full history."""
     order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
-    return WorkOrderOut.build(order, now=now)
+    alarm_ids = ids_by_order(session=session, order_ids=[order.id]).get(order.id)
+    return WorkOrderOut.build(order, now=now, alarm_ids=alarm_ids)
 
 
 @router.post(
@@ -128,4 +131,5 @@ def move_work_order(
         assignee=body.assignee,
     )
     session.commit()
-    return WorkOrderOut.build(order, now=now)
+    alarm_ids = ids_by_order(session=session, order_ids=[order.id]).get(order.id)
+    return WorkOrderOut.build(order, now=now, alarm_ids=alarm_ids)

@@ -1,0 +1,316 @@
+"""The MQTT ingest bridge: paho-mqtt 2 subscriber → bounded queue → batcher → one commit → ack.
+
+The paho network thread only decodes nothing and stores nothing: it stamps the receipt time
+and puts the message on a bounded queue (a full queue applies backpressure to the broker).
+A batcher thread takes up to `bridge_batch_size` messages, ingests them in one transaction
+and only after the commit acknowledges the QoS 1 ones (manual ack), so a crash before the
+commit makes a persistent-session broker deliver them again; idempotency keys make the
+redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import ssl
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy.orm import Session, sessionmaker
+
+from devices.base import Reason
+from hub.alarms.engine import RuleContext
+from hub.clock import Clock, SystemClock
+from hub.settings import Settings
+from hub.signals.flows import BatchResult, ingest_batch
+from hub.signals.models import DeadLetter
+from hub.signals.service import Incoming, dead_letter_row
+
+logger = logging.getLogger(__name__)
+
+DEVICE_TOPICS = ("fh/+/+/+/+",)
+"""Every device channel; `fh/{site}/hub/...` (the hub's own output) has four levels after fh."""
+
+BatchHandler = Callable[[Session, Sequence[Incoming], datetime], BatchResult]
+"""Ingests one batch in the given session (the bridge commits)."""
+
+MAX_TRIES = 3
+
+
+@dataclass
+class BridgeStats:
+    """Counters of a running bridge."""
+
+    received: int = 0
+    committed: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    dead: int = 0
+    batches: int = 0
+    failures: int = 0
+    connects: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Item:
+    message: Incoming
+    generation: int
+
+
+def ingest_handler(ctx: RuleContext) -> BatchHandler:
+    """The standard handler: `hub.signals.flows.ingest_batch` with the rule context."""
+
+    def handle(session: Session, messages: Sequence[Incoming], now: datetime) -> BatchResult:
+        return ingest_batch(session=session, ctx=ctx, messages=messages, now=now)
+
+    return handle
+
+
+class Bridge:
+    """A paho-mqtt client on a persistent session feeding the database in batches."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        *,
+        ctx: RuleContext | None = None,
+        clock: Clock | None = None,
+        handler: BatchHandler | None = None,
+        client_id: str | None = None,
+        topics: Sequence[str] = DEVICE_TOPICS,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.clock = clock or SystemClock()
+        self.handler = handler or ingest_handler(ctx or RuleContext())
+        self.client_id = client_id or settings.mqtt_client_id
+        self.topics = tuple(topics)
+        self.stats = BridgeStats()
+        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=settings.bridge_queue_size)
+        self._stop = threading.Event()
+        self._subscribed = threading.Event()
+        self._generation = 0
+        self._lock = threading.Lock()
+        self._batcher: threading.Thread | None = None
+        self._client = self._make_client()
+
+    # -- the MQTT side (paho's thread) -------------------------------------------------
+
+    def _make_client(self) -> mqtt.Client:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            clean_session=False,
+            protocol=mqtt.MQTTv311,
+            manual_ack=True,
+        )
+        if self.settings.mqtt_username:
+            password = self.settings.mqtt_password
+            client.username_pw_set(
+                self.settings.mqtt_username, password.get_secret_value() if password else None
+            )
+        if self.settings.mqtt_url.scheme == "mqtts":
+            ca = str(self.settings.mqtt_ca_file) if self.settings.mqtt_ca_file else None
+            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.max_inflight_messages_set(1000)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        return client
+
+    def _subscriptions(self) -> list[tuple[str, int]]:
+        group = self.settings.mqtt_share_group
+        return [(f"$share/{group}/{t}" if group else t, 1) for t in self.topics]
+
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason: ReasonCode,
+        _properties: Any,
+    ) -> None:
+        if reason.is_failure:
+            logger.error("MQTT connection refused: %s", reason)
+            return
+        with self._lock:
+            self._generation += 1
+        self.stats.connects += 1
+        logger.info(
+            "bridge %s connected (session present: %s)", self.client_id, flags.session_present
+        )
+        result, _mid = client.subscribe(self._subscriptions())
+        if result == mqtt.MQTT_ERR_SUCCESS:
+            self._subscribed.set()
+
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.DisconnectFlags,
+        reason: ReasonCode,
+        _properties: Any,
+    ) -> None:
+        self._subscribed.clear()
+        if not self._stop.is_set():
+            logger.warning("bridge %s lost the broker (%s); reconnecting", self.client_id, reason)
+
+    def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        """Stamp and enqueue; never raises, never touches the database."""
+        try:
+            item = _Item(
+                Incoming(
+                    topic=msg.topic,
+                    payload=bytes(msg.payload),
+                    received_at=self.clock.now(),
+                    qos=msg.qos,
+                    retain=bool(msg.retain),
+                    mid=msg.mid,
+                ),
+                self._generation,
+            )
+            while not self._stop.is_set():
+                try:
+                    self._queue.put(item, timeout=0.5)
+                    self.stats.received += 1
+                    return
+                except queue.Full:
+                    logger.warning("bridge queue full; holding the broker back")
+        except Exception:
+            logger.exception("bridge could not take a message on %s", getattr(msg, "topic", "?"))
+
+    # -- the database side (batcher thread) --------------------------------------------
+
+    def _take(self) -> list[_Item]:
+        try:
+            first = self._queue.get(timeout=0.2)
+        except queue.Empty:
+            return []
+        batch = [first]
+        deadline = time.monotonic() + self.settings.bridge_batch_wait_ms / 1000
+        while len(batch) < self.settings.bridge_batch_size:
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(
+                    self._queue.get(timeout=remaining)
+                    if remaining > 0
+                    else self._queue.get_nowait()
+                )
+            except queue.Empty:
+                break
+        return batch
+
+    def _run_batcher(self) -> None:
+        while not (self._stop.is_set() and self._queue.empty()):
+            batch = self._take()
+            if batch:
+                self._write(batch)
+
+    def _commit(self, batch: Sequence[_Item]) -> BatchResult:
+        with self.sessions() as session:
+            try:
+                result = self.handler(session, [i.message for i in batch], self.clock.now())
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+        return result
+
+    def _write(self, batch: Sequence[_Item]) -> None:
+        """Commit the batch, then ack it; isolate a message that keeps failing."""
+        tries = 0
+        while True:
+            try:
+                result = self._commit(batch)
+                break
+            except Exception:
+                tries += 1
+                self.stats.failures += 1
+                logger.exception("bridge batch of %d failed (try %d)", len(batch), tries)
+                if len(batch) > 1:
+                    for item in batch:  # find the poison message, keep the rest
+                        self._write([item])
+                    return
+                if tries >= MAX_TRIES and self._dead_letter(batch[0]):
+                    self._ack(batch)
+                    return
+                if self._stop.wait(min(30.0, 0.5 * 2**tries)) and tries >= MAX_TRIES:
+                    return  # stopping: leave it unacknowledged for redelivery
+        self.stats.batches += 1
+        self.stats.committed += len(batch)
+        self.stats.accepted += result.accepted
+        self.stats.duplicates += result.duplicates
+        self.stats.dead += result.dead
+        for reason, n in result.reasons.items():
+            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + n
+        self._ack(batch)
+
+    def _dead_letter(self, item: _Item) -> bool:
+        """Keep a message that crashes ingest as `internal_error`; False if that fails too."""
+        try:
+            with self.sessions() as session:
+                row = dead_letter_row(
+                    item.message, reason=Reason.internal_error, detail="ingest failed repeatedly"
+                )
+                session.add(DeadLetter(**row))
+                session.commit()
+        except Exception:
+            logger.exception("bridge could not dead-letter a message on %s", item.message.topic)
+            return False
+        return True
+
+    def _ack(self, batch: Sequence[_Item]) -> None:
+        with self._lock:
+            generation = self._generation
+        for item in batch:
+            # After a reconnect the broker redelivers what was not acknowledged; an old
+            # packet id would acknowledge the wrong message, and the redelivery dedups anyway.
+            if item.message.qos > 0 and item.generation == generation:
+                self._client.ack(item.message.mid, item.message.qos)
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Connect (retrying in the background) and start the batcher."""
+        url = self.settings.mqtt_url
+        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        self._batcher = threading.Thread(target=self._run_batcher, name="fhub-batcher", daemon=True)
+        self._batcher.start()
+        self._client.connect_async(
+            url.host or "127.0.0.1", port, keepalive=self.settings.mqtt_keepalive
+        )
+        self._client.loop_start()
+        logger.info("bridge %s connecting to %s:%s", self.client_id, url.host, port)
+
+    def wait_subscribed(self, timeout: float = 10.0) -> bool:
+        """Block until the bridge is connected and subscribed (True) or `timeout` passes."""
+        return self._subscribed.wait(timeout)
+
+    def idle(self) -> bool:
+        """Whether every received message has been written."""
+        return self._queue.empty() and self.stats.committed >= self.stats.received
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Write what is queued, acknowledge it, disconnect."""
+        self._client.on_message = None  # take nothing new
+        self._stop.set()
+        if self._batcher is not None:
+            self._batcher.join(timeout)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+
+def new_client_id(prefix: str = "fhub") -> str:
+    """A unique client id (simulators, tests, one-off tools)."""
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,81 @@
+"""HTTP routes of alarms (thin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from hub.alarms import flows, service
+from hub.alarms.schemas import AckIn, AlarmOut
+from hub.alarms.service import AlarmStatus
+from hub.api.deps import NowDep, Principal, PrincipalDep, SessionDep, require_roles
+from hub.auth.models import Role
+
+router = APIRouter(prefix="/alarms", tags=["alarms"])
+
+_StaffDep = Annotated[
+    Principal,
+    Depends(
+        require_roles(Role.front_desk, Role.engineer, Role.cleaner, Role.security, Role.manager)
+    ),
+]
+_ClearDep = Annotated[Principal, Depends(require_roles(Role.engineer, Role.manager))]
+
+
+@router.get("", response_model=list[AlarmOut])
+def list_alarms(
+    session: SessionDep,
+    principal: PrincipalDep,
+    status: AlarmStatus = AlarmStatus.open,
+    site: str | None = None,
+    device_id: str | None = None,
+    type: str | None = None,  # noqa: A002 - the contract's field name
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[AlarmOut]:
+    """Alarms in the caller's sites, latest activity first (default: not cleared)."""
+    alarms = service.list_alarms(
+        session=session,
+        site_ids=principal.site_ids,
+        status=status,
+        site=site,
+        device_id=device_id,
+        alarm_type=type,
+        limit=limit,
+        offset=offset,
+    )
+    return [AlarmOut.build(a) for a in alarms]
+
+
+@router.get("/{alarm_id}", response_model=AlarmOut)
+def get_alarm(alarm_id: int, session: SessionDep, principal: PrincipalDep) -> AlarmOut:
+    """One alarm."""
+    return AlarmOut.build(
+        service.get_alarm(session=session, alarm_id=alarm_id, site_ids=principal.site_ids)
+    )
+
+
+@router.post("/{alarm_id}/ack", response_model=AlarmOut)
+def ack_alarm(
+    alarm_id: int,
+    session: SessionDep,
+    principal: _StaffDep,
+    now: NowDep,
+    body: AckIn | None = None,
+) -> AlarmOut:
+    """Acknowledge an alarm (it stays until its condition clears); repeating is harmless."""
+    alarm = service.get_alarm(session=session, alarm_id=alarm_id, site_ids=principal.site_ids)
+    service.acknowledge(session=session, alarm=alarm, actor=principal.name, now=now)
+    session.commit()
+    return AlarmOut.build(alarm)
+
+
+@router.post("/{alarm_id}/clear", response_model=AlarmOut)
+def clear_alarm(alarm_id: int, session: SessionDep, principal: _ClearDep, now: NowDep) -> AlarmOut:
+    """Clear an alarm by hand (event alarms the sensors cannot see end); 409 if cleared."""
+    alarm = service.get_alarm(session=session, alarm_id=alarm_id, site_ids=principal.site_ids)
+    service.clear_by_hand(session=session, alarm=alarm, actor=principal.name, now=now)
+    flows.on_cleared(session=session, alarm=alarm, now=now)
+    session.commit()
+    return AlarmOut.build(alarm)
