@@ -141,13 +141,14 @@ def ingest_batch(
     device_ids = sorted({a.device.id for a in accepted})
     states = _lock_states(session=session, device_ids=device_ids, now=now)
     keys = [(a, idem_key(a.message, a.reading)) for a in accepted]
-    known = set(
-        session.execute(
+    known: set[tuple[str, str]] = {
+        (device_id, key)
+        for device_id, key in session.execute(
             select(Signal.device_id, Signal.idem_key).where(
                 Signal.device_id.in_(device_ids), Signal.idem_key.in_({k for _a, k in keys})
             )
-        ).tuples()
-    )
+        )
+    }
     rules = engine.load(session=session, devices=[a.device for a in accepted], now=now)
     rows: list[dict[str, Any]] = []
     for item, key in keys:
