@@ -2,11 +2,29 @@
 
 from hub.alarms.models import Alarm, RuleState
 from hub.auth.models import ApiToken, User, UserSite
+from hub.complaints.models import (
+    ClassificationOverride,
+    Complaint,
+    ComplaintDeadline,
+    ComplaintEvent,
+    ComplaintWorkOrder,
+    Escalation,
+    PhraseHit,
+    Reply,
+)
 from hub.registry.models import Device, Location, Owner, Site
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
+    "ClassificationOverride",
+    "Complaint",
+    "ComplaintDeadline",
+    "ComplaintEvent",
+    "ComplaintWorkOrder",
+    "Escalation",
+    "PhraseHit",
+    "Reply",
     "Alarm",
     "DeadLetter",
     "DeviceState",

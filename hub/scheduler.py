@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hub.alarms.availability import check_heartbeats
 from hub.alarms.engine import RuleContext, evaluate_durations, rule_context
 from hub.clock import Clock
+from hub.complaints.service import flag_breaches as flag_complaint_breaches
 from hub.settings import Settings
 from hub.workorders.service import flag_breaches
 
@@ -54,6 +55,17 @@ def sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
     run_job(sessions, "sla_watchdog", body)
 
 
+def complaint_sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
+    """Flag complaint workflow steps whose deadline has passed."""
+
+    def body(session: Session) -> None:
+        complaints = flag_complaint_breaches(session=session, now=clock.now())
+        if complaints:
+            logger.info("complaint SLA watchdog flagged %d complaint(s)", len(complaints))
+
+    run_job(sessions, "complaint_sla_watchdog", body)
+
+
 def pipeline_watchdog(sessions: sessionmaker[Session], clock: Clock, ctx: RuleContext) -> None:
     """Fire duration rules that need no further message; mark silent devices late/offline."""
 
@@ -78,6 +90,15 @@ def start_scheduler(
         seconds=settings.sla_check_seconds,
         args=(sessions, clock),
         id="sla_watchdog",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        complaint_sla_watchdog,
+        "interval",
+        seconds=settings.sla_check_seconds,
+        args=(sessions, clock),
+        id="complaint_sla_watchdog",
         max_instances=1,
         coalesce=True,
     )

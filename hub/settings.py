@@ -66,6 +66,19 @@ class Settings(BaseSettings):
     bridge_queue_size: int = Field(
         20_000, ge=1, description="Received messages held before the bridge applies backpressure."
     )
+    complaint_repeat_window_days: int = Field(
+        30, ge=1, description="Same owner or unit, same problem within this many days: a repeat."
+    )
+    complaint_escalation_loss_yuan: int = Field(
+        5000, ge=0, description="A direct loss above this (RMB) escalates to managers at once."
+    )
+    complaint_block_forbidden_phrases: bool = Field(
+        False, description="Refuse a reply that contains a forbidden phrase instead of warning."
+    )
+    complaint_step_minutes: dict[str, int] = Field(
+        default_factory=dict,
+        description="Overrides of the complaint workflow's per-step minutes, e.g. verified = 15.",
+    )
     log_level: str = "INFO"
 
     @classmethod

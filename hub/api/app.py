@@ -13,6 +13,7 @@ from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import error_body, install_error_handlers
 from hub.clock import Clock, SystemClock
+from hub.complaints.routes import router as complaints_router
 from hub.db import make_engine, session_factory
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
@@ -27,6 +28,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     workorders_router,
     signals_router,
     alarms_router,
+    complaints_router,
 ]
 
 

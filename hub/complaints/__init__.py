@@ -1,0 +1,1 @@
+"""The complaint desk: intake, classification, repeat rule, workflow, replies, escalation."""

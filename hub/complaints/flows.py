@@ -1,0 +1,139 @@
+"""Complaint → work order: a repair or facility complaint opens a dispatch slip, linked both ways.
+
+The link is a `complaint_work_orders` row, read from either side; the order's history notes
+the complaint it came from.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from hub.complaints.classify import Category, DeviceKind, Responsibility
+from hub.complaints.models import (
+    Complaint,
+    ComplaintEvent,
+    ComplaintWorkOrder,
+    Kind,
+    Severity,
+    Status,
+)
+from hub.complaints.service import TERMINAL
+from hub.errors import Conflict
+from hub.workorders.models import Department, Priority, Source, WorkOrder, WorkOrderEvent
+from hub.workorders.policy import SlaPolicy
+from hub.workorders.service import open_order
+
+logger = logging.getLogger(__name__)
+
+# Categories whose fix is a job for engineering, cleaning or security.
+ORDERABLE = frozenset(
+    {Category.facility, Category.sanitation, Category.security_order, Category.emergency}
+)
+
+_DEPARTMENT_BY_CATEGORY: dict[str, Department] = {
+    Category.facility: Department.engineering,
+    Category.emergency: Department.engineering,
+    Category.sanitation: Department.cleaning,
+    Category.security_order: Department.security,
+}
+
+
+def department_for(complaint: Complaint) -> Department:
+    """Who carries the job out: restroom supplies go to cleaning, lights, leaks to engineering."""
+    kinds = set(complaint.device_kinds)
+    if complaint.category == Category.emergency:
+        return Department.engineering
+    if DeviceKind.restroom in kinds:
+        return Department.cleaning
+    if kinds & {DeviceKind.light, DeviceKind.leak}:
+        return Department.engineering
+    return _DEPARTMENT_BY_CATEGORY.get(complaint.category, Department.engineering)
+
+
+def priority_for(complaint: Complaint) -> Priority:
+    """How urgent the job is, from the category and the desk's severity."""
+    if complaint.category == Category.emergency or complaint.severity == Severity.critical:
+        return Priority.urgent
+    if complaint.severity == Severity.high or complaint.repeat_of_id is not None:
+        return Priority.high
+    if complaint.severity == Severity.low:
+        return Priority.low
+    return Priority.normal
+
+
+def open_work_order(
+    *,
+    session: Session,
+    policy: SlaPolicy,
+    complaint: Complaint,
+    actor: str,
+    now: datetime,
+    department: Department | None = None,
+    priority: Priority | None = None,
+    title: str | None = None,
+    assignee: str | None = None,
+) -> WorkOrder:
+    """Open a work order for a repair or facility complaint and link the two."""
+    if Status(complaint.status) in TERMINAL:
+        raise Conflict(f"complaint {complaint.id} is {complaint.status}")
+    if complaint.responsibility == Responsibility.non_property:
+        raise Conflict(
+            f"complaint {complaint.id} is not the property's to fix ({complaint.party}); "
+            "track the outside party instead, or override the classification",
+            details={"responsibility": complaint.responsibility, "party": complaint.party},
+        )
+    if complaint.kind != Kind.repair and complaint.category not in ORDERABLE:
+        raise Conflict(
+            f"a {complaint.category} complaint does not open a work order "
+            "(repairs and facility, sanitation, security or emergency complaints do)",
+            details={"category": complaint.category, "kind": complaint.kind},
+        )
+    order = open_order(
+        session=session,
+        policy=policy,
+        now=now,
+        site_id=complaint.site_id,
+        title=(title or _title(complaint))[:300],
+        description=f"complaint {complaint.id}: {complaint.content}",
+        source=Source.complaint,
+        department=department or department_for(complaint),
+        priority=priority or priority_for(complaint),
+        actor=actor,
+        location_id=complaint.location_id,
+        assignee=assignee,
+    )
+    order.history.append(
+        WorkOrderEvent(
+            at=now,
+            actor=actor,
+            action="linked",
+            from_status=order.status,
+            to_status=order.status,
+            note=f"opened from complaint {complaint.id}",
+        )
+    )
+    complaint.work_orders.append(ComplaintWorkOrder(work_order_id=order.id, at=now, actor=actor))
+    complaint.history.append(
+        ComplaintEvent(
+            at=now,
+            actor=actor,
+            action="work_order_opened",
+            from_status=complaint.status,
+            to_status=complaint.status,
+            note=f"work order {order.id} ({order.department}, {order.priority})",
+        )
+    )
+    complaint.updated_at = now
+    session.flush()
+    logger.info("complaint %s opened work order %s", complaint.id, order.id)
+    return order
+
+
+def _title(complaint: Complaint) -> str:
+    where = complaint.location.path if complaint.location else ""
+    text = complaint.content.replace("\n", " ")
+    head = text if len(text) <= 60 else text[:59] + "…"
+    return f"{where} {head}".strip()

@@ -1,0 +1,334 @@
+"""ORM models of the complaint desk: the ledger entry, its history, deadlines, replies and more."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.db import Base
+from hub.registry.models import Location
+
+
+class Status(StrEnum):
+    """Workflow states of a complaint (DOMAIN.md's nine steps, plus hold and withdrawal)."""
+
+    received = "received"
+    verified = "verified"
+    investigating = "investigating"
+    assigned = "assigned"
+    remedy_proposed = "remedy_proposed"
+    replied = "replied"
+    implementing = "implementing"
+    resolved = "resolved"
+    callback = "callback"
+    archived = "archived"
+    on_hold = "on_hold"
+    withdrawn = "withdrawn"
+
+
+class Channel(StrEnum):
+    """How the contact reached the desk."""
+
+    phone = "phone"
+    visit = "visit"
+    proxy = "proxy"
+    letter = "letter"
+    suggestion_box = "suggestion_box"
+    staff = "staff"
+    fax = "fax"
+    email = "email"
+    online = "online"
+
+
+class Kind(StrEnum):
+    """The five kinds of contact at the desk."""
+
+    inquiry = "inquiry"
+    help = "help"
+    repair = "repair"
+    complaint = "complaint"
+    suggestion = "suggestion"
+
+
+class Severity(StrEnum):
+    """How serious the case is, as assessed by the desk (or raised by escalation)."""
+
+    low = "low"
+    normal = "normal"
+    high = "high"
+    critical = "critical"
+
+
+class Step(StrEnum):
+    """Workflow steps with a deadline; each is met when the case reaches the state named."""
+
+    registered = "registered"
+    verified = "verified"
+    investigating = "investigating"
+    assigned = "assigned"
+    remedy_proposed = "remedy_proposed"
+    replied = "replied"
+    implementing = "implementing"
+    resolved = "resolved"
+    callback = "callback"
+    archived = "archived"
+
+
+class CallbackOutcome(StrEnum):
+    """What the owner said on the callback visit (回访)."""
+
+    satisfied = "satisfied"
+    not_satisfied = "not_satisfied"
+
+
+class ReplyPurpose(StrEnum):
+    """Why the desk spoke to the owner."""
+
+    acknowledgement = "acknowledgement"
+    responsibility = "responsibility"
+    remedy = "remedy"
+    progress = "progress"
+    explanation = "explanation"
+    callback = "callback"
+
+
+class Complaint(Base):
+    """One contact in the ledger (台账), tracked as a case until archived."""
+
+    __tablename__ = "complaints"
+    __table_args__ = (
+        Index(None, "site_id", "status"),
+        Index(None, "site_id", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(16))
+    kind_as_received: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime]
+    content: Mapped[str] = mapped_column(Text)
+    request: Mapped[str] = mapped_column(Text, default="")
+    target_department: Mapped[str] = mapped_column(String(200), default="")
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("owners.id", ondelete="SET NULL"), index=True
+    )
+    complainant_name: Mapped[str] = mapped_column(String(128), default="")
+    complainant_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    location_id: Mapped[int | None] = mapped_column(
+        ForeignKey("locations.id", ondelete="SET NULL"), index=True
+    )
+    receiver: Mapped[str] = mapped_column(String(128))
+    receiver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+
+    # Classification: the effective values, and what the classifier said on intake.
+    responsibility: Mapped[str] = mapped_column(String(16))
+    party: Mapped[str | None] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(24), index=True)
+    device_kinds: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    auto_classification: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    location_hint: Mapped[str | None] = mapped_column(String(400))
+
+    repeat_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaints.id", ondelete="SET NULL"), index=True
+    )
+    repeat_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    reasonable: Mapped[bool | None]
+    responsibility_stated_at: Mapped[datetime | None]
+    escalated_at: Mapped[datetime | None]
+    loss_amount: Mapped[int | None]
+    callback_outcome: Mapped[str | None] = mapped_column(String(16))
+    callback_note: Mapped[str | None] = mapped_column(Text)
+    callback_at: Mapped[datetime | None]
+
+    held_from: Mapped[str | None] = mapped_column(String(20))
+    hold_reason: Mapped[str | None] = mapped_column(Text)
+    hold_started_at: Mapped[datetime | None]
+    hold_total_s: Mapped[int] = mapped_column(default=0)
+    reopen_count: Mapped[int] = mapped_column(default=0)
+    escalation_level: Mapped[int] = mapped_column(default=0)
+
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+    unit: Mapped[Location | None] = relationship(foreign_keys=[unit_id], lazy="joined")
+    location: Mapped[Location | None] = relationship(foreign_keys=[location_id], lazy="joined")
+    history: Mapped[list[ComplaintEvent]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="ComplaintEvent.id"
+    )
+    deadlines: Mapped[list[ComplaintDeadline]] = relationship(
+        back_populates="complaint",
+        cascade="all, delete-orphan",
+        order_by="ComplaintDeadline.id",
+    )
+    replies: Mapped[list[Reply]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="Reply.id"
+    )
+    escalations: Mapped[list[Escalation]] = relationship(
+        back_populates="complaint", cascade="all, delete-orphan", order_by="Escalation.id"
+    )
+    overrides: Mapped[list[ClassificationOverride]] = relationship(
+        back_populates="complaint",
+        cascade="all, delete-orphan",
+        order_by="ClassificationOverride.id",
+    )
+    work_orders: Mapped[list[ComplaintWorkOrder]] = relationship(
+        back_populates="complaint",
+        cascade="all, delete-orphan",
+        order_by="ComplaintWorkOrder.id",
+    )
+
+
+class ComplaintEvent(Base):
+    """One recorded move or notable fact in a complaint's life: who, when, from, to, why."""
+
+    __tablename__ = "complaint_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    complaint: Mapped[Complaint] = relationship(back_populates="history")
+
+
+class ComplaintDeadline(Base):
+    """The due time of one workflow step (a reopening after a failed callback is a new cycle)."""
+
+    __tablename__ = "complaint_deadlines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(20))
+    cycle: Mapped[int] = mapped_column(default=0)
+    started_at: Mapped[datetime]
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    met_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+
+    complaint: Mapped[Complaint] = relationship(back_populates="deadlines")
+
+
+class Reply(Base):
+    """What the desk said to the owner, the owner's opinion, and the phrase check's findings."""
+
+    __tablename__ = "complaint_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    owner_opinion: Mapped[str] = mapped_column(Text, default="")
+    owner_accepts: Mapped[bool | None]
+    status_at_reply: Mapped[str] = mapped_column(String(20))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="replies")
+    hits: Mapped[list[PhraseHit]] = relationship(back_populates="reply", order_by="PhraseHit.id")
+
+
+class PhraseHit(Base):
+    """A forbidden phrase or anger don't found in a reply (kept for training statistics).
+
+    A blocked reply is not stored, but its hits are, with `reply_id` empty and `blocked` set.
+    """
+
+    __tablename__ = "complaint_phrase_hits"
+    __table_args__ = (Index(None, "site_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    reply_id: Mapped[int | None] = mapped_column(
+        ForeignKey("complaint_replies.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    rule: Mapped[str] = mapped_column(String(32))
+    matched: Mapped[str] = mapped_column(Text)
+    blocked: Mapped[bool] = mapped_column(default=False)
+
+    reply: Mapped[Reply | None] = relationship(back_populates="hits")
+
+
+class Escalation(Base):
+    """An escalation to management: why, who was told, when."""
+
+    __tablename__ = "complaint_escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    triggers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    notified: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    complaint: Mapped[Complaint] = relationship(back_populates="escalations")
+
+
+class ClassificationOverride(Base):
+    """Staff corrected one field of the classification (kept for statistics and tuning)."""
+
+    __tablename__ = "complaint_overrides"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    field: Mapped[str] = mapped_column(String(24))
+    from_value: Mapped[str] = mapped_column(String(200))
+    to_value: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    complaint: Mapped[Complaint] = relationship(back_populates="overrides")
+
+
+class ComplaintWorkOrder(Base):
+    """A work order opened for (or linked to) a complaint; read from either side."""
+
+    __tablename__ = "complaint_work_orders"
+    __table_args__ = (UniqueConstraint("complaint_id", "work_order_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    complaint_id: Mapped[int] = mapped_column(
+        ForeignKey("complaints.id", ondelete="CASCADE"), index=True
+    )
+    work_order_id: Mapped[int] = mapped_column(
+        ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+
+    complaint: Mapped[Complaint] = relationship(back_populates="work_orders")

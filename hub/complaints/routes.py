@@ -1,0 +1,358 @@
+"""HTTP routes of the complaint desk (thin: parse, call the service, commit, shape)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, status
+
+from hub.api.deps import (
+    NowDep,
+    PolicyDep,
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    SettingsDep,
+    require_roles,
+)
+from hub.auth.models import Role
+from hub.complaints import flows, phrases, service
+from hub.complaints.classify import Category, Responsibility
+from hub.complaints.models import Complaint, Kind, Status
+from hub.complaints.policy import ComplaintPolicy
+from hub.complaints.schemas import (
+    ComplaintCreate,
+    ComplaintOut,
+    EscalationIn,
+    OverrideIn,
+    PhraseCheckIn,
+    ReplyIn,
+    ReplyOut,
+    TransitionIn,
+    WarningOut,
+    WorkOrderIn,
+)
+from hub.errors import InvalidInput, NotFound
+
+router = APIRouter(prefix="/complaints", tags=["complaints"])
+
+# The desk and management run the workflow; engineers and others see cases and file them.
+DeskDep = Annotated[Principal, Depends(require_roles(Role.front_desk, Role.manager))]
+
+
+def get_complaint_policy(settings: SettingsDep) -> ComplaintPolicy:
+    """The complaint policy of the application's settings."""
+    return ComplaintPolicy.from_settings(settings)
+
+
+ComplaintPolicyDep = Annotated[ComplaintPolicy, Depends(get_complaint_policy)]
+
+
+def _out(session: SessionDep, complaint: Complaint, now: datetime) -> ComplaintOut:
+    later = [c.id for c in service.repeats_of(session=session, complaint=complaint)]
+    return ComplaintOut.build(complaint, now=now, repeated_by=later)
+
+
+class ReplyBlocked(InvalidInput):
+    """The reply contains a forbidden phrase and the site blocks such replies."""
+
+    code = "forbidden_phrase"
+
+
+@router.post(
+    "",
+    response_model=ComplaintOut,
+    response_model_by_alias=True,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_complaint(
+    body: ComplaintCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cpolicy: ComplaintPolicyDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> ComplaintOut:
+    """Record a contact; the answer carries its classification, reasons and links."""
+    site = body.site
+    if site is None:
+        if len(principal.site_ids) != 1:
+            raise InvalidInput("say which site (`site`)", details={"field": "site"})
+        (site,) = principal.site_ids
+    if not principal.sees(site):
+        raise NotFound(f"site {site!r} not found")
+    intake = service.Intake(
+        site_id=site,
+        content=body.content,
+        channel=body.channel,
+        kind=body.kind,
+        received_at=body.received_at,
+        complainant_name=body.complainant_name,
+        complainant_phone=body.complainant_phone,
+        owner_id=body.owner_id,
+        unit=body.unit,
+        location=body.location,
+        request=body.request,
+        target_department=body.target_department,
+        severity=body.severity,
+        media_exposure=body.media_exposure,
+        reputational_damage=body.reputational_damage,
+        loss_amount=body.loss_amount,
+    )
+    complaint = service.register(
+        session=session,
+        policy=cpolicy,
+        intake=intake,
+        actor=principal.name,
+        actor_id=principal.user_id,
+        now=now,
+    )
+    if body.open_work_order:
+        flows.open_work_order(
+            session=session, policy=policy, complaint=complaint, actor=principal.name, now=now
+        )
+    session.commit()
+    return _out(session, complaint, now)
+
+
+@router.get("", response_model=list[ComplaintOut], response_model_by_alias=True)
+def list_complaints(
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    kind: Annotated[list[Kind] | None, Query()] = None,
+    category: Annotated[list[Category] | None, Query()] = None,
+    responsibility: Responsibility | None = None,
+    repeat: bool | None = None,
+    escalated: bool | None = None,
+    work_order: int | None = None,
+    site: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ComplaintOut]:
+    """Complaints in the caller's sites, newest first."""
+    complaints = service.list_complaints(
+        session=session,
+        site_ids=principal.site_ids,
+        site=site,
+        statuses=status_ or (),
+        kinds=kind or (),
+        categories=category or (),
+        responsibility=responsibility,
+        repeat=repeat,
+        escalated=escalated,
+        work_order_id=work_order,
+        limit=limit,
+        offset=offset,
+    )
+    return [_out(session, c, now) for c in complaints]
+
+
+@router.get("/stats")
+def complaint_stats(
+    session: SessionDep,
+    principal: PrincipalDep,
+    site: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> dict[str, Any]:
+    """Counts by status, kind, category and responsibility; overrides; phrase hits; breaches."""
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"`{name}` needs a time zone", details={"field": name})
+    return service.stats(
+        session=session, site_ids=principal.site_ids, site=site, since=since, until=until
+    )
+
+
+@router.post("/phrase-check", response_model=list[WarningOut])
+def check_phrases(body: PhraseCheckIn, _principal: PrincipalDep) -> list[WarningOut]:
+    """Check a reply before saying it; nothing is recorded."""
+    return [WarningOut.build(hit) for hit in phrases.check(body.text)]
+
+
+@router.get("/{complaint_id}", response_model=ComplaintOut, response_model_by_alias=True)
+def get_complaint(
+    complaint_id: int, session: SessionDep, principal: PrincipalDep, now: NowDep
+) -> ComplaintOut:
+    """One complaint with its classification, deadlines, replies and full history."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    return _out(session, complaint, now)
+
+
+@router.post(
+    "/{complaint_id}/transitions", response_model=ComplaintOut, response_model_by_alias=True
+)
+def move_complaint(
+    complaint_id: int,
+    body: TransitionIn,
+    session: SessionDep,
+    principal: DeskDep,
+    cpolicy: ComplaintPolicyDep,
+    now: NowDep,
+) -> ComplaintOut:
+    """Move a complaint through the workflow; a move the workflow forbids is 409."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    service.transition(
+        session=session,
+        policy=cpolicy,
+        complaint=complaint,
+        to=body.to,
+        actor=principal.name,
+        now=now,
+        note=body.note,
+        assignee=body.assignee,
+        outcome=body.outcome,
+        reasonable=body.reasonable,
+        manager=principal.role in (Role.manager, Role.admin),
+    )
+    session.commit()
+    return _out(session, complaint, now)
+
+
+@router.post(
+    "/{complaint_id}/replies", response_model=ReplyOut, status_code=status.HTTP_201_CREATED
+)
+def reply_to_owner(
+    complaint_id: int,
+    body: ReplyIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cpolicy: ComplaintPolicyDep,
+    now: NowDep,
+) -> ReplyOut:
+    """Record what was said to the owner; `warnings` lists forbidden phrases found in it."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    outcome = service.record_reply(
+        session=session,
+        policy=cpolicy,
+        complaint=complaint,
+        text=body.text,
+        channel=body.channel,
+        purpose=body.purpose,
+        owner_opinion=body.owner_opinion,
+        owner_accepts=body.owner_accepts,
+        actor=principal.name,
+        now=now,
+    )
+    session.commit()  # a blocked reply's hits are kept for training statistics
+    warnings = [WarningOut.build(hit) for hit in outcome.hits]
+    if outcome.reply is None:
+        raise ReplyBlocked(
+            "the reply contains phrases the desk must not use; rephrase it",
+            details={"warnings": [w.model_dump() for w in warnings]},
+        )
+    return ReplyOut.build(outcome.reply, warnings)
+
+
+@router.post(
+    "/{complaint_id}/classification", response_model=ComplaintOut, response_model_by_alias=True
+)
+def override_classification(
+    complaint_id: int,
+    body: OverrideIn,
+    session: SessionDep,
+    principal: DeskDep,
+    now: NowDep,
+) -> ComplaintOut:
+    """Correct the classification; the change is recorded and counted in the statistics."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    service.override_classification(
+        session=session,
+        complaint=complaint,
+        actor=principal.name,
+        now=now,
+        reason=body.reason,
+        responsibility=body.responsibility,
+        party=body.party,
+        category=body.category,
+        device_kinds=body.device_kinds,
+    )
+    session.commit()
+    return _out(session, complaint, now)
+
+
+@router.post(
+    "/{complaint_id}/escalations",
+    response_model=ComplaintOut,
+    response_model_by_alias=True,
+    status_code=status.HTTP_201_CREATED,
+)
+def escalate_complaint(
+    complaint_id: int,
+    body: EscalationIn,
+    session: SessionDep,
+    principal: PrincipalDep,
+    cpolicy: ComplaintPolicyDep,
+    now: NowDep,
+) -> ComplaintOut:
+    """Escalate to the site's managers: media, a large loss, or harm to the company's name."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    triggers = service.escalation_triggers(
+        policy=cpolicy,
+        media_exposure=body.media_exposure,
+        reputational_damage=body.reputational_damage,
+        loss_amount=body.loss_amount,
+    )
+    if not triggers:
+        raise InvalidInput(
+            "nothing to escalate: set media_exposure or reputational_damage, or a loss_amount "
+            f"above {cpolicy.escalation_loss_yuan} RMB"
+        )
+    if body.loss_amount is not None:
+        complaint.loss_amount = body.loss_amount
+    service.escalate(
+        session=session,
+        complaint=complaint,
+        triggers=triggers,
+        actor=principal.name,
+        now=now,
+        note=body.note,
+    )
+    session.commit()
+    return _out(session, complaint, now)
+
+
+@router.post(
+    "/{complaint_id}/work-orders",
+    response_model=ComplaintOut,
+    response_model_by_alias=True,
+    status_code=status.HTTP_201_CREATED,
+)
+def open_work_order(
+    complaint_id: int,
+    body: WorkOrderIn,
+    session: SessionDep,
+    principal: DeskDep,
+    policy: PolicyDep,
+    now: NowDep,
+) -> ComplaintOut:
+    """Open a work order (dispatch slip) for a repair or facility complaint, linked both ways."""
+    complaint = service.get_complaint(
+        session=session, complaint_id=complaint_id, site_ids=principal.site_ids
+    )
+    flows.open_work_order(
+        session=session,
+        policy=policy,
+        complaint=complaint,
+        actor=principal.name,
+        now=now,
+        department=body.department,
+        priority=body.priority,
+        title=body.title,
+        assignee=body.assignee,
+    )
+    session.commit()
+    return _out(session, complaint, now)

@@ -1,0 +1,389 @@
+"""Pydantic shapes of complaints in and out of the API (CONTRACT.md §2 names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from hub.complaints import phrases
+from hub.complaints.classify import Category, DeviceKind, Party, Responsibility
+from hub.complaints.models import (
+    CallbackOutcome,
+    Channel,
+    Complaint,
+    Kind,
+    Reply,
+    ReplyPurpose,
+    Severity,
+    Status,
+    Step,
+)
+from hub.complaints.service import effective_due
+from hub.workorders.models import Department, Priority
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ComplaintCreate(_In):
+    """A contact as the desk records it in the ledger."""
+
+    content: str = Field(min_length=1, max_length=10_000, description="What the owner said.")
+    site: str | None = Field(None, max_length=64, description="Default: the caller's only site.")
+    unit: str | None = Field(None, max_length=400, description="Complainant's unit, e.g. 3/12/1201")
+    location: str | None = Field(
+        None, max_length=400, description="Where the problem is, e.g. 3/12"
+    )
+    channel: Channel = Channel.phone
+    kind: Kind = Kind.complaint
+    complainant_name: str = Field("", max_length=128)
+    complainant_phone: str | None = Field(None, max_length=32)
+    owner_id: int | None = Field(None, description="A registered owner, if known.")
+    request: str = Field("", max_length=5_000, description="What the owner asks for.")
+    target_department: str = Field(
+        "", max_length=200, description="The person or department complained about."
+    )
+    received_at: AwareDatetime | None = Field(None, description="Default: now.")
+    severity: Severity | None = Field(None, description="Default: high for emergencies.")
+    media_exposure: bool = False
+    reputational_damage: bool = False
+    loss_amount: int | None = Field(None, ge=0, description="Direct economic loss, RMB.")
+    open_work_order: bool = Field(
+        False, description="Also open a work order (repairs and facility complaints)."
+    )
+
+
+class TransitionIn(_In):
+    """A workflow move."""
+
+    to: Status
+    note: str = Field("", max_length=10_000)
+    assignee: str | None = Field(None, max_length=200)
+    outcome: CallbackOutcome | None = Field(None, description="Required on the move to callback.")
+    reasonable: bool | None = Field(None, description="The desk's judgement when verifying.")
+
+
+class ReplyIn(_In):
+    """What the desk said to the owner, and what the owner said back."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+    channel: Channel = Channel.phone
+    purpose: ReplyPurpose | None = Field(None, description="Default: from the case's status.")
+    owner_opinion: str = Field("", max_length=5_000)
+    owner_accepts: bool | None = None
+
+
+class PhraseCheckIn(_In):
+    """Text to check before saying it."""
+
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class OverrideIn(_In):
+    """A correction of the classification by staff."""
+
+    responsibility: Responsibility | None = None
+    party: Party | None = None
+    category: Category | None = None
+    device_kinds: list[DeviceKind] | None = None
+    reason: str = Field(min_length=1, max_length=2_000)
+
+
+class EscalationIn(_In):
+    """Escalate a case that turned serious while being handled."""
+
+    media_exposure: bool = False
+    reputational_damage: bool = False
+    loss_amount: int | None = Field(None, ge=0)
+    note: str = Field("", max_length=5_000)
+
+
+class WorkOrderIn(_In):
+    """Open a work order for the complaint; everything defaults from the complaint."""
+
+    department: Department | None = None
+    priority: Priority | None = None
+    title: str | None = Field(None, max_length=300)
+    assignee: str | None = Field(None, max_length=128)
+
+
+class WarningOut(BaseModel):
+    """A forbidden phrase or anger don't found in a reply, and what to say instead."""
+
+    phrase: str
+    suggestion: str
+    rule: str
+    kind: str
+    matched: str
+
+    @classmethod
+    def build(cls, hit: phrases.Hit) -> WarningOut:
+        """The API view of a hit."""
+        return cls(
+            phrase=hit.phrase,
+            suggestion=hit.suggestion,
+            rule=hit.rule.id,
+            kind=hit.rule.kind,
+            matched=hit.matched,
+        )
+
+
+class ReplyOut(BaseModel):
+    """A recorded reply with its warnings."""
+
+    id: int | None
+    complaint_id: int
+    at: datetime
+    actor: str
+    channel: Channel
+    purpose: ReplyPurpose | None
+    text: str
+    owner_opinion: str
+    owner_accepts: bool | None
+    blocked: bool = False
+    warnings: list[WarningOut]
+
+    @classmethod
+    def build(cls, reply: Reply, warnings: list[WarningOut] | None = None) -> ReplyOut:
+        """The API view of a stored reply (warnings re-derived from its recorded hits)."""
+        if warnings is None:
+            warnings = [
+                WarningOut(
+                    phrase=phrases.RULES_BY_ID[h.rule].phrase,
+                    suggestion=phrases.RULES_BY_ID[h.rule].suggestion,
+                    rule=h.rule,
+                    kind=phrases.RULES_BY_ID[h.rule].kind,
+                    matched=h.matched,
+                )
+                for h in reply.hits
+                if h.rule in phrases.RULES_BY_ID
+            ]
+        return cls(
+            id=reply.id,
+            complaint_id=reply.complaint_id,
+            at=reply.at,
+            actor=reply.actor,
+            channel=Channel(reply.channel),
+            purpose=ReplyPurpose(reply.purpose),
+            text=reply.text,
+            owner_opinion=reply.owner_opinion,
+            owner_accepts=reply.owner_accepts,
+            warnings=warnings,
+        )
+
+
+class ClassificationOut(BaseModel):
+    """The classification and why."""
+
+    responsibility: Responsibility
+    party: Party | None
+    category: Category
+    device_kinds: list[DeviceKind]
+    reasons: list[str]
+    overridden: bool
+    automatic: dict[str, Any]
+
+
+class LinkOut(BaseModel):
+    """Something this complaint is tied to."""
+
+    type: str
+    id: int
+    score: float
+    reasons: list[str]
+
+
+class DeadlineOut(BaseModel):
+    """One step's deadline in the current cycle."""
+
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    breached: bool
+    breached_at: datetime | None
+
+
+class HistoryOut(BaseModel):
+    """One recorded event."""
+
+    at: datetime
+    actor: str
+    action: str
+    from_status: Status | None = Field(serialization_alias="from")
+    to_status: Status | None = Field(serialization_alias="to")
+    note: str
+
+
+class EscalationOut(BaseModel):
+    """An escalation: why, who was told, when."""
+
+    at: datetime
+    actor: str
+    triggers: list[dict[str, Any]]
+    notified: list[str]
+    note: str
+
+
+class ComplainantOut(BaseModel):
+    """Who complained."""
+
+    owner_id: int | None
+    name: str
+    phone: str | None
+    unit: str | None
+
+
+class ComplaintOut(BaseModel):
+    """A complaint with its classification, links, deadlines, replies and history."""
+
+    id: int
+    site: str
+    status: Status
+    kind: Kind
+    kind_as_received: Kind
+    channel: Channel
+    severity: Severity
+    received_at: datetime
+    content: str
+    request: str
+    target_department: str
+    complainant: ComplainantOut
+    unit: str | None
+    location: str | None
+    location_hint: str | None
+    receiver: str
+    assignee: str | None
+    classification: ClassificationOut
+    links: list[LinkOut]
+    repeat_of: int | None
+    work_order_ids: list[int]
+    escalated_at: datetime | None
+    escalations: list[EscalationOut]
+    reasonable: bool | None
+    responsibility_stated_at: datetime | None
+    callback_outcome: CallbackOutcome | None
+    callback_at: datetime | None
+    due: dict[Step, DeadlineOut]
+    replies: list[ReplyOut]
+    history: list[HistoryOut]
+    hold_reason: str | None
+    on_hold_since: datetime | None
+    hold_total_s: int
+    reopen_count: int
+    escalation_level: int
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None
+
+    @classmethod
+    def build(
+        cls, complaint: Complaint, *, now: datetime, repeated_by: list[int] | None = None
+    ) -> ComplaintOut:
+        """The API view of `complaint`; pending deadlines are shown paused while on hold."""
+        due: dict[Step, DeadlineOut] = {}
+        for d in complaint.deadlines:  # by id, so a later cycle's deadline wins
+            due[Step(d.step)] = DeadlineOut(
+                started_at=d.started_at,
+                due_at=effective_due(d, complaint, now),
+                met_at=d.met_at,
+                breached=d.breached_at is not None,
+                breached_at=d.breached_at,
+            )
+        links: list[LinkOut] = []
+        if complaint.repeat_of_id is not None:
+            links.append(
+                LinkOut(
+                    type="complaint",
+                    id=complaint.repeat_of_id,
+                    score=1.0,
+                    reasons=["repeat of this earlier case", *complaint.repeat_reasons],
+                )
+            )
+        for later in repeated_by or []:
+            links.append(
+                LinkOut(
+                    type="complaint", id=later, score=1.0, reasons=["raised again in this case"]
+                )
+            )
+        for link in complaint.work_orders:
+            links.append(
+                LinkOut(
+                    type="work_order",
+                    id=link.work_order_id,
+                    score=1.0,
+                    reasons=[f"opened from this complaint by {link.actor}"],
+                )
+            )
+        return cls(
+            id=complaint.id,
+            site=complaint.site_id,
+            status=Status(complaint.status),
+            kind=Kind(complaint.kind),
+            kind_as_received=Kind(complaint.kind_as_received),
+            channel=Channel(complaint.channel),
+            severity=Severity(complaint.severity),
+            received_at=complaint.received_at,
+            content=complaint.content,
+            request=complaint.request,
+            target_department=complaint.target_department,
+            complainant=ComplainantOut(
+                owner_id=complaint.owner_id,
+                name=complaint.complainant_name,
+                phone=complaint.complainant_phone,
+                unit=complaint.unit.path if complaint.unit else None,
+            ),
+            unit=complaint.unit.path if complaint.unit else None,
+            location=complaint.location.path if complaint.location else None,
+            location_hint=complaint.location_hint,
+            receiver=complaint.receiver,
+            assignee=complaint.assignee,
+            classification=ClassificationOut(
+                responsibility=Responsibility(complaint.responsibility),
+                party=Party(complaint.party) if complaint.party else None,
+                category=Category(complaint.category),
+                device_kinds=[DeviceKind(k) for k in complaint.device_kinds],
+                reasons=list(complaint.reasons),
+                overridden=bool(complaint.overrides),
+                automatic={k: v for k, v in complaint.auto_classification.items() if k != "scores"},
+            ),
+            links=links,
+            repeat_of=complaint.repeat_of_id,
+            work_order_ids=[link.work_order_id for link in complaint.work_orders],
+            escalated_at=complaint.escalated_at,
+            escalations=[
+                EscalationOut(
+                    at=e.at, actor=e.actor, triggers=e.triggers, notified=e.notified, note=e.note
+                )
+                for e in complaint.escalations
+            ],
+            reasonable=complaint.reasonable,
+            responsibility_stated_at=complaint.responsibility_stated_at,
+            callback_outcome=(
+                CallbackOutcome(complaint.callback_outcome) if complaint.callback_outcome else None
+            ),
+            callback_at=complaint.callback_at,
+            due=due,
+            replies=[ReplyOut.build(r) for r in complaint.replies],
+            history=[
+                HistoryOut(
+                    at=e.at,
+                    actor=e.actor,
+                    action=e.action,
+                    from_status=Status(e.from_status) if e.from_status else None,
+                    to_status=Status(e.to_status) if e.to_status else None,
+                    note=e.note,
+                )
+                for e in complaint.history
+            ],
+            hold_reason=complaint.hold_reason,
+            on_hold_since=complaint.hold_started_at,
+            hold_total_s=complaint.hold_total_s,
+            reopen_count=complaint.reopen_count,
+            escalation_level=complaint.escalation_level,
+            created_at=complaint.created_at,
+            updated_at=complaint.updated_at,
+            closed_at=complaint.closed_at,
+        )
