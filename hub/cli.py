@@ -202,6 +202,25 @@ def demo(
         jobs.shutdown(wait=False)
 
 
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option("--quick", help="A short run (under a minute).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write the Markdown table (default: BENCHMARKS.md, none with --quick)."
+        ),
+    ] = None,
+) -> None:
+    """The benchmark suite: hub ingest against the raw MQTT ceiling, latency, memory."""
+    from benchmarks.cli import bench as run_bench
+
+    logging.basicConfig(level=logging.WARNING)
+    target = output if output is not None else (None if quick else Path("BENCHMARKS.md"))
+    run_bench(quick=quick, as_json=as_json, output=target)
+
+
 def main() -> None:
     """Entry point of the `fhub` console script."""
     app()

@@ -1,0 +1,1 @@
+"""The benchmark suite behind `fhub bench`: hub ingest against the raw MQTT ceiling."""

@@ -1,0 +1,74 @@
+"""The raw ceiling: a bare paho subscriber that only parses the JSON, counting messages."""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing.sharedctypes
+import signal
+import sys
+import threading
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+
+def run(
+    host: str,
+    port: int,
+    qos: int,
+    counter: multiprocessing.sharedctypes.Synchronized[int] | None,
+    ready: threading.Event | Any | None,
+    stop: threading.Event | Any,
+    client_id: str,
+) -> int:
+    """Subscribe to every device topic and count parsed messages until `stop` is set."""
+    state = {"n": 0, "bad": 0}
+
+    def on_connect(client: mqtt.Client, _u: object, _f: object, _rc: object, _p: object) -> None:
+        client.subscribe("fh/+/+/+/+", qos=qos)
+
+    def on_subscribe(*_args: object) -> None:
+        if ready is not None:
+            ready.set()
+
+    def on_message(_c: mqtt.Client, _u: object, msg: mqtt.MQTTMessage) -> None:
+        try:
+            orjson.loads(msg.payload)
+        except orjson.JSONDecodeError:
+            state["bad"] += 1
+        state["n"] += 1
+        if counter is not None:
+            counter.value = state["n"]
+
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    client.max_inflight_messages_set(1000)
+    client.on_connect = on_connect
+    client.on_subscribe = on_subscribe
+    client.on_message = on_message
+    client.connect(host, port)
+    client.loop_start()
+    stop.wait()
+    client.loop_stop()
+    client.disconnect()
+    if counter is not None:
+        counter.value = state["n"]
+    return state["n"]
+
+
+def main() -> None:
+    """Command-line entry: run until SIGTERM, print the count."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=1883)
+    parser.add_argument("--qos", type=int, default=0)
+    args = parser.parse_args()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    n = run(args.host, args.port, args.qos, None, None, stop, "fhub-bench-raw")
+    sys.stdout.write(f"{n}\n")
+
+
+if __name__ == "__main__":
+    main()
