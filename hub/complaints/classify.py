@@ -139,10 +139,10 @@ CATEGORY_PRIORITY = (
 DEVICE_THRESHOLD = 1.5
 MIN_CATEGORY = 1.5
 MIN_EVIDENCE = 1.0
-SCOPE_PRIOR = 1.0
+SCOPE_PRIOR = 1.5
 PUBLIC_AREA_PRIOR = 1.0
 NEIGHBOUR_PRIOR = 1.0
-MARGIN = 0.5
+MARGIN = 1.0
 
 _RESTROOM_CODES = re.compile(r"restroom|toilet|washroom|\bwc\b|卫生间|洗手间|厕所")
 _GATE_CODES = re.compile(r"gate|garage|parking|car-?park|道闸|车库|停车")

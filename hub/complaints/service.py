@@ -521,9 +521,14 @@ def _breach(
     )
 
 
-def _latest_entry(complaint: Complaint, status: Status) -> datetime | None:
-    entries = [e.at for e in complaint.history if e.to_status == status != e.from_status]
-    return max(entries) if entries else None
+def _since_entering(complaint: Complaint, status: Status) -> list[ComplaintEvent]:
+    """The events recorded since the case last moved into `status` (all, if it never did)."""
+    history = list(complaint.history)
+    for index in range(len(history) - 1, -1, -1):
+        event = history[index]
+        if event.to_status == status != event.from_status:
+            return history[index + 1 :]
+    return history
 
 
 def _require(condition: bool, message: str, **details: Any) -> None:
@@ -603,11 +608,10 @@ def transition(
             party=complaint.party,
         )
     if to == S.replied:
-        since = _latest_entry(complaint, S.remedy_proposed)
         _require(
             any(
-                r.purpose == ReplyPurpose.remedy and (since is None or r.at >= since)
-                for r in complaint.replies
+                e.action == "reply" and e.note.startswith(ReplyPurpose.remedy)
+                for e in _since_entering(complaint, S.remedy_proposed)
             ),
             "record the remedy told to the owner first (a reply with purpose `remedy`)",
         )
@@ -780,6 +784,7 @@ def record_reply(
             )
         )
     rules = ", ".join(h.rule.id for h in hits)
+    said = str(purpose or _default_purpose(complaint))
     complaint.history.append(
         ComplaintEvent(
             at=now,
@@ -787,7 +792,7 @@ def record_reply(
             action="reply_blocked" if blocked else "reply",
             from_status=complaint.status,
             to_status=complaint.status,
-            note=(f"warnings: {rules}" if hits else "") if not blocked else f"blocked: {rules}",
+            note=f"{said}; {'blocked' if blocked else 'warnings'}: {rules}" if hits else said,
         )
     )
     complaint.updated_at = now
