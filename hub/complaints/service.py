@@ -774,7 +774,7 @@ def record_reply(
         session.add(
             PhraseHit(
                 site_id=complaint.site_id,
-                complaint=complaint,
+                complaint_id=complaint.id,
                 reply=reply,
                 at=now,
                 actor=actor,
