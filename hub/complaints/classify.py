@@ -1,15 +1,16 @@
 """Classify a complaint the moment it is typed: responsibility, category, device kinds.
 
-Local and explainable: weighted term lexicons in simplified Chinese and English (traditional
-Chinese is folded to simplified first, see `text.py`), plus what the location says. Every
-decision carries its reasons, the matched terms, so the desk can see why and override.
+Local and explainable: weighted term lexicons in simplified Chinese and English, kept as data
+in `lexicons.toml` (traditional Chinese is folded to simplified first, see `text.py`), plus
+what the location says. Every decision carries its reasons, the matched terms, so the desk
+can see why and override.
 
 How a decision is made:
 
 - every lexicon term found in the text adds its weight to its label; a term inside a
   longer matched term does not count on its own ("卫生" inside "卫生间", "fire" inside
   "fire lane");
-- category: the label with the highest score, `other` when nothing matched;
+- category: the label with the highest score, `other` when the best score is too weak;
 - responsibility: the property's score (its own staff, areas and equipment, the category's
   scope, a public-area location, blame on the property) against the strongest outside party
   (developer, utility, government, neighbour); the clearly stronger side wins, a near tie

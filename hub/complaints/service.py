@@ -27,6 +27,7 @@ from hub.complaints.classify import (
     Trigger,
     classify,
     escalation_signals,
+    location_from_text,
 )
 from hub.complaints.models import (
     CallbackOutcome,
@@ -198,10 +199,8 @@ def register(
         phone = phone or normalise_phone(owner.phone)
 
     hint_place: Location | None = None
-    if place is None:
-        first = classify(content)
-        if first.location_hint:
-            hint_place = _deepest_known(session, intake.site_id, first.location_hint)
+    if place is None and (hint := location_from_text(content)) is not None:
+        hint_place = _deepest_known(session, intake.site_id, hint[0])
     where = place or hint_place or unit
     context = LocationContext(where.path, where.kind) if where is not None else None
     result = classify(content, location=context)
@@ -974,6 +973,7 @@ def stats(
         scope.append(Complaint.received_at < until)
 
     def grouped(column: Any) -> dict[str, int]:
+        """Counts of complaints in scope per value of `column`."""
         rows = session.execute(select(column, func.count()).where(*scope).group_by(column)).all()
         return {str(key): int(n) for key, n in rows if key is not None}
 
