@@ -127,6 +127,7 @@ class Bridge:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def _subscriptions(self) -> list[tuple[str, int]]:
@@ -151,8 +152,21 @@ class Bridge:
             "bridge %s connected (session present: %s)", self.client_id, flags.session_present
         )
         result, _mid = client.subscribe(self._subscriptions())
-        if result == mqtt.MQTT_ERR_SUCCESS:
-            self._subscribed.set()
+        if result != mqtt.MQTT_ERR_SUCCESS:
+            logger.error("bridge %s could not subscribe: %s", self.client_id, result)
+
+    def _on_subscribe(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _mid: int,
+        reasons: list[ReasonCode],
+        _properties: Any,
+    ) -> None:
+        if any(r.is_failure for r in reasons):
+            logger.error("bridge %s subscription refused: %s", self.client_id, reasons)
+            return
+        self._subscribed.set()
 
     def _on_disconnect(
         self,

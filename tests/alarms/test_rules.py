@@ -56,7 +56,8 @@ def test_a_leak_raises_an_alarm_and_an_urgent_order_at_once(
         "urgent",
         "leak-4-3",
     )
-    assert order.location is not None and order.location.path == "4/3/pipe-well"
+    assert order.location is not None
+    assert order.location.path == "4/3/pipe-well"
 
 
 def test_repeats_count_on_one_alarm_and_one_order(
@@ -178,7 +179,8 @@ def test_recurrence_after_cooldown_is_a_new_alarm_on_the_still_open_order(
     clock.advance(hours=2)
     send(db, clock, leak, {"leak": True})
     first, second = alarms_of(db, leak.id, open_only=False)
-    assert first.cleared_at is not None and second.cleared_at is None
+    assert first.cleared_at is not None
+    assert second.cleared_at is None
     (order,) = sensor_orders(db, SITE)
     assert first.work_order_id == second.work_order_id == order.id
 
