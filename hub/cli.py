@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -140,6 +141,9 @@ def serve(
     ] = True,
     host: Annotated[str | None, typer.Option(help="API bind address.")] = None,
     port: Annotated[int | None, typer.Option(help="API port.")] = None,
+    bridge: Annotated[
+        bool, typer.Option("--bridge/--no-bridge", help="Ingest MQTT from the configured broker.")
+    ] = True,
 ) -> None:
     """Run production roles against the configured broker and database."""
     import threading
@@ -154,16 +158,34 @@ def serve(
         raise typer.Exit(2) from exc
     engine = make_engine(settings.effective_database_url)
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
+    ingest = _start_bridge(settings, session_factory(engine)) if bridge else None
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
-        elif jobs is not None:
+        elif jobs is not None or ingest is not None:
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if ingest is not None:
+            ingest.stop()
         if jobs is not None:
             jobs.shutdown(wait=False)
+
+
+def _start_bridge(settings: Settings, sessions: Any) -> Any:
+    """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
+    from bridges.mqtt import Bridge
+    from hub.alarms.engine import rule_context
+
+    try:
+        ctx = rule_context(settings)
+    except HubError as exc:
+        typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    ingest = Bridge(settings, sessions, ctx=ctx)
+    ingest.start()
+    return ingest
 
 
 @app.command()
@@ -171,12 +193,23 @@ def demo(
     config: ConfigOpt = None,
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
+    mqtt_port: Annotated[int, typer.Option(help="Port of the embedded MQTT broker.")] = 1883,
+    sim: Annotated[
+        bool, typer.Option("--sim/--no-sim", help="Run the demo devices' simulators.")
+    ] = True,
 ) -> None:
-    """Everything on embedded defaults: SQLite, the demo site, the API."""
-    from hub.demo import DEMO_SITE, seed_demo
+    """Everything on embedded defaults: SQLite, MQTT broker, bridge, simulators, the API."""
+    import threading
+
+    from pydantic import AnyUrl
+
+    from bridges.broker import EmbeddedBroker
+    from devices.simulator import Simulator
+    from hub.demo import DEMO_SITE, demo_devices, seed_demo
     from hub.scheduler import start_scheduler
 
     settings = _settings(config)
+    settings = settings.model_copy(update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}")})
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     clock = SystemClock()
@@ -194,12 +227,110 @@ def demo(
     for user, token in seed.tokens.items():
         print(f"    {user:<11} {token}")
     print(f"  try: curl -H 'Authorization: Bearer fh_demo_manager' {base}/api/v1/work-orders")
+    print(f"       curl -H 'Authorization: Bearer fh_demo_engineer' {base}/api/v1/alarms")
+    broker = EmbeddedBroker(port=mqtt_port)
+    try:
+        broker.start()
+    except Exception as exc:  # noqa: BLE001 - reported to the user
+        typer.echo(f"error: cannot start the MQTT broker on port {mqtt_port}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    print(f"  MQTT       {broker.url}   topics fh/{DEMO_SITE}/{{kind}}/{{device}}/{{channel}}")
+    ingest = _start_bridge(settings, sessions)
+    simulator = None
+    if sim:
+        simulator = Simulator(
+            host="127.0.0.1", port=mqtt_port, site=DEMO_SITE, devices=demo_devices()
+        )
+        threading.Thread(target=simulator.run, name="fhub-sim", daemon=True).start()
+        print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
     sys.stdout.flush()
     jobs = start_scheduler(settings, sessions, clock)
     try:
         _serve_api(settings, host, port)
     finally:
+        if simulator is not None:
+            simulator.stop()
+            time.sleep(0.5)
+        ingest.stop()
+        broker.stop()
         jobs.shutdown(wait=False)
+
+
+@app.command()
+def broker(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="MQTT port.")] = 1883,
+) -> None:
+    """Run the embedded MQTT broker alone (for development; use Mosquitto in production)."""
+    import threading
+
+    from bridges.broker import EmbeddedBroker
+
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    embedded = EmbeddedBroker(host=host, port=port)
+    embedded.start()
+    typer.echo(f"MQTT broker on {embedded.url} (Ctrl-C stops it)", err=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        embedded.stop()
+
+
+@app.command()
+def simulate(
+    config: ConfigOpt = None,
+    site: Annotated[str, typer.Option(help="Site id used in the topics.")] = "sunshine-garden",
+    devices: Annotated[
+        str,
+        typer.Option(
+            help="`demo` (the demo site's devices) or a list `kind:id,kind:id`.",
+        ),
+    ] = "demo",
+    rate: Annotated[float, typer.Option(help="Messages per second, all devices together.")] = 20.0,
+    scenario: Annotated[
+        str, typer.Option(help="normal, faults (scripted faults) or storm (full speed).")
+    ] = "faults",
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: Ctrl-C).")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed for repeatable runs.")] = None,
+) -> None:
+    """Device simulators against the configured broker (FH_MQTT_URL)."""
+    from devices.simulator import Simulator, parse_device_list
+    from hub.demo import demo_devices
+
+    settings = _settings(config)
+    try:
+        pairs = demo_devices() if devices == "demo" else parse_device_list(devices)
+        password = settings.mqtt_password
+        simulator = Simulator(
+            host=settings.mqtt_url.host or "127.0.0.1",
+            port=settings.mqtt_url.port or 1883,
+            site=site,
+            devices=pairs,
+            rate=rate,
+            scenario=scenario,
+            seed=seed,
+            username=settings.mqtt_username,
+            password=password.get_secret_value() if password else None,
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"simulating {len(pairs)} devices of {site} on {settings.mqtt_url} ({scenario})", err=True
+    )
+    try:
+        sent = simulator.run(duration=duration)
+    except KeyboardInterrupt:
+        simulator.stop()
+        sent = simulator.published
+    except OSError as exc:
+        typer.echo(f"error: cannot reach the broker {settings.mqtt_url}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"published {sent} messages", err=True)
 
 
 @app.command()

@@ -66,6 +66,17 @@ def leak_id(building: int, floor: int) -> str:
     return f"leak-b{building}-f{floor:02d}"
 
 
+def demo_devices() -> list[tuple[DeviceKind, str]]:
+    """Every device of the demo site as (kind, id), for the simulators."""
+    devices: list[tuple[DeviceKind, str]] = []
+    for b in range(1, BUILDINGS + 1):
+        for f in range(1, FLOORS + 1):
+            devices += [(DeviceKind.light, light_id(b, f)), (DeviceKind.leak, leak_id(b, f))]
+    devices += [(DeviceKind.gate, device_id) for device_id, _path, _name in GATES]
+    devices += [(DeviceKind.restroom, device_id) for device_id, _path, _name in RESTROOMS]
+    return devices
+
+
 def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
     """Create the demo site, devices, owners and users if the site is missing."""
     tokens = {name: token for name, _role, token in DEMO_USERS}

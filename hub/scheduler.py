@@ -83,6 +83,7 @@ def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
     """Start the background scheduler with the hub's periodic jobs."""
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         sla_watchdog,

@@ -92,7 +92,7 @@ def _order_for_group(
 
 
 def _title(rule: Rule, device: Device) -> str:
-    where = device.location.name if device.location else device.id
+    where = f"{device.location.path} {device.location.name}" if device.location else device.id
     return f"{rule.title} — {where} ({device.id})"[:300]
 
 

@@ -1,0 +1,197 @@
+"""Device simulators: each kind's readings and events over MQTT, with scripted faults.
+
+Scenarios: `normal` (healthy traffic), `faults` (healthy traffic plus a fault script whose
+first faults start within a minute and then repeat every few minutes), `storm` (as fast as
+the broker takes it, for throughput checks).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from devices import SPECS
+from devices.base import SimDevice
+from hub.registry.models import DeviceKind
+
+logger = logging.getLogger(__name__)
+
+SCENARIOS = ("normal", "faults", "storm")
+
+
+@dataclass(frozen=True)
+class FaultStep:
+    """At `at_s` seconds into a cycle, `count` devices of `kind` act out `fault` for a while."""
+
+    at_s: float
+    kind: DeviceKind
+    fault: str
+    count: int = 1
+    duration_s: float = 180.0
+    prefer: str | None = None
+
+
+FAULT_SCRIPT: tuple[FaultStep, ...] = (
+    FaultStep(20, DeviceKind.leak, "leak", duration_s=180, prefer="leak-b2-f05"),
+    FaultStep(40, DeviceKind.restroom, "paper", duration_s=600, prefer="restroom-club-2f-men"),
+    FaultStep(60, DeviceKind.light, "lamp", count=3, duration_s=900, prefer="light-b3-f11"),
+    FaultStep(150, DeviceKind.gate, "button_on_car", duration_s=1, prefer="gate-garage"),
+    FaultStep(240, DeviceKind.gate, "blocked", duration_s=420, prefer="gate-south"),
+    FaultStep(420, DeviceKind.gate, "jammed", duration_s=120, prefer="gate-north"),
+    FaultStep(500, DeviceKind.leak, "battery", duration_s=300),
+)
+CYCLE_S = 720.0
+"""The fault script repeats with other devices every 12 minutes."""
+
+
+def parse_device_list(text: str) -> list[tuple[DeviceKind, str]]:
+    """`kind:id,kind:id` into (kind, id) pairs."""
+    pairs = []
+    for item in text.split(","):
+        kind, _, device_id = item.strip().partition(":")
+        if kind not in SPECS or not device_id:
+            raise ValueError(f"bad device {item!r}: use kind:id, kind one of {', '.join(SPECS)}")
+        pairs.append((DeviceKind(kind), device_id))
+    return pairs
+
+
+class Simulator:
+    """Publishes as a set of devices through one MQTT connection until stopped."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        site: str,
+        devices: Sequence[tuple[DeviceKind, str]],
+        rate: float = 20.0,
+        scenario: str = "faults",
+        seed: int | None = None,
+        username: str | None = None,
+        password: str | None = None,
+        qos: int = 1,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; use one of {', '.join(SCENARIOS)}")
+        rng = random.Random(seed)
+        self.site = site
+        self.devices = [
+            SimDevice(site=site, kind=kind, device_id=i, rng=random.Random(rng.random()))
+            for kind, i in devices
+        ]
+        self.rate = rate
+        self.scenario = scenario
+        self.qos = qos
+        self.rng = rng
+        self.published = 0
+        self._stop = threading.Event()
+        self._active: list[tuple[float, SimDevice]] = []
+        self._next_step = 0
+        self._cycle = 0
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=f"fhub-sim-{uuid.uuid4().hex[:10]}"
+        )
+        if username:
+            self.client.username_pw_set(username, password)
+        self.client.max_queued_messages_set(10_000)
+        self._host, self._port = host, port
+
+    def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
+        info = self.client.publish(topic, payload, qos=self.qos, retain=retain)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            time.sleep(0.05)  # the broker is behind: let it catch up
+        self.published += 1
+
+    def _reading(self, sim: SimDevice) -> None:
+        spec = SPECS[sim.kind]
+        now = datetime.now(UTC).isoformat(timespec="milliseconds")
+        for event in spec.simulate_events(sim):
+            message = {"id": uuid.uuid4().hex[:16], "ts": now, **event}
+            self._publish(sim.topic("event"), orjson.dumps(message))
+        body: dict[str, Any] = {"id": uuid.uuid4().hex[:16], "ts": now, **spec.simulate(sim)}
+        self._publish(sim.topic("telemetry"), orjson.dumps(body))
+
+    def _pick(self, step: FaultStep) -> list[SimDevice]:
+        """Devices for a fault step: the preferred one (and its neighbours) first time round."""
+        pool = sorted(
+            (d for d in self.devices if d.kind == step.kind and d.fault is None),
+            key=lambda d: d.device_id,
+        )
+        if not pool:
+            return []
+        start = 0
+        names = [d.device_id for d in pool]
+        if self._cycle == 0 and step.prefer in names:
+            start = names.index(step.prefer)
+        else:
+            start = self.rng.randrange(len(pool))
+        return [pool[(start + i) % len(pool)] for i in range(min(step.count, len(pool)))]
+
+    def _script(self, elapsed: float) -> None:
+        """Start and end scripted faults."""
+        for until, sim in list(self._active):
+            if elapsed >= until:
+                logger.info("simulated fault over: %s on %s", sim.fault, sim.device_id)
+                if sim.fault == "paper":
+                    sim.memory["paper"] = 100.0
+                    body = {"type": "refilled", "item": "paper"}
+                    self._publish(sim.topic("event"), orjson.dumps(body))
+                sim.fault = None
+                self._active.remove((until, sim))
+        cycle_elapsed = elapsed - self._cycle * CYCLE_S
+        while self._next_step < len(FAULT_SCRIPT) and (
+            FAULT_SCRIPT[self._next_step].at_s <= cycle_elapsed
+        ):
+            step = FAULT_SCRIPT[self._next_step]
+            for sim in self._pick(step):
+                sim.fault = step.fault
+                self._active.append((elapsed + step.duration_s, sim))
+                logger.info("simulated fault: %s on %s", step.fault, sim.device_id)
+            self._next_step += 1
+        if cycle_elapsed >= CYCLE_S:
+            self._cycle += 1
+            self._next_step = 0
+
+    def run(self, duration: float | None = None) -> int:
+        """Publish until stopped (or for `duration` seconds); returns messages published."""
+        self.client.connect(self._host, self._port)
+        self.client.loop_start()
+        for sim in self.devices:
+            self._publish(sim.topic("status"), b"online", retain=True)
+        started = time.monotonic()
+        interval = 0.0 if self.scenario == "storm" else 1.0 / max(self.rate, 0.01)
+        index = 0
+        try:
+            while not self._stop.is_set():
+                elapsed = time.monotonic() - started
+                if duration is not None and elapsed >= duration:
+                    break
+                if self.scenario == "faults":
+                    self._script(elapsed)
+                if self.devices:
+                    self._reading(self.devices[index % len(self.devices)])
+                    index += 1
+                if interval:
+                    self._stop.wait(interval)
+        finally:
+            # No `offline` on a clean stop: the devices are paused, not gone; if they stay
+            # silent the hub's heartbeat timeout reports them late, then offline.
+            self.client.disconnect()
+            self.client.loop_stop()
+        return self.published
+
+    def stop(self) -> None:
+        """Ask `run` to finish."""
+        self._stop.set()
