@@ -193,7 +193,10 @@ def demo(
     config: ConfigOpt = None,
     port: Annotated[int, typer.Option(help="HTTP port.")] = 8000,
     host: Annotated[str, typer.Option(help="HTTP bind address.")] = "127.0.0.1",
-    mqtt_port: Annotated[int, typer.Option(help="Port of the embedded MQTT broker.")] = 1883,
+    mqtt_port: Annotated[
+        int | None,
+        typer.Option(help="Port of the embedded MQTT broker [default: 1883, or a free one]."),
+    ] = None,
     sim: Annotated[
         bool, typer.Option("--sim/--no-sim", help="Run the demo devices' simulators.")
     ] = True,
@@ -209,6 +212,7 @@ def demo(
     from hub.scheduler import start_scheduler
 
     settings = _settings(config)
+    mqtt_port = _demo_mqtt_port(mqtt_port)
     settings = settings.model_copy(update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}")})
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
@@ -254,6 +258,25 @@ def demo(
         ingest.stop()
         broker.stop()
         jobs.shutdown(wait=False)
+
+
+def _demo_mqtt_port(requested: int | None) -> int:
+    """The requested port, or 1883 if free, else any free loopback port (said on stderr)."""
+    import socket
+
+    if requested is not None:
+        return requested
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", 1883))
+            return 1883
+        except OSError:
+            pass
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    typer.echo(f"port 1883 is in use (another broker?); the embedded one takes {port}", err=True)
+    return port
 
 
 @app.command()

@@ -88,8 +88,8 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_demo_serves_health_and_work_orders(tmp_path: Path) -> None:
-    """`fhub demo` as a newcomer runs it: a real process, real HTTP."""
+def test_demo_shows_devices_alarms_and_sensor_orders_within_a_minute(tmp_path: Path) -> None:
+    """`fhub demo` as a newcomer runs it: a real process, broker, simulators, real HTTP."""
     port = free_port()
     env = {
         **os.environ,
@@ -133,6 +133,25 @@ def test_demo_serves_health_and_work_orders(tmp_path: Path) -> None:
         listed = httpx.get(f"{base}/api/v1/work-orders", headers=desk).json()
         assert created.json()["id"] in [o["id"] for o in listed]
         assert httpx.get(f"{base}/api/v1/work-orders").status_code == 401
+
+        engineer = {"Authorization": "Bearer fh_demo_engineer"}
+        sensor_orders: list[dict[str, object]] = []
+        while not sensor_orders:
+            assert proc.poll() is None, "fhub demo exited"
+            assert time.monotonic() < deadline + 60, "no sensor order within a minute"
+            time.sleep(1)
+            sensor_orders = httpx.get(
+                f"{base}/api/v1/work-orders?source=sensor", headers=engineer
+            ).json()
+        assert sensor_orders[0]["alarm_ids"]
+        alarms = httpx.get(f"{base}/api/v1/alarms", headers=engineer).json()
+        assert {a["id"] for a in alarms} >= set(sensor_orders[0]["alarm_ids"])
+        online = [
+            d
+            for d in httpx.get(f"{base}/api/v1/devices", headers=engineer).json()
+            if d["status"] == "online"
+        ]
+        assert online
     finally:
         proc.terminate()
         out, _ = proc.communicate(timeout=20)
