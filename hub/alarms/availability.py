@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.alarms.engine import DeviceRules, RuleContext, fire, load, settle
+from hub.alarms.engine import DeviceRules, RuleContext, fire, load, lock_device, settle
 from hub.alarms.rules import OFFLINE
 from hub.registry.models import Device, DeviceStatus
 
@@ -22,10 +22,11 @@ OFFLINE_FACTOR = 2
 def seen(
     *, session: Session, ctx: RuleContext, dr: DeviceRules, at: datetime, now: datetime
 ) -> None:
-    """The device spoke: it is online, and an offline alarm clears."""
+    """The device spoke: it is online, and an offline alarm clears.
+
+    The caller records `at` as the device's last-seen time (in bulk, once per batch).
+    """
     device = dr.device
-    if device.last_seen_at is None or at > device.last_seen_at:
-        device.last_seen_at = at
     if device.status != DeviceStatus.online:
         device.status = DeviceStatus.online
         rule = ctx.rules.rule(device.site_id, device.kind, OFFLINE)
@@ -79,6 +80,8 @@ def check_heartbeats(*, session: Session, ctx: RuleContext, now: datetime) -> di
         elif silent > timeout * LATE_FACTOR and device.status != DeviceStatus.late:
             device.status = DeviceStatus.late
             changed[DeviceStatus.late] += 1
+    # A device a bridge worker holds is being heard from right now: not offline.
+    gone = [d for d in gone if lock_device(session=session, device_id=d.id)]
     if gone:
         rules = load(session=session, devices=gone, now=now)
         for device in gone:

@@ -21,6 +21,7 @@ from hub.alarms import flows
 from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
 from hub.alarms.service import clear_condition, pending_flap_clears, raise_alarm
+from hub.db import one_of
 from hub.registry.models import Device
 from hub.settings import Settings
 from hub.signals.models import DeviceState
@@ -54,23 +55,28 @@ class DeviceRules:
 
 
 def load(*, session: Session, devices: Iterable[Device], now: datetime) -> dict[str, DeviceRules]:
-    """Rule states and open alarm types of `devices` (rows locked where the database can)."""
+    """Rule states and open alarm types of `devices`.
+
+    Not locked here: every writer of a device's rule states first holds that device's
+    `device_states` row (the ingest batch locks it; the jobs use `lock_device`), which
+    serialises them without writing a lock into every rule-state row each batch.
+    """
     by_id = {d.id: d for d in devices}
     result = {i: DeviceRules(device=d, states={}, open_types=set()) for i, d in by_id.items()}
     if not by_id:
         return result
     ids = sorted(by_id)
+    dialect = session.get_bind().dialect.name
     for rule_state in session.scalars(
         select(RuleState)
-        .where(RuleState.device_id.in_(ids))
+        .where(one_of(RuleState.device_id, ids, dialect))
         .order_by(RuleState.device_id, RuleState.rule)
-        .with_for_update()
         .execution_options(populate_existing=True)
     ):
         result[rule_state.device_id].states[rule_state.rule] = rule_state
     for device_id, alarm_type in session.execute(
         select(Alarm.device_id, Alarm.type).where(
-            Alarm.device_id.in_(ids), Alarm.cleared_at.is_(None)
+            one_of(Alarm.device_id, ids, dialect), Alarm.cleared_at.is_(None)
         )
     ):
         result[device_id].open_types.add(alarm_type)
@@ -240,7 +246,7 @@ def evaluate_durations(*, session: Session, ctx: RuleContext, now: datetime) -> 
         if rule_state.since + timedelta(seconds=rule.for_s) <= now:
             due.setdefault(device.id, []).append((rule_state, rule))
     for device_id in sorted(due):
-        if not _lock_device(session=session, device_id=device_id):
+        if not lock_device(session=session, device_id=device_id):
             continue  # a bridge worker holds it; the next run will see it
         dr = load(session=session, devices=[session.get_one(Device, device_id)], now=now)[device_id]
         for stale, rule in due[device_id]:
@@ -275,7 +281,7 @@ def evaluate_durations(*, session: Session, ctx: RuleContext, now: datetime) -> 
     return fired
 
 
-def _lock_device(*, session: Session, device_id: str) -> bool:
+def lock_device(*, session: Session, device_id: str) -> bool:
     """Serialise with bridge workers on the device's state row (PostgreSQL: skip if busy)."""
     if session.get_bind().dialect.name != "postgresql":
         return True

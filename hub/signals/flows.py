@@ -10,17 +10,21 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, Table, bindparam, func, insert, literal, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from devices import SPECS
 from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
+from hub.db import one_of
 from hub.registry.models import Device
+from hub.signals import pgbulk
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.signals.service import GENESIS, Incoming, chain_digest, dead_letter_row, idem_key
 
@@ -45,13 +49,38 @@ class _Accepted:
     reading: Reading
 
 
-def _lock_states(
-    *, session: Session, device_ids: list[str], now: datetime
-) -> dict[str, DeviceState]:
-    """The devices' state rows, created if missing, locked in id order (no deadlocks)."""
+@dataclass
+class _Head:
+    """A device's chain head and merged state, read under lock and written back once."""
+
+    device_id: str
+    state: dict[str, Any]
+    state_ts: datetime | None
+    head_digest: str
+    signal_count: int
+    duplicate_count: int
+    changed: bool = False
+
+
+_STATES = cast(Table, DeviceState.__table__)
+_SIGNALS = cast(Table, Signal.__table__)
+
+
+def _upsert(dialect: str) -> Any:
+    """INSERT … ON CONFLICT for the dialect (the hub runs on SQLite and PostgreSQL)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_STATES)
+
+
+def _lock_states(*, session: Session, device_ids: list[str], now: datetime) -> dict[str, _Head]:
+    """The devices' chain heads, created if missing, locked in id order (no deadlocks).
+
+    Read and written with Core statements: at one row per message, ORM bookkeeping would
+    cost more than the database work.
+    """
     dialect = session.get_bind().dialect.name
+    c = _STATES.c
     existing = set(
-        session.scalars(select(DeviceState.device_id).where(DeviceState.device_id.in_(device_ids)))
+        session.scalars(select(c.device_id).where(one_of(c.device_id, device_ids, dialect)))
     )
     missing: list[dict[str, Any]] = [
         {
@@ -67,22 +96,46 @@ def _lock_states(
         if i not in existing
     ]
     if missing:
-        stmt: Any
-        if dialect == "postgresql":
-            stmt = postgresql.insert(DeviceState).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(DeviceState).on_conflict_do_nothing()
-        else:  # pragma: no cover - the hub runs on SQLite and PostgreSQL
-            stmt = insert(DeviceState)
-        session.execute(stmt, missing)
-    rows = session.scalars(
-        select(DeviceState)
-        .where(DeviceState.device_id.in_(device_ids))
-        .order_by(DeviceState.device_id)
+        session.execute(_upsert(dialect).on_conflict_do_nothing(), missing)
+    rows = session.execute(
+        select(c.device_id, c.state, c.state_ts, c.head_digest, c.signal_count, c.duplicate_count)
+        .where(one_of(c.device_id, device_ids, dialect))
+        .order_by(c.device_id)
         .with_for_update()
-        .execution_options(populate_existing=True)
     )
-    return {row.device_id: row for row in rows}
+    return {row[0]: _Head(*row) for row in rows}
+
+
+def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) -> None:
+    """Write the changed heads back in one statement (the rows are locked by this batch)."""
+    changed = [
+        {
+            "device_id": h.device_id,
+            "state": h.state,
+            "state_ts": h.state_ts,
+            "head_digest": h.head_digest,
+            "signal_count": h.signal_count,
+            "duplicate_count": h.duplicate_count,
+            "updated_at": now,
+        }
+        for h in heads
+        if h.changed
+    ]
+    if not changed:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        pgbulk.update_states(session=session, rows=changed)
+        return
+    stmt = _upsert(dialect)
+    columns = ("state", "state_ts", "head_digest", "signal_count", "duplicate_count", "updated_at")
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[_STATES.c.device_id],
+            set_={name: stmt.excluded[name] for name in columns},
+        ),
+        changed,
+    )
 
 
 def _validate(
@@ -96,7 +149,14 @@ def _validate(
         except Rejected as exc:
             dead.append(dead_letter_row(message, reason=exc.reason, detail=exc.detail))
     ids = sorted({t.device for _m, t in topics})
-    devices = {d.id: d for d in session.scalars(select(Device).where(Device.id.in_(ids)))}
+    devices = {
+        d.id: d
+        for d in session.scalars(
+            select(Device)
+            .where(one_of(Device.id, ids, session.get_bind().dialect.name))
+            .options(lazyload(Device.location))
+        )
+    }
     accepted: list[_Accepted] = []
     for message, topic in topics:
         device = devices.get(topic.device)
@@ -133,6 +193,7 @@ def ingest_batch(
 ) -> BatchResult:
     """Ingest `messages` in arrival order; the caller commits."""
     result = BatchResult()
+    dialect = session.get_bind().dialect.name
     accepted, dead = _validate(session=session, messages=messages, result=result)
     if dead:
         session.execute(insert(DeadLetter), dead)
@@ -141,22 +202,17 @@ def ingest_batch(
     device_ids = sorted({a.device.id for a in accepted})
     states = _lock_states(session=session, device_ids=device_ids, now=now)
     keys = [(a, idem_key(a.message, a.reading)) for a in accepted]
-    known: set[tuple[str, str]] = {
-        (device_id, key)
-        for device_id, key in session.execute(
-            select(Signal.device_id, Signal.idem_key).where(
-                Signal.device_id.in_(device_ids), Signal.idem_key.in_({k for _a, k in keys})
-            )
-        )
-    }
+    known = _known_keys(session=session, pairs={(a.device.id, k) for a, k in keys}, dialect=dialect)
     rules = engine.load(session=session, devices=[a.device for a in accepted], now=now)
     rows: list[dict[str, Any]] = []
+    last_seen: dict[str, datetime] = {}
     for item, key in keys:
         device, reading = item.device, item.reading
         ds = states[device.id]
         if (device.id, key) in known or _stale_retained_status(item):
             result.duplicates += 1
             ds.duplicate_count += 1
+            ds.changed = True
             continue
         known.add((device.id, key))
         digest = chain_digest(
@@ -185,13 +241,77 @@ def ingest_batch(
         )
         ds.head_digest = digest
         ds.signal_count += 1
-        ds.updated_at = now
-        _apply(session=session, ctx=ctx, dr=rules[device.id], ds=ds, item=item, now=now)
+        ds.changed = True
+        _apply(
+            session=session, ctx=ctx, dr=rules[device.id], ds=ds, item=item, now=now, seen=last_seen
+        )
         result.accepted += 1
-    if rows:
-        session.execute(insert(Signal), rows)
+    _write_last_seen(session=session, devices=[a.device for a in accepted], seen=last_seen)
+    if rows and dialect == "postgresql":
+        pgbulk.copy_signals(session=session, rows=rows)
+    elif rows:
+        session.execute(insert(_SIGNALS), rows)
+    _write_states(session=session, heads=list(states.values()), now=now)
     session.flush()
     return result
+
+
+def _known_keys(
+    *, session: Session, pairs: set[tuple[str, str]], dialect: str
+) -> set[tuple[str, str]]:
+    """Which (device, idempotency key) pairs are stored already.
+
+    Looked up as pairs, not as two IN lists, whose cross product the unique index would
+    otherwise be probed with.
+    """
+    if not pairs:
+        return set()
+    ordered = sorted(pairs)
+    wanted: Any
+    if dialect == "postgresql":
+        table = (
+            func.unnest(
+                literal([d for d, _k in ordered], type_=ARRAY(String)),
+                literal([k for _d, k in ordered], type_=ARRAY(String)),
+            )
+            .table_valued("device_id", "idem_key")
+            .render_derived()
+        )
+        wanted = select(table.c.device_id, table.c.idem_key)
+    else:
+        wanted = ordered
+    found = session.execute(
+        select(Signal.device_id, Signal.idem_key).where(
+            tuple_(Signal.device_id, Signal.idem_key).in_(wanted)
+        )
+    )
+    return {(device_id, key) for device_id, key in found}
+
+
+def _write_last_seen(
+    *, session: Session, devices: Sequence[Device], seen: dict[str, datetime]
+) -> None:
+    """Advance the devices' last-seen times with one statement for the batch.
+
+    The loaded objects get the new value as committed state, so the ORM does not also
+    write one UPDATE per device.
+    """
+    rows: dict[str, datetime] = {}
+    for device in devices:
+        at = seen.get(device.id)
+        if at is not None and (device.last_seen_at is None or at > device.last_seen_at):
+            set_committed_value(device, "last_seen_at", at)
+            rows[device.id] = at
+    if not rows:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        pgbulk.update_last_seen(session=session, seen=rows)
+        return
+    table = cast(Table, Device.__table__)
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(last_seen_at=bindparam("b_at")),
+        [{"b_id": device_id, "b_at": at} for device_id, at in rows.items()],
+    )
 
 
 def _stale_retained_status(item: _Accepted) -> bool:
@@ -208,21 +328,26 @@ def _apply(
     session: Session,
     ctx: RuleContext,
     dr: engine.DeviceRules,
-    ds: DeviceState,
+    ds: _Head,
     item: _Accepted,
     now: datetime,
+    seen: dict[str, datetime],
 ) -> None:
     """Availability, merged state and rules for one accepted reading."""
     reading = item.reading
+    device_id = item.device.id
     if reading.channel == "status":
         if reading.data["status"] == "online":
             availability.seen(session=session, ctx=ctx, dr=dr, at=reading.ts, now=now)
+            seen[device_id] = max(reading.ts, seen.get(device_id, reading.ts))
         else:
             availability.went_offline(
                 session=session, ctx=ctx, dr=dr, at=reading.ts, now=now, why="status offline"
             )
         return
     availability.seen(session=session, ctx=ctx, dr=dr, at=item.message.received_at, now=now)
+    at = item.message.received_at
+    seen[device_id] = max(at, seen.get(device_id, at))
     if reading.channel == "telemetry":
         if ds.state_ts is not None and reading.ts < ds.state_ts:
             return  # late arrival: kept as a signal, but the newer state stands
