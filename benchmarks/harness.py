@@ -252,7 +252,7 @@ def register(engine: Engine, devices: list[BenchDevice]) -> None:
 
 @contextlib.contextmanager
 def hub_workers(
-    db_url: str, mqtt_port: int, count: int, tag: str
+    db_url: str, mqtt_port: int, count: int, tag: str, protocol: str = "5"
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """`count` bridge workers (`fhub serve --bridge`), sharing one subscription if several."""
     procs = []
@@ -264,6 +264,7 @@ def hub_workers(
             "FH_MQTT_CLIENT_ID": f"fhub-bench-{tag}-{n}",
             "FH_TOKEN_PEPPER": BENCH_PEPPER,
             "FH_LOG_LEVEL": "WARNING",
+            "FH_MQTT_PROTOCOL": protocol,
         }
         if count > 1:
             env["FH_MQTT_SHARE_GROUP"] = f"bench{tag}"
@@ -414,7 +415,8 @@ def ingest_cell(
     id) while the workers still run; True if each ended with exactly one signal and one order.
     """
     counter = Counter(engine)
-    with hub_workers(db_url, port, workers, name) as procs:
+    protocol = "3.1.1" if name.startswith("amqtt") else "5"
+    with hub_workers(db_url, port, workers, name, protocol) as procs:
         _wait_until_ingesting(port, devices[0], counter, procs)
         time.sleep(1.0 if workers > 1 else 0.2)  # every worker joins the shared group
         counter.base += counter.value()

@@ -23,6 +23,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,11 +109,12 @@ class Bridge:
     # -- the MQTT side (paho's thread) -------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
+        v5 = self.settings.mqtt_protocol == "5"
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
+            clean_session=None if v5 else False,
+            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
             manual_ack=True,
         )
         if self.settings.mqtt_username:
@@ -143,7 +146,10 @@ class Bridge:
         _properties: Any,
     ) -> None:
         if reason.is_failure:
-            logger.error("MQTT connection refused: %s", reason)
+            hint = ""
+            if str(reason) == "Unsupported protocol version":
+                hint = " (the broker does not speak MQTT 5: set FH_MQTT_PROTOCOL=3.1.1)"
+            logger.error("MQTT connection refused: %s%s", reason, hint)
             return
         with self._lock:
             self._generation += 1
@@ -301,9 +307,25 @@ class Bridge:
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
         self._batcher = threading.Thread(target=self._run_batcher, name="fhub-batcher", daemon=True)
         self._batcher.start()
-        self._client.connect_async(
-            url.host or "127.0.0.1", port, keepalive=self.settings.mqtt_keepalive
-        )
+        if self.settings.mqtt_protocol == "5":
+            # A persistent session in MQTT 5 terms, and a receive window as large as what
+            # the bridge holds unacknowledged: its queue plus the batch being written.
+            connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            connect.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
+            connect.ReceiveMaximum = min(
+                65535, self.settings.bridge_queue_size + self.settings.bridge_batch_size
+            )
+            self._client.connect_async(
+                url.host or "127.0.0.1",
+                port,
+                keepalive=self.settings.mqtt_keepalive,
+                clean_start=False,
+                properties=connect,
+            )
+        else:
+            self._client.connect_async(
+                url.host or "127.0.0.1", port, keepalive=self.settings.mqtt_keepalive
+            )
         self._client.loop_start()
         logger.info("bridge %s connecting to %s:%s", self.client_id, url.host, port)
 

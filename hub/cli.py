@@ -213,7 +213,9 @@ def demo(
 
     settings = _settings(config)
     mqtt_port = _demo_mqtt_port(mqtt_port)
-    settings = settings.model_copy(update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}")})
+    settings = settings.model_copy(
+        update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}"), "mqtt_protocol": "3.1.1"}
+    )
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     clock = SystemClock()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyUrl, Field, SecretStr
 from pydantic_settings import (
@@ -59,6 +59,17 @@ class Settings(BaseSettings):
     )
     mqtt_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers.")
     mqtt_keepalive: int = Field(30, ge=5, le=3600)
+    mqtt_protocol: Literal["5", "3.1.1"] = Field(
+        "5",
+        description=(
+            "MQTT version of the bridge. 5 lets it announce how many unacknowledged messages"
+            " it holds (Receive Maximum), so acknowledging after commit does not shrink"
+            " batches to the broker's default window; 3.1.1 for brokers without MQTT 5."
+        ),
+    )
+    mqtt_session_expiry_s: int = Field(
+        7 * 86400, ge=0, description="How long the broker keeps the bridge's session (MQTT 5)."
+    )
     bridge_batch_size: int = Field(500, ge=1, le=10_000, description="Messages per transaction.")
     bridge_batch_wait_ms: int = Field(
         50, ge=0, le=10_000, description="How long a batch waits to fill before it is written."

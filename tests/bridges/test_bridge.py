@@ -8,12 +8,16 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from bridges.broker import EmbeddedBroker
 from bridges.mqtt import Bridge, new_client_id
@@ -22,7 +26,9 @@ from hub.clock import ManualClock
 from hub.db import make_engine, session_factory
 from hub.registry.models import DeviceKind
 from hub.settings import Settings
+from hub.signals.flows import BatchResult
 from hub.signals.models import DeadLetter, Signal
+from hub.signals.service import Incoming
 from hub.workorders.models import WorkOrder
 from tests.bridges.conftest import Publisher, forget_session, free_port, wait_for
 from tests.pipeline import register, unique_site
@@ -64,7 +70,9 @@ def _bridge(engine: Engine, host: str, port: int, site: str, **kw: object) -> Br
 def test_embedded_broker_end_to_end(amqtt_broker: EmbeddedBroker, fresh_engine: Engine) -> None:
     site = unique_site("e2e")
     _setup(fresh_engine, site)
-    bridge = _bridge(fresh_engine, amqtt_broker.host, amqtt_broker.port, site)
+    bridge = _bridge(
+        fresh_engine, amqtt_broker.host, amqtt_broker.port, site, mqtt_protocol="3.1.1"
+    )
     bridge.start()
     publisher = Publisher(amqtt_broker.host, amqtt_broker.port)
     try:
@@ -98,7 +106,7 @@ def test_bridge_reconnects_after_the_broker_restarts(tmp_path: Path) -> None:
     port = free_port()
     broker = EmbeddedBroker(port=port)
     broker.start()
-    bridge = _bridge(engine, "127.0.0.1", port, site)
+    bridge = _bridge(engine, "127.0.0.1", port, site, mqtt_protocol="3.1.1")
     bridge.start()
     try:
         assert bridge.wait_subscribed()
@@ -200,4 +208,54 @@ def test_qos1_messages_are_redelivered_after_a_bridge_crash(fresh_engine: Engine
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+        forget_session(host, port, client_id)
+
+
+@pytest.mark.mosquitto
+@pytest.mark.parametrize(("protocol", "window"), [("5", 300), ("3.1.1", 20)])
+def test_acknowledging_after_commit_keeps_a_wide_window(
+    fresh_engine: Engine, protocol: str, window: int
+) -> None:
+    """Stock Mosquitto sends 3.1.1 clients only 20 unacknowledged messages at a time.
+
+    The bridge acknowledges after its batch commits, so under MQTT 5 it announces a Receive
+    Maximum as large as what it holds; otherwise batches could never exceed 20 messages.
+    """
+    host, port = require_mosquitto()
+    site = unique_site("window")
+    _setup(fresh_engine, site)
+    release = threading.Event()
+
+    def stuck(session: Session, messages: Sequence[Incoming], now: datetime) -> BatchResult:
+        release.wait(30)  # a slow database: nothing commits, nothing is acknowledged
+        return BatchResult()
+
+    settings = Settings(  # type: ignore[call-arg]
+        mqtt_url=f"mqtt://{host}:{port}",  # type: ignore[arg-type]
+        mqtt_protocol=protocol,
+        bridge_batch_size=10,
+    )
+    client_id = new_client_id("window")
+    bridge = Bridge(
+        settings,
+        session_factory(fresh_engine),
+        handler=stuck,
+        client_id=client_id,
+        topics=[f"fh/{site}/+/+/+"],
+    )
+    bridge.start()
+    publisher = Publisher(host, port)
+    try:
+        assert bridge.wait_subscribed()
+        for i in range(300):
+            publisher.publish(
+                f"fh/{site}/leak/leak-b4-f03/telemetry", {"id": f"w-{i}", "leak": False}
+            )
+        wait_for(lambda: bridge.stats.received >= window, timeout=10)
+        time.sleep(0.5)
+        assert bridge.stats.received == window
+    finally:
+        release.set()
+        publisher.close()
+        bridge.stop()
         forget_session(host, port, client_id)
