@@ -254,8 +254,12 @@ def register(engine: Engine, devices: list[BenchDevice]) -> None:
 def hub_workers(
     db_url: str, mqtt_port: int, count: int, tag: str, protocol: str = "5"
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` bridge workers (`fhub serve --bridge`), sharing one subscription if several."""
+    """`count` bridge workers (`fhub serve --bridge`), sharing one subscription if several.
+
+    Their logs go to files beside the run (an unread pipe would stall a chatty worker).
+    """
     procs = []
+    logs = []
     for n in range(count):
         env = {
             **os.environ,
@@ -268,12 +272,16 @@ def hub_workers(
         }
         if count > 1:
             env["FH_MQTT_SHARE_GROUP"] = f"bench{tag}"
+        log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in the finally below
+            prefix=f"fhub-bench-{tag}-{n}-", suffix=".log", delete=False
+        )
+        logs.append(log)
         procs.append(
             subprocess.Popen(
                 [fhub(), "serve", "--bridge", "--no-api", "--no-scheduler"],
                 env=env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stderr=log,
             )
         )
     try:
@@ -286,6 +294,9 @@ def hub_workers(
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        for log in logs:
+            log.close()
+            Path(log.name).unlink(missing_ok=True)
 
 
 class Counter:
@@ -495,8 +506,7 @@ def _wait_until_ingesting(
         while counter.value() == 0:
             for proc in procs:
                 if proc.poll() is not None:
-                    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-                    raise RuntimeError(f"hub worker exited: {err[-2000:]}")
+                    raise RuntimeError(f"hub worker exited with status {proc.returncode}")
             if time.monotonic() > deadline:
                 raise RuntimeError("the hub stored nothing within 60 s")
             n += 1

@@ -167,8 +167,8 @@ def on_state(
         held = rule.holds(state)
         if held is None:
             continue
-        rule_state = _state_for(dr, rule, session=session, now=now)
         if held:
+            rule_state = _state_for(dr, rule, session=session, now=now)
             key = _reset_key(rule, state)
             if rule_state.since is None or (rule.reset_on and rule_state.reset_key != key):
                 rule_state.since = at
@@ -190,11 +190,13 @@ def on_state(
                     detail={"since": rule_state.since.isoformat(), "state": dict(state)},
                 )
         else:
-            if rule_state.since is not None or rule_state.fired:
-                rule_state.since = None
-                rule_state.fired = False
-                rule_state.reset_key = None
-                rule_state.updated_at = now
+            # No row means idle: rows are made only once a condition holds.
+            idle = dr.states.get(rule.type)
+            if idle is not None and (idle.since is not None or idle.fired):
+                idle.since = None
+                idle.fired = False
+                idle.reset_key = None
+                idle.updated_at = now
             if rule.clears(state):
                 settle(session=session, dr=dr, rule=rule, at=at, now=now)
 
