@@ -51,34 +51,29 @@ def copy_signals(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def update_states(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Write chain heads and merged states of already-locked rows in one statement."""
+    """Write chain heads and merged states of already-locked rows in one statement.
+
+    The rows travel as one JSON document that the server expands: serialising it is one
+    orjson call, where adapting seven parameter arrays element by element is Python work.
+    """
     conn = _driver_connection(session)
     with conn.cursor() as cursor:
         cursor.execute(
             """
             UPDATE device_states AS d SET
-                state = v.state::json,
+                state = v.state,
                 state_ts = v.state_ts,
                 head_digest = v.head_digest,
                 signal_count = v.signal_count,
                 duplicate_count = v.duplicate_count,
                 updated_at = v.updated_at
-            FROM unnest(
-                %s::varchar[], %s::text[], %s::timestamptz[], %s::varchar[],
-                %s::int[], %s::int[], %s::timestamptz[]
-            ) AS v(device_id, state, state_ts, head_digest, signal_count, duplicate_count,
-                   updated_at)
+            FROM json_to_recordset(%s::json) AS v(
+                device_id varchar, state json, state_ts timestamptz, head_digest varchar,
+                signal_count int, duplicate_count int, updated_at timestamptz
+            )
             WHERE d.device_id = v.device_id
             """,
-            (
-                [r["device_id"] for r in rows],
-                [orjson.dumps(r["state"]).decode() for r in rows],
-                [r["state_ts"] for r in rows],
-                [r["head_digest"] for r in rows],
-                [r["signal_count"] for r in rows],
-                [r["duplicate_count"] for r in rows],
-                [r["updated_at"] for r in rows],
-            ),
+            (orjson.dumps(rows).decode(),),
         )
 
 
@@ -89,8 +84,8 @@ def update_last_seen(*, session: Session, seen: dict[str, datetime]) -> None:
         cursor.execute(
             """
             UPDATE devices AS d SET last_seen_at = v.at
-            FROM unnest(%s::varchar[], %s::timestamptz[]) AS v(id, at)
+            FROM json_to_recordset(%s::json) AS v(id varchar, at timestamptz)
             WHERE d.id = v.id
             """,
-            (list(seen), list(seen.values())),
+            (orjson.dumps([{"id": i, "at": at} for i, at in seen.items()]).decode(),),
         )
