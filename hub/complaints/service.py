@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -1040,3 +1040,19 @@ def stats(
             "by_rule": dict(Counter(rule for rule, _ in hits).most_common()),
         },
     }
+
+
+def complaint_ids_by_order(*, session: Session, order_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The complaints linked to each work order."""
+    ids = list(order_ids)
+    result: dict[int, list[int]] = {}
+    if not ids:
+        return result
+    rows = session.execute(
+        select(ComplaintWorkOrder.work_order_id, ComplaintWorkOrder.complaint_id)
+        .where(ComplaintWorkOrder.work_order_id.in_(ids))
+        .order_by(ComplaintWorkOrder.complaint_id)
+    )
+    for order_id, complaint_id in rows:
+        result.setdefault(order_id, []).append(complaint_id)
+    return result

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PolicyDep, PrincipalDep, SessionDep
 from hub.auth.models import Role
 from hub.errors import Forbidden, InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
+from hub.workorders.flows import order_view, order_views
 from hub.workorders.models import Source, Status
 from hub.workorders.schemas import TransitionIn, WorkOrderCreate, WorkOrderOut
 
@@ -46,8 +46,7 @@ def list_work_orders(
         limit=limit,
         offset=offset,
     )
-    alarm_ids = ids_by_order(session=session, order_ids=[o.id for o in orders])
-    return [WorkOrderOut.build(o, now=now, alarm_ids=alarm_ids.get(o.id)) for o in orders]
+    return order_views(session=session, orders=orders, now=now)
 
 
 @router.get("/{order_id}", response_model=WorkOrderOut, response_model_by_alias=True)
@@ -56,8 +55,7 @@ def get_work_order(
 ) -> WorkOrderOut:
     """One order with its deadlines and full history."""
     order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
-    alarm_ids = ids_by_order(session=session, order_ids=[order.id]).get(order.id)
-    return WorkOrderOut.build(order, now=now, alarm_ids=alarm_ids)
+    return order_view(session=session, order=order, now=now)
 
 
 @router.post(
@@ -103,7 +101,7 @@ def create_work_order(
         actor=principal.name,
     )
     session.commit()
-    return WorkOrderOut.build(order, now=now)
+    return order_view(session=session, order=order, now=now)
 
 
 @router.post("/{order_id}/transitions", response_model=WorkOrderOut, response_model_by_alias=True)
@@ -131,5 +129,4 @@ def move_work_order(
         assignee=body.assignee,
     )
     session.commit()
-    alarm_ids = ids_by_order(session=session, order_ids=[order.id]).get(order.id)
-    return WorkOrderOut.build(order, now=now, alarm_ids=alarm_ids)
+    return order_view(session=session, order=order, now=now)

@@ -71,6 +71,7 @@ class WorkOrderOut(BaseModel):
     description: str
     assignee: str | None
     alarm_ids: list[int] = Field(default_factory=list)
+    complaint_ids: list[int] = Field(default_factory=list)
     due: dict[Step, DeadlineOut]
     history: list[HistoryOut]
     created_by: str
@@ -86,7 +87,12 @@ class WorkOrderOut(BaseModel):
 
     @classmethod
     def build(
-        cls, order: WorkOrder, *, now: datetime, alarm_ids: list[int] | None = None
+        cls,
+        order: WorkOrder,
+        *,
+        now: datetime,
+        alarm_ids: list[int] | None = None,
+        complaint_ids: list[int] | None = None,
     ) -> WorkOrderOut:
         """The API view of `order`; pending deadlines are shown paused while on hold."""
         due: dict[Step, DeadlineOut] = {}
@@ -111,6 +117,7 @@ class WorkOrderOut(BaseModel):
             description=order.description,
             assignee=order.assignee,
             alarm_ids=alarm_ids or [],
+            complaint_ids=complaint_ids or [],
             due=due,
             history=[
                 HistoryOut(

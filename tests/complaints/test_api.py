@@ -308,6 +308,7 @@ def test_escalation_and_work_order_routes(
     order = client.get(f"/api/v1/work-orders/{order_id}", headers=desk).json()
     assert order["source"] == "complaint"
     assert order["priority"] == "urgent"
+    assert order["complaint_ids"] == [cid]
     listed = client.get(BASE, params={"work_order": order_id}, headers=desk).json()
     assert [c["id"] for c in listed] == [cid]
 
