@@ -344,6 +344,7 @@ def run_cell(
         raw_proc = ctx.Process(
             target=raw.run,
             args=("127.0.0.1", port, qos, processed, ready, raw_stop, f"fhub-bench-raw-{name}"),
+            kwargs={"mqtt5": "amqtt" not in name},
         )
         raw_proc.start()
         if not ready.wait(20):

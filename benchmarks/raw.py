@@ -22,8 +22,13 @@ def run(
     ready: threading.Event | Any | None,
     stop: threading.Event | Any,
     client_id: str,
+    mqtt5: bool = True,
 ) -> int:
-    """Subscribe to every device topic and count parsed messages until `stop` is set."""
+    """Subscribe to every device topic and count parsed messages until `stop` is set.
+
+    Under MQTT 5 it announces the largest Receive Maximum, as the hub's bridge does, so the
+    broker's default window of unacknowledged QoS 1 messages bounds neither.
+    """
     state = {"n": 0, "bad": 0}
 
     def on_connect(client: mqtt.Client, _u: object, _f: object, _rc: object, _p: object) -> None:

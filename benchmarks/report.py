@@ -54,7 +54,9 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         "",
         "Each ratio is the hub's throughput over the raw ceiling measured in the same run, on",
         "the same broker, with the same publisher and message mix: a bare paho subscriber that",
-        "only parses the JSON. The publisher, the broker, the database and the hub share the",
+        "only parses the JSON (MQTT 5 with the largest Receive Maximum on Mosquitto, as the hub's"
+        " bridge; 3.1.1 on amqtt, which has no MQTT 5). The publisher, the broker, the database"
+        " and the hub share the",
         "machine's cores. Hub cells run `fhub serve --bridge` in its own process, with rule",
         "evaluation and durable signal storage, 10,000 registered devices.",
         "",
