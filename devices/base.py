@@ -98,6 +98,10 @@ class Rule:
     for_s: int = 0
     reset_on: tuple[str, ...] = ()
     event: str | None = None
+    clear_for_s: int = 0
+    clear_event: str | None = None
+    joins: tuple[str, ...] = ()
+    """Alarm types of the same device whose open order this alarm joins (same fault, worse)."""
     opens_order: bool = True
     group_depth: int | None = None
     cooldown_s: int = 600

@@ -59,8 +59,13 @@ def _no_fault(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
     return None if held is None else not held
 
 
-def _arm_down_on_vehicle(state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
+def _closed_on_vehicle(state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
     return flag(state, "loop_occupied") is True
+
+
+def _arm_up(state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
+    arm = state.get("arm")
+    return None if arm is None else arm == "up"
 
 
 def _always(_state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
@@ -139,14 +144,23 @@ SPEC = KindSpec(
             priority=Priority.high,
         ),
         Rule(
-            type="arm_down_on_vehicle",
+            type="gate_closed_on_vehicle",
             title="道闸落杆时车辆在线圈上 Arm lowered onto an occupied loop",
-            when=_arm_down_on_vehicle,
+            when=_closed_on_vehicle,
             clear=_loop_clear,
             event="arm_down",
             severity=Severity.critical,
             department=Department.security,
             priority=Priority.urgent,
+        ),
+        Rule(
+            type="gate_stuck_open",
+            title="道闸长时间未落杆 Barrier arm up for over 10 minutes",
+            when=_arm_up,
+            for_s=600,
+            severity=Severity.warning,
+            department=Department.security,
+            priority=Priority.normal,
         ),
         Rule(
             type="obstruction",

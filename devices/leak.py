@@ -65,9 +65,10 @@ SPEC = KindSpec(
     events={"alarm_test": AlarmTest},
     rules=(
         Rule(
-            type="leak",
+            type="leak_detected",
             title="漏水 Water leak",
             when=_leaking,
+            clear_for_s=120,  # dry for two minutes before the alarm clears
             severity=Severity.critical,
             department=Department.engineering,
             priority=Priority.urgent,

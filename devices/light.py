@@ -44,6 +44,13 @@ def _lamp_dark(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
     return None if power is None else power < p["min_power_w"]
 
 
+def _wasting(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
+    on, lux = state.get("on"), number(state, "lux")
+    if on is None or lux is None:
+        return None
+    return bool(on) and lux > p["max_lux"]
+
+
 def _always(_state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
     return True
 
@@ -91,6 +98,17 @@ SPEC = KindSpec(
             department=Department.engineering,
             priority=Priority.high,
             group_depth=1,
+        ),
+        Rule(
+            type="light_waste",
+            title="白天亮灯 Light on in daylight",
+            when=_wasting,
+            params={"max_lux": 300.0},
+            for_s=1800,
+            severity=Severity.info,
+            department=Department.engineering,
+            priority=Priority.low,
+            opens_order=False,
         ),
     ),
     simulate=simulate,

@@ -35,31 +35,36 @@ class Refilled(EventPayload):
     item: Literal["paper", "soap", "towel"]
 
 
-def _low(item: str) -> tuple[Any, Any]:
-    field = f"{item}_pct"
-
-    def low(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
-        level = number(state, field)
-        return None if level is None else level <= p["below_pct"]
-
-    def refilled(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
-        level = number(state, field)
-        return None if level is None else level >= p["clear_pct"]
-
-    return low, refilled
+def _levels(state: Mapping[str, Any]) -> list[float]:
+    return [v for item in SUPPLIES if (v := number(state, f"{item}_pct")) is not None]
 
 
-def _rule(item: str, title: str) -> Rule:
-    low, refilled = _low(item)
+def _any_at_most(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
+    levels = _levels(state)
+    return None if not levels else min(levels) <= p["below_pct"]
+
+
+def _all_above(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None:
+    levels = _levels(state)
+    return None if not levels else min(levels) > p["clear_pct"]
+
+
+def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Rule:
+    """A dispenser rule: any level at or below `below_pct`; refilled (or > 50 %) clears.
+
+    Low and empty are one job for the cleaner: each joins the other's open order.
+    """
     return Rule(
-        type=f"{item}_low",
+        type=kind,
+        joins=tuple({"supplies_low", "supplies_empty"} - {kind}),
         title=title,
-        when=low,
-        clear=refilled,
-        params={"below_pct": 10, "clear_pct": 30},
-        severity=Severity.warning,
+        when=_any_at_most,
+        clear=_all_above,
+        clear_event="refilled",
+        params={"below_pct": below_pct, "clear_pct": 50},
+        severity=Severity.major if priority == Priority.high else Severity.warning,
         department=Department.cleaning,
-        priority=Priority.normal,
+        priority=priority,
         group_depth=2,
     )
 
@@ -84,9 +89,8 @@ SPEC = KindSpec(
     telemetry=RestroomTelemetry,
     events={"refilled": Refilled},
     rules=(
-        _rule("paper", "卫生间缺纸 Restroom out of paper"),
-        _rule("soap", "洗手液不足 Soap low"),
-        _rule("towel", "擦手纸不足 Towels low"),
+        _supplies("supplies_low", "卫生间耗材不足 Restroom supplies low", 10, Priority.normal),
+        _supplies("supplies_empty", "卫生间耗材用完 Restroom supplies run out", 0, Priority.high),
     ),
     simulate=simulate,
     faults=("paper",),

@@ -20,7 +20,7 @@ from devices.base import Rule
 from hub.alarms import flows
 from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
-from hub.alarms.service import clear_condition, pending_flap_clears, raise_alarm
+from hub.alarms.service import clear_condition, pending_clears, quiet_period, raise_alarm
 from hub.db import one_of
 from hub.registry.models import Device
 from hub.settings import Settings
@@ -120,12 +120,20 @@ def fire(
 
 
 def settle(
-    *, session: Session, dr: DeviceRules, rule: Rule, at: datetime, now: datetime
+    *,
+    session: Session,
+    dr: DeviceRules,
+    rule: Rule,
+    at: datetime,
+    now: datetime,
+    at_once: bool = False,
 ) -> Alarm | None:
-    """The rule's condition is gone: clear its alarm (flap damping permitting)."""
+    """The rule's condition is gone: clear its alarm (after its quiet period, if any)."""
     if rule.type not in dr.open_types:
         return None
-    alarm = clear_condition(session=session, device_id=dr.device.id, rule=rule, at=at)
+    alarm = clear_condition(
+        session=session, device_id=dr.device.id, rule=rule, at=at, at_once=at_once
+    )
     if alarm is not None:
         dr.open_types.discard(rule.type)
         flows.on_cleared(session=session, alarm=alarm, now=now)
@@ -215,6 +223,12 @@ def on_event(
     """Evaluate the event rules of `event_type` on the state with the event's fields on top."""
     merged = {**state, **event}
     for rule in ctx.rules.rules(dr.device.site_id, dr.device.kind).values():
+        if rule.clear_event == event_type:
+            settle(session=session, dr=dr, rule=rule, at=at, now=now, at_once=True)
+            idle = dr.states.get(rule.type)
+            if idle is not None and (idle.since is not None or idle.fired):
+                idle.since, idle.fired, idle.reset_key, idle.updated_at = None, False, None, now
+            continue
         if rule.event == event_type and rule.holds(merged):
             fire(
                 session=session,
@@ -270,12 +284,12 @@ def evaluate_durations(*, session: Session, ctx: RuleContext, now: datetime) -> 
                 detail={"since": current.since.isoformat(), "state": dict(state or {})},
             )
             fired += 1
-    for alarm in pending_flap_clears(session=session, now=now):
+    for alarm in pending_clears(session=session, now=now):
         device = session.get_one(Device, alarm.device_id)
         rule = ctx.rules.rule(device.site_id, device.kind, alarm.type)
         if rule is None or alarm.clear_pending_since is None:
             continue
-        if alarm.clear_pending_since + timedelta(seconds=rule.flap_quiet_s) <= now:
+        if alarm.clear_pending_since + quiet_period(rule, alarm) <= now:
             cleared = clear_condition(session=session, device_id=device.id, rule=rule, at=now)
             if cleared is not None:
                 flows.on_cleared(session=session, alarm=cleared, now=now)

@@ -14,7 +14,7 @@ from hub.alarms.service import Outcome, Raised
 from hub.registry.models import Device, Location
 from hub.workorders.models import Source, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
-from hub.workorders.service import ACTIVE, open_order
+from hub.workorders.service import ACTIVE, open_order, raise_priority
 
 logger = logging.getLogger(__name__)
 
@@ -48,19 +48,31 @@ def _group_prefix(device: Device, depth: int) -> str | None:
     return "/".join(codes[:depth])
 
 
-def _order_for_same_fault(*, session: Session, alarm: Alarm) -> WorkOrder | None:
-    """An active order already handling this device's alarm type."""
+def _order_for_same_fault(*, session: Session, alarm: Alarm, rule: Rule) -> WorkOrder | None:
+    """An active order already handling this device's alarm type (or one it joins)."""
     return session.scalar(
         select(WorkOrder)
         .join(Alarm, Alarm.work_order_id == WorkOrder.id)
         .where(
             Alarm.device_id == alarm.device_id,
-            Alarm.type == alarm.type,
+            Alarm.type.in_((alarm.type, *rule.joins)),
             Alarm.id != alarm.id,
             WorkOrder.status.in_(_ACTIVE),
         )
         .order_by(WorkOrder.id.desc())
         .limit(1)
+    )
+
+
+def _handles(session: Session, order: WorkOrder, alarm: Alarm) -> bool:
+    """Whether the order already handles another alarm of this alarm's type."""
+    return (
+        session.scalar(
+            select(Alarm.id)
+            .where(Alarm.work_order_id == order.id, Alarm.type == alarm.type, Alarm.id != alarm.id)
+            .limit(1)
+        )
+        is not None
     )
 
 
@@ -124,8 +136,10 @@ def on_raised(
             return order
         if raised.outcome == Outcome.repeat:
             return order
-    order = _order_for_same_fault(session=session, alarm=alarm)
+    order = _order_for_same_fault(session=session, alarm=alarm, rule=rule)
     action = "alarm_recurred"
+    if order is not None and not _handles(session, order, alarm):
+        action = "alarm_joined"
     if order is None:
         order = _order_for_group(session=session, alarm=alarm, device=device, rule=rule)
         action = "alarm_grouped"
@@ -137,6 +151,15 @@ def on_raised(
             action=action,
             now=now,
             note=f"alarm {alarm.id} ({alarm.type}) on {device.id} attached",
+        )
+        raise_priority(
+            session=session,
+            policy=policy,
+            order=order,
+            priority=rule.priority,
+            actor=ACTOR,
+            now=now,
+            note=f"alarm {alarm.id} ({alarm.type}) is {rule.priority}",
         )
         session.flush()
         return order

@@ -7,7 +7,7 @@ File layout (every key optional; `defaults` applies to all sites, a site's table
     [sites.sunshine-garden.gate.lane_blocked]
     for_s = 600
     priority = "urgent"
-    [sites.sunshine-garden.restroom.paper_low]
+    [sites.sunshine-garden.restroom.supplies_low]
     below_pct = 15          # any other key is a rule parameter
 """
 
@@ -24,11 +24,12 @@ from devices.base import Rule, Severity
 from hub.errors import InvalidInput
 from hub.workorders.models import Department, Priority
 
-OFFLINE = "offline"
+OFFLINE = "device_offline"
 """The availability alarm type every kind has."""
 
 _FIELDS = {
     "for_s": int,
+    "clear_for_s": int,
     "cooldown_s": int,
     "flap_count": int,
     "flap_window_s": int,
@@ -94,8 +95,8 @@ def _apply(rule: Rule, changes: Mapping[str, Any], where: str) -> Rule:
         else:
             known = sorted([*_FIELDS, *_ENUMS, *rule.params])
             raise InvalidInput(f"{where}.{key}: unknown setting; known: {', '.join(known)}")
-    if fields.get("for_s", 0) < 0:
-        raise InvalidInput(f"{where}.for_s: must be >= 0")
+    if fields.get("for_s", 0) < 0 or fields.get("clear_for_s", 0) < 0:
+        raise InvalidInput(f"{where}: durations must be >= 0")
     return dataclasses.replace(rule, params=params, **fields)
 
 

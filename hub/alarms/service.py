@@ -149,21 +149,34 @@ def _reopen(
     return Raised(alarm, Outcome.reopened)
 
 
-def clear_condition(*, session: Session, device_id: str, rule: Rule, at: datetime) -> Alarm | None:
-    """The condition is gone: clear the alarm, or (flapping) start its quiet period.
+def quiet_period(rule: Rule, alarm: Alarm) -> timedelta:
+    """How long the condition must stay gone before the alarm clears.
 
-    Returns the alarm if it was cleared now.
+    The rule's own delay (a leak clears after two dry minutes), or the longer quiet period
+    of a flapping alarm.
+    """
+    return timedelta(seconds=max(rule.clear_for_s, rule.flap_quiet_s if alarm.flapping else 0))
+
+
+def clear_condition(
+    *, session: Session, device_id: str, rule: Rule, at: datetime, at_once: bool = False
+) -> Alarm | None:
+    """The condition is gone: clear the alarm, or start its quiet period.
+
+    `at_once` (an explicit all-clear such as a refill) skips the quiet period. Returns the
+    alarm if it was cleared now.
     """
     alarm = uncleared(session=session, device_id=device_id, alarm_type=rule.type)
     if alarm is None:
         return None
-    if alarm.flapping:
+    quiet = quiet_period(rule, alarm)
+    if quiet and not at_once:
         if alarm.clear_pending_since is None:
             alarm.clear_pending_since = at
-        if at - alarm.clear_pending_since < timedelta(seconds=rule.flap_quiet_s):
+        if at - alarm.clear_pending_since < quiet:
             session.flush()
             return None
-        alarm.flapping = False
+    alarm.flapping = False
     alarm.cleared_at = at
     alarm.clear_pending_since = None
     session.flush()
@@ -171,12 +184,11 @@ def clear_condition(*, session: Session, device_id: str, rule: Rule, at: datetim
     return alarm
 
 
-def pending_flap_clears(*, session: Session, now: datetime) -> Sequence[Alarm]:
-    """Flapping alarms whose condition has been gone for a while (the job checks each rule)."""
+def pending_clears(*, session: Session, now: datetime) -> Sequence[Alarm]:
+    """Alarms in their quiet period (the job checks each against its rule)."""
     return session.scalars(
         select(Alarm).where(
             Alarm.cleared_at.is_(None),
-            Alarm.flapping.is_(True),
             Alarm.clear_pending_since.is_not(None),
             Alarm.clear_pending_since <= now,
         )

@@ -158,6 +158,48 @@ def transition(
     return order
 
 
+PRIORITY_RANK = {Priority.low: 0, Priority.normal: 1, Priority.high: 2, Priority.urgent: 3}
+
+
+def raise_priority(
+    *,
+    session: Session,
+    policy: SlaPolicy,
+    order: WorkOrder,
+    priority: Priority,
+    actor: str,
+    now: datetime,
+    note: str = "",
+) -> bool:
+    """Make `order` more urgent; pending deadlines tighten to the new priority's minutes.
+
+    Never lowers a priority. Returns whether it changed anything.
+    """
+    if PRIORITY_RANK[priority] <= PRIORITY_RANK[Priority(order.priority)]:
+        return False
+    before = order.priority
+    order.priority = priority
+    minutes = policy.minutes(order.department, priority)
+    for deadline in order.deadlines:
+        if deadline.cycle == order.reopen_count and deadline.met_at is None:
+            tighter = deadline.started_at + minutes.allowed(Step(deadline.step))
+            if deadline.breached_at is None and tighter < deadline.due_at:
+                deadline.due_at = tighter
+    order.updated_at = now
+    order.history.append(
+        WorkOrderEvent(
+            at=now,
+            actor=actor,
+            action="priority_raised",
+            from_status=order.status,
+            to_status=order.status,
+            note=note or f"priority {before} → {priority}",
+        )
+    )
+    session.flush()
+    return True
+
+
 def _start_cycle(
     order: WorkOrder, *, policy: SlaPolicy, now: datetime, steps: Sequence[Step]
 ) -> None:

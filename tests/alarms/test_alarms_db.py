@@ -60,7 +60,7 @@ def test_racing_writers_end_with_one_alarm_counted_twice(fresh_engine: Engine) -
     with sessions() as session:
         register(session, clock, site, [("leak-race", DeviceKind.leak, None)])
         session.commit()
-    rule = SPECS["leak"].rule("leak")
+    rule = SPECS["leak"].rule("leak_detected")
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
 

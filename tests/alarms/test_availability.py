@@ -31,7 +31,7 @@ def test_last_will_offline_raises_an_alarm_that_traffic_clears(
     send(db, clock, gate, "offline", channel="status")
     assert gate.status == "offline"
     (alarm,) = alarms_of(db, gate.id)
-    assert alarm.type == "offline"
+    assert alarm.type == "device_offline"
     (order,) = sensor_orders(db, SITE)
     assert (order.department, order.priority) == ("engineering", "high")
     clock.advance(minutes=1)
@@ -54,7 +54,7 @@ def test_silence_makes_a_device_late_then_offline(
     clock.advance(seconds=120)
     assert check_heartbeats(session=db, ctx=ctx, now=clock.now())["offline"] == 1
     assert gate.status == "offline"
-    assert [a.type for a in alarms_of(db, gate.id)] == ["offline"]
+    assert [a.type for a in alarms_of(db, gate.id)] == ["device_offline"]
     assert check_heartbeats(session=db, ctx=ctx, now=clock.now()) == {"late": 0, "offline": 0}
 
 

@@ -30,7 +30,11 @@ def test_list_ack_and_clear(
 ) -> None:
     engineer = bearer(make_token(Role.engineer))
     (alarm,) = client.get("/api/v1/alarms", headers=engineer).json()
-    assert (alarm["type"], alarm["status"], alarm["device_id"]) == ("leak", "active", leak.id)
+    assert (alarm["type"], alarm["status"], alarm["device_id"]) == (
+        "leak_detected",
+        "active",
+        leak.id,
+    )
     assert alarm["work_order_id"] is not None
     clock.advance(minutes=1)
     acked = client.post(f"/api/v1/alarms/{alarm['id']}/ack", headers=engineer)
@@ -68,7 +72,7 @@ def test_devices_and_orders_show_their_alarms(
     headers = bearer(make_token(Role.front_desk))
     device = client.get(f"/api/v1/devices/{leak.id}", headers=headers).json()
     (active,) = device["active_alarms"]
-    assert active["type"] == "leak"
+    assert active["type"] == "leak_detected"
     listed = client.get("/api/v1/devices", headers=headers).json()
     assert [d["active_alarms"][0]["id"] for d in listed if d["id"] == leak.id] == [active["id"]]
     order = client.get(f"/api/v1/work-orders/{active['work_order_id']}", headers=headers).json()

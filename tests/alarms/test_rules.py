@@ -48,7 +48,11 @@ def test_a_leak_raises_an_alarm_and_an_urgent_order_at_once(
 ) -> None:
     send(db, clock, devices["leak-4-3"], {"leak": True, "flow_lpm": 22})
     (alarm,) = alarms_of(db, "leak-4-3")
-    assert (alarm.type, alarm.severity, alarm.raised_at) == ("leak", "critical", clock.now())
+    assert (alarm.type, alarm.severity, alarm.raised_at) == (
+        "leak_detected",
+        "critical",
+        clock.now(),
+    )
     (order,) = sensor_orders(db, SITE)
     assert alarm.work_order_id == order.id
     assert (order.department, order.priority, order.device_id) == (
@@ -77,6 +81,8 @@ def test_clearing_notes_the_order_and_keeps_it(
     send(db, clock, devices["leak-4-3"], {"leak": True})
     clock.advance(minutes=2)
     send(db, clock, devices["leak-4-3"], {"leak": False})
+    clock.advance(minutes=2)
+    send(db, clock, devices["leak-4-3"], {"leak": False})
     assert alarms_of(db, "leak-4-3") == []
     (alarm,) = alarms_of(db, "leak-4-3", open_only=False)
     assert alarm.cleared_at == clock.now()
@@ -84,6 +90,27 @@ def test_clearing_notes_the_order_and_keeps_it(
     assert order.status == "open"
     assert order.condition_cleared_at == clock.now()
     assert order.history[-1].action == "condition_cleared"
+
+
+def test_a_leak_clears_only_after_two_dry_minutes(
+    db: Session, clock: ManualClock, devices: dict[str, Device]
+) -> None:
+    leak = devices["leak-4-3"]
+    send(db, clock, leak, {"leak": True})
+    clock.advance(seconds=30)
+    send(db, clock, leak, {"leak": False})
+    clock.advance(seconds=90)
+    send(db, clock, leak, {"leak": True})  # wet again inside the dry period: same alarm
+    clock.advance(seconds=10)
+    send(db, clock, leak, {"leak": False})
+    clock.advance(seconds=119)
+    send(db, clock, leak, {"leak": False})
+    (alarm,) = alarms_of(db, leak.id)
+    assert alarm.count == 2
+    clock.advance(seconds=1)
+    assert evaluate_durations(session=db, ctx=RuleContext(), now=clock.now()) == 0
+    assert alarms_of(db, leak.id) == []  # the job cleared it: no message had to come
+    assert len(sensor_orders(db, SITE)) == 1
 
 
 def test_lamp_failure_needs_sixty_seconds_by_message(
@@ -142,14 +169,43 @@ def test_lane_blocked_restarts_when_the_arm_moves(
     assert order.department == "security"
 
 
+def test_an_arm_left_up_for_ten_minutes_is_reported(
+    db: Session, clock: ManualClock, devices: dict[str, Device]
+) -> None:
+    gate = devices["gate-garage"]
+    send(db, clock, gate, {"arm": "up", "loop_occupied": False})
+    clock.advance(minutes=9, seconds=59)
+    assert evaluate_durations(session=db, ctx=RuleContext(), now=clock.now()) == 0
+    clock.advance(seconds=1)
+    assert evaluate_durations(session=db, ctx=RuleContext(), now=clock.now()) == 1
+    assert [a.type for a in alarms_of(db, gate.id)] == ["gate_stuck_open"]
+    send(db, clock, gate, {"arm": "down", "loop_occupied": False})
+    assert alarms_of(db, gate.id) == []
+
+
 def test_hysteresis_keeps_a_refill_alarm_until_really_refilled(
     db: Session, clock: ManualClock, devices: dict[str, Device]
 ) -> None:
     room = devices["restroom-2f-men"]
-    send(db, clock, room, {"paper_pct": 5})
-    send(db, clock, room, {"paper_pct": 20})
-    assert [a.type for a in alarms_of(db, room.id)] == ["paper_low"]
-    send(db, clock, room, {"paper_pct": 100})
+    send(db, clock, room, {"paper_pct": 5, "soap_pct": 80})
+    send(db, clock, room, {"paper_pct": 45})
+    assert [a.type for a in alarms_of(db, room.id)] == ["supplies_low"]
+    send(db, clock, room, {"paper_pct": 51})
+    assert alarms_of(db, room.id) == []
+
+
+def test_an_empty_dispenser_is_high_priority_and_a_refill_clears_it(
+    db: Session, clock: ManualClock, devices: dict[str, Device]
+) -> None:
+    room = devices["restroom-2f-men"]
+    send(db, clock, room, {"paper_pct": 0, "soap_pct": 70})
+    assert sorted(a.type for a in alarms_of(db, room.id)) == ["supplies_empty", "supplies_low"]
+    (order,) = sensor_orders(db, SITE)  # low and empty are one job for the cleaner
+    assert (order.department, order.priority) == ("cleaning", "high")
+    resolve = [d for d in order.deadlines if d.step == "resolve"][-1]
+    assert resolve.due_at == clock.now() + timedelta(minutes=15)
+    assert order.history[-1].action == "priority_raised"
+    send(db, clock, room, {"type": "refilled", "item": "paper"}, channel="event")
     assert alarms_of(db, room.id) == []
 
 
@@ -159,6 +215,8 @@ def test_recurrence_within_cooldown_reopens_the_same_alarm_and_order(
     leak = devices["leak-4-3"]
     send(db, clock, leak, {"leak": True})
     clock.advance(minutes=1)
+    send(db, clock, leak, {"leak": False})
+    clock.advance(minutes=2)
     send(db, clock, leak, {"leak": False})
     clock.advance(minutes=5)
     send(db, clock, leak, {"leak": True})
@@ -176,6 +234,8 @@ def test_recurrence_after_cooldown_is_a_new_alarm_on_the_still_open_order(
     send(db, clock, leak, {"leak": True})
     clock.advance(minutes=1)
     send(db, clock, leak, {"leak": False})
+    clock.advance(minutes=2)
+    send(db, clock, leak, {"leak": False})
     clock.advance(hours=2)
     send(db, clock, leak, {"leak": True})
     first, second = alarms_of(db, leak.id, open_only=False)
@@ -186,9 +246,12 @@ def test_recurrence_after_cooldown_is_a_new_alarm_on_the_still_open_order(
 
 
 def test_a_flapping_alarm_is_damped(
-    db: Session, clock: ManualClock, devices: dict[str, Device]
+    db: Session, clock: ManualClock, devices: dict[str, Device], tmp_path: Path
 ) -> None:
-    ctx = RuleContext()
+    # Without its two dry minutes the leak rule would clear on every dry reading.
+    path = tmp_path / "rules.toml"
+    path.write_text("[defaults.leak.leak_detected]\nclear_for_s = 0\n", encoding="utf-8")
+    ctx = RuleContext(rules=RuleBook.from_file(path))
     leak = devices["leak-4-3"]
     for _ in range(4):
         send(db, clock, leak, {"leak": True}, ctx=ctx)
@@ -206,6 +269,19 @@ def test_a_flapping_alarm_is_damped(
     evaluate_durations(session=db, ctx=ctx, now=clock.now())
     assert alarm.cleared_at is not None
     assert not alarm.flapping
+
+
+def test_a_light_on_in_daylight_for_half_an_hour_is_an_alarm_without_an_order(
+    db: Session, clock: ManualClock, devices: dict[str, Device]
+) -> None:
+    light = devices["light-b3-f12"]
+    send(db, clock, light, {"on": True, "power_w": 9, "lux": 800})
+    clock.advance(minutes=29)
+    assert evaluate_durations(session=db, ctx=RuleContext(), now=clock.now()) == 0
+    clock.advance(minutes=1)
+    assert evaluate_durations(session=db, ctx=RuleContext(), now=clock.now()) == 1
+    assert [a.type for a in alarms_of(db, light.id)] == ["light_waste"]
+    assert sensor_orders(db, SITE) == []
 
 
 def test_lights_of_one_building_share_one_order(
@@ -304,7 +380,8 @@ def test_any_reading_sequence_keeps_one_open_alarm_and_tracks_the_last_reading(
         if steps[-1][0]:
             assert len(open_alarms) == 1
         elif open_alarms:
-            assert open_alarms[0].flapping  # only damping may hold a dry sensor's alarm
+            # Only the two dry minutes, or flap damping, may hold a dry sensor's alarm.
+            assert open_alarms[0].clear_pending_since is not None
         orders = sensor_orders(db, SITE)
         assert len({o.id for o in orders if o.status == "open"}) <= 1
     finally:

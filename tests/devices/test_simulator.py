@@ -17,13 +17,13 @@ from hub.registry.models import DeviceKind
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 EXPECTED = {
-    ("leak", "leak"): "leak",
+    ("leak", "leak"): "leak_detected",
     ("leak", "battery"): "battery_low",
     ("light", "lamp"): "lamp_failure",
-    ("restroom", "paper"): "paper_low",
+    ("restroom", "paper"): "supplies_low",
     ("gate", "blocked"): "lane_blocked",
     ("gate", "jammed"): "gate_fault",
-    ("gate", "button_on_car"): "arm_down_on_vehicle",
+    ("gate", "button_on_car"): "gate_closed_on_vehicle",
 }
 
 
@@ -38,7 +38,8 @@ def test_healthy_simulation_is_valid_and_raises_nothing(kind: str) -> None:
         reading = decode(spec, "telemetry", orjson.dumps(spec.simulate(sim)), received_at=NOW)
         state |= reading.data
         held = [r.type for r in spec.rules if r.event is None and r.holds(state)]
-        assert held == [] or (kind == "gate" and held == ["lane_blocked"])  # a passing car
+        # A passing car holds the gate's duration rules for an instant, far short of them.
+        assert held == [] or (kind == "gate" and set(held) <= {"lane_blocked", "gate_stuck_open"})
 
 
 @pytest.mark.parametrize(("kind", "fault"), sorted(EXPECTED))

@@ -32,10 +32,13 @@ def test_restroom_paper_ran_out_before_the_photo(
     for level in (35, 22, 9, 0):
         send(db, clock, room, {"paper_pct": level})
         clock.advance(minutes=3)
-    (alarm,) = alarms_of(db, room.id)
-    assert alarm.raised_at == datetime(2026, 11, 23, 2, 16, tzinfo=UTC)  # 10:16, before 10:20
+    raised = {a.type: a.raised_at for a in alarms_of(db, room.id)}
+    assert raised == {
+        "supplies_low": datetime(2026, 11, 23, 2, 16, tzinfo=UTC),  # 10:16
+        "supplies_empty": datetime(2026, 11, 23, 2, 19, tzinfo=UTC),  # 10:19, before the photo
+    }
     (order,) = sensor_orders(db, SITE)
-    assert order.department == "cleaning"
+    assert (order.department, order.priority) == ("cleaning", "high")
     timeline = client.get(
         f"/api/v1/devices/{room.id}/signals",
         params={"since": "2026-11-23T10:14:00+08:00", "until": "2026-11-23T10:21:00+08:00"},
@@ -61,7 +64,7 @@ def test_gate_button_pressed_onto_a_car(
         channel="event",
     )
     (alarm,) = alarms_of(db, gate.id)
-    assert (alarm.type, alarm.severity) == ("arm_down_on_vehicle", "critical")
+    assert (alarm.type, alarm.severity) == ("gate_closed_on_vehicle", "critical")
     assert alarm.detail["event"]["source"] == "manual_button"
     manager = bearer(make_token(Role.manager))
     events = client.get(

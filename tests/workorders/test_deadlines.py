@@ -126,3 +126,21 @@ def test_cancelled_orders_are_not_watched(db: Session, clock: ManualClock) -> No
     bring_to(db, clock, POLICY, new_order(db, clock, POLICY), S.cancelled)
     clock.advance(days=1)
     assert service.flag_breaches(session=db, now=clock.now()) == []
+
+
+def test_raising_priority_tightens_pending_deadlines_only(db: Session, clock: ManualClock) -> None:
+    start = clock.now()
+    order = new_order(db, clock, POLICY, priority=Priority.normal)
+    clock.advance(minutes=1)
+    move(db, clock, POLICY, order, S.dispatched)
+    assert service.raise_priority(
+        session=db, policy=POLICY, order=order, priority=Priority.urgent, actor="t", now=clock.now()
+    )
+    assert order.priority == Priority.urgent
+    assert due(order, Step.on_site).due_at == start + timedelta(minutes=5)
+    assert due(order, Step.dispatch).due_at == start + timedelta(minutes=15)  # met: unchanged
+    assert order.history[-1].action == "priority_raised"
+    assert not service.raise_priority(
+        session=db, policy=POLICY, order=order, priority=Priority.low, actor="t", now=clock.now()
+    )
+    assert order.priority == Priority.urgent
