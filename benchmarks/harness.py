@@ -71,6 +71,7 @@ class CellResult:
     workers: int
     msgs_per_s: float
     cpu_pct: float = 0.0
+    machine_pct: float = 0.0
     peak_rss_mb: float = 0.0
     sent: int = 0
     accounted: int = 0
@@ -327,11 +328,12 @@ def run_cell(
     progress: Progress,
     counter: Counter | None,
     pids: list[int],
-) -> tuple[float, int, int, float, float]:
+) -> tuple[float, int, int, float, float, float]:
     """Publish for the plan's window while measuring the subscriber side.
 
     With `counter` None the raw subscriber is started here; otherwise the hub workers in
-    `pids` are measured through the database. Returns (msg/s, sent, taken in, CPU %, RSS).
+    `pids` are measured through the database. Returns (msg/s, sent, taken in, CPU % of the
+    measured processes, their peak RSS, busy % of the whole machine's cores).
     """
     ctx = multiprocessing.get_context("spawn")
     stop_pub = ctx.Event()
@@ -383,11 +385,14 @@ def run_cell(
     time.sleep(plan.warmup_s)
     t0, n0 = time.monotonic(), taken()
     cpu0 = sum(procstat.sample(p).cpu_s for p in pids)
+    busy0, total0 = procstat.machine_busy_s()
     while (elapsed := time.monotonic() - t0) < plan.window_s:
         progress.update(name, elapsed / plan.window_s, taken() - n0)
         time.sleep(0.25)
     t1, n1 = time.monotonic(), taken()
     cpu1 = sum(procstat.sample(p).cpu_s for p in pids)
+    busy1, total1 = procstat.machine_busy_s()
+    machine = 100.0 * (busy1 - busy0) / max(total1 - total0, 1e-9)
     rss = max(procstat.sample(p).peak_rss_mb for p in pids)
     stop_pub.set()
     pub.join(60)
@@ -405,7 +410,7 @@ def run_cell(
     rate = (n1 - n0) / (t1 - t0)
     cpu_pct = 100.0 * (cpu1 - cpu0) / (t1 - t0)
     progress.done(name, f"{rate:,.0f} msg/s")
-    return rate, total_sent, final, cpu_pct, rss
+    return rate, total_sent, final, cpu_pct, rss, machine
 
 
 def ingest_cell(
@@ -432,7 +437,7 @@ def ingest_cell(
         _wait_until_ingesting(port, devices[0], counter, procs)
         time.sleep(1.0 if workers > 1 else 0.2)  # every worker joins the shared group
         counter.base += counter.value()
-        rate, sent, final, cpu, rss = run_cell(
+        rate, sent, final, cpu, rss, machine = run_cell(
             name=name,
             plan=plan,
             port=port,
@@ -452,6 +457,7 @@ def ingest_cell(
         workers=workers,
         msgs_per_s=rate,
         cpu_pct=cpu,
+        machine_pct=machine,
         peak_rss_mb=rss,
         sent=sent,
         accounted=final,
@@ -644,7 +650,7 @@ def run(quick: bool) -> Results:
         workdir = Path(tmp)
         with mosquitto(workdir) as mport:
             for qos in (0, 1):
-                rate, sent, got, cpu, rss = run_cell(
+                rate, sent, got, cpu, rss, machine = run_cell(
                     name=f"raw-mosquitto-qos{qos}",
                     plan=plan,
                     port=mport,
@@ -655,14 +661,13 @@ def run(quick: bool) -> Results:
                     pids=[],
                 )
                 results.cells.append(
-                    CellResult(
+                    _raw_cell(
                         f"raw-mosquitto-qos{qos}",
                         "mosquitto",
-                        "-",
                         qos,
-                        1,
                         rate,
                         cpu,
+                        machine,
                         rss,
                         sent,
                         got,
@@ -711,7 +716,7 @@ def run(quick: bool) -> Results:
                             results.latencies_ms = lat
                             results.latency_orders_ok = ok
         with embedded_broker() as eport:
-            rate, sent, got, cpu, rss = run_cell(
+            rate, sent, got, cpu, rss, machine = run_cell(
                 name="raw-amqtt-qos0",
                 plan=plan,
                 port=eport,
@@ -722,7 +727,7 @@ def run(quick: bool) -> Results:
                 pids=[],
             )
             results.cells.append(
-                CellResult("raw-amqtt-qos0", "amqtt", "-", 0, 1, rate, cpu, rss, sent, got)
+                _raw_cell("raw-amqtt-qos0", "amqtt", 0, rate, cpu, machine, rss, sent, got)
             )
             with database("sqlite", workdir) as (url, engine):
                 register(engine, devices + triggers)
@@ -739,6 +744,33 @@ def run(quick: bool) -> Results:
                 cell.raw_msgs_per_s = rate
                 results.cells.append(cell)
     return results
+
+
+def _raw_cell(
+    name: str,
+    broker: str,
+    qos: int,
+    rate: float,
+    cpu: float,
+    machine: float,
+    rss: float,
+    sent: int,
+    got: int,
+) -> CellResult:
+    """A raw-ceiling cell's result."""
+    return CellResult(
+        name=name,
+        broker=broker,
+        database="-",
+        qos=qos,
+        workers=1,
+        msgs_per_s=rate,
+        cpu_pct=cpu,
+        machine_pct=machine,
+        peak_rss_mb=rss,
+        sent=sent,
+        accounted=got,
+    )
 
 
 def versions() -> dict[str, str]:

@@ -30,3 +30,12 @@ def sample(pid: int) -> ProcSample:
         return ProcSample(cpu, peak)
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return ProcSample(0.0, 0.0)
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """(busy CPU seconds, total CPU seconds) of the whole machine, from /proc/stat."""
+    with open("/proc/stat", encoding="ascii") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    total = sum(fields[:8])
+    return (total - idle) / _TICKS, total / _TICKS

@@ -63,19 +63,23 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         "## Throughput",
         "",
         "| cell | broker | database | QoS | workers | msg/s | raw msg/s | ratio | CPU % "
-        "| peak RSS MB | sent | taken in |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| machine % | peak RSS MB | sent | taken in |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for c in results.cells:
         ratio = f"{c.ratio:.2f}" if c.ratio is not None else ""
         raw = f"{c.raw_msgs_per_s:,.0f}" if c.raw_msgs_per_s else ""
         lines.append(
             f"| {c.name} | {c.broker} | {c.database} | {c.qos} | {c.workers} | "
-            f"{c.msgs_per_s:,.0f} | {raw} | {ratio} | {c.cpu_pct:.0f} | {c.peak_rss_mb:.0f} | "
+            f"{c.msgs_per_s:,.0f} | {raw} | {ratio} | {c.cpu_pct:.0f} | {c.machine_pct:.0f} | "
+            f"{c.peak_rss_mb:.0f} | "
             f"{c.sent:,} | {c.accounted:,} |"
         )
     lat = results.latencies_ms
     lines += [
+        "",
+        "CPU % is the measured processes (the raw subscriber, or the hub workers) as a share of"
+        " one core; machine % is how busy all the machine's cores were, 100 = every core.",
         "",
         "## Event → order latency",
         "",
