@@ -15,7 +15,9 @@ def bench(*, quick: bool, as_json: bool, output: Path | None) -> dict[str, objec
     figures = harness.figures(results)
     command = "fhub bench" + (" --quick" if quick else "") + (" --json" if as_json else "")
     if output is not None:
-        output.write_text(report.render(results, figures, command), encoding="utf-8")
+        page = report.render(results, figures, command)
+        kept = report.kept_analysis(output)
+        output.write_text(page + kept, encoding="utf-8")
         sys.stderr.write(f"wrote {output}\n")
     if as_json:
         sys.stdout.write(json.dumps(figures) + "\n")

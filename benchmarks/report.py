@@ -19,6 +19,18 @@ GOALS: list[tuple[str, str, float]] = [
 ]
 
 
+ANALYSIS_MARK = "<!-- analysis: kept when the page is regenerated -->"
+
+
+def kept_analysis(path: Path) -> str:
+    """The hand-written analysis at the end of an existing page, from its marker on."""
+    if not path.exists():
+        return ""
+    text = path.read_text(encoding="utf-8")
+    at = text.find(ANALYSIS_MARK)
+    return "\n" + text[at:] if at >= 0 else ""
+
+
 def machine() -> str:
     """CPU model, cores and memory of this machine."""
     model = platform.processor() or "unknown CPU"
