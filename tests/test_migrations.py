@@ -28,6 +28,12 @@ def test_migrations_reach_head_and_agree_with_the_models(fresh_engine: Engine) -
     assert set(Base.metadata.tables) <= set(inspect(fresh_engine).get_table_names())
 
 
+def test_the_history_is_one_line(fresh_engine: Engine) -> None:
+    script = ScriptDirectory.from_config(migrate.alembic_config(fresh_engine))
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1
+
+
 def test_upgrade_is_idempotent(fresh_engine: Engine) -> None:
     before = migrate.current_heads(fresh_engine)
     migrate.upgrade(fresh_engine)
