@@ -9,9 +9,12 @@ breach does to its case (history, escalation level) stays with the domain.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
+
+logger = logging.getLogger(__name__)
 
 
 class DeadlineRow(Protocol):
@@ -72,3 +75,50 @@ def effective_due(
 def overdue(deadlines: Iterable[D], *, cycle: int, now: datetime) -> list[D]:
     """Pending deadlines of `cycle` whose due time has passed."""
     return [d for d in deadlines if d.cycle == cycle and is_pending(d) and d.due_at < now]
+
+
+class Case(Protocol):
+    """What a breach touches on its case (a work order, a complaint)."""
+
+    id: int
+    status: str
+    escalation_level: int
+
+    @property
+    def history(self) -> list[Any]:
+        """The case's recorded events."""
+        ...
+
+
+def breach(
+    case: Case,
+    deadline: DeadlineRow,
+    *,
+    event: Callable[..., Any],
+    label: str,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Flag a missed deadline: raise the case's escalation level and record `sla_breach`.
+
+    `event` builds the domain's history row; `label` names the case in the log.
+    """
+    flag(deadline)
+    case.escalation_level += 1
+    case.history.append(
+        event(
+            at=now,
+            actor=actor,
+            action="sla_breach",
+            from_status=case.status,
+            to_status=case.status,
+            note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
+        )
+    )
+    logger.warning(
+        "%s %s missed its %s deadline (escalation %s)",
+        label,
+        case.id,
+        deadline.step,
+        case.escalation_level,
+    )

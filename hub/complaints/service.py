@@ -500,24 +500,8 @@ def _meet(complaint: Complaint, *, step: Step, now: datetime, actor: str) -> Non
 def _breach(
     complaint: Complaint, deadline: ComplaintDeadline, *, actor: str, now: datetime
 ) -> None:
-    sla.flag(deadline)
-    complaint.escalation_level += 1
-    complaint.history.append(
-        ComplaintEvent(
-            at=now,
-            actor=actor,
-            action="sla_breach",
-            from_status=complaint.status,
-            to_status=complaint.status,
-            note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
-        )
-    )
-    logger.warning(
-        "complaint %s missed its %s deadline (escalation %s)",
-        complaint.id,
-        deadline.step,
-        complaint.escalation_level,
-    )
+    """Flag a missed deadline and raise the complaint's escalation level."""
+    sla.breach(complaint, deadline, event=ComplaintEvent, label="complaint", actor=actor, now=now)
 
 
 def _since_entering(complaint: Complaint, status: Status) -> list[ComplaintEvent]:

@@ -233,25 +233,8 @@ def _end_hold(order: WorkOrder, *, now: datetime) -> None:
 
 
 def _breach(order: WorkOrder, deadline: Deadline, *, actor: str, now: datetime) -> None:
-    """Flag a missed deadline and raise the order's escalation level."""
-    sla.flag(deadline)
-    order.escalation_level += 1
-    order.history.append(
-        WorkOrderEvent(
-            at=now,
-            actor=actor,
-            action="sla_breach",
-            from_status=order.status,
-            to_status=order.status,
-            note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
-        )
-    )
-    logger.warning(
-        "work order %s missed its %s deadline (escalation %s)",
-        order.id,
-        deadline.step,
-        order.escalation_level,
-    )
+    """Flag a missed deadline and raise the work order's escalation level."""
+    sla.breach(order, deadline, event=WorkOrderEvent, label="work order", actor=actor, now=now)
 
 
 def flag_breaches(*, session: Session, now: datetime) -> list[WorkOrder]:
