@@ -22,6 +22,8 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from sqlalchemy import bindparam, create_engine, insert, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
@@ -261,12 +263,13 @@ def hub_workers(
     """
     procs = []
     logs = []
-    for n in range(count):
+    client_ids = [f"fhub-bench-{tag}-{n}" for n in range(count)]
+    for n, client_id in enumerate(client_ids):
         env = {
             **os.environ,
             "FH_DATABASE_URL": db_url,
             "FH_MQTT_URL": f"mqtt://127.0.0.1:{mqtt_port}",
-            "FH_MQTT_CLIENT_ID": f"fhub-bench-{tag}-{n}",
+            "FH_MQTT_CLIENT_ID": client_id,
             "FH_TOKEN_PEPPER": BENCH_PEPPER,
             "FH_LOG_LEVEL": "WARNING",
             "FH_MQTT_PROTOCOL": protocol,
@@ -298,6 +301,35 @@ def hub_workers(
         for log in logs:
             log.close()
             Path(log.name).unlink(missing_ok=True)
+        end_sessions(mqtt_port, client_ids, protocol)
+
+
+def end_sessions(port: int, client_ids: list[str], protocol: str) -> None:
+    """Discard the stopped workers' persistent sessions on the broker.
+
+    A bridge keeps its session when it stops, so that a restart gets what was queued
+    meanwhile. Left behind, each one would make the broker queue every later cell's
+    traffic for a subscriber that never comes back, and bill it to the cells after.
+    """
+    for client_id in client_ids:
+        if protocol == "5":
+            client = mqtt.Client(
+                CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5
+            )
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = 0
+            client.connect("127.0.0.1", port, clean_start=True, properties=props)
+        else:
+            client = mqtt.Client(
+                CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
+            )
+            client.connect("127.0.0.1", port)
+        client.loop_start()
+        deadline = time.monotonic() + 10
+        while not client.is_connected() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        client.disconnect()
+        client.loop_stop()
 
 
 class Counter:

@@ -12,6 +12,24 @@ from typing import Any
 import orjson
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+RECEIVE_MAXIMUM = 65535
+"""The largest window MQTT 5 allows; the bridge announces its queue plus one batch."""
+
+
+def connect_properties(mqtt5: bool) -> Properties | None:
+    """The CONNECT properties: under MQTT 5 a Receive Maximum as large as the protocol allows.
+
+    Without it Mosquitto sends a subscriber no more than 20 unacknowledged QoS 1 messages,
+    which would make the raw ceiling a measure of that window instead of the broker.
+    """
+    if not mqtt5:
+        return None
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.ReceiveMaximum = RECEIVE_MAXIMUM
+    return props
 
 
 def run(
@@ -47,12 +65,15 @@ def run(
         if counter is not None:
             counter.value = state["n"]
 
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    if mqtt5:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    else:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
     client.max_inflight_messages_set(1000)
     client.on_connect = on_connect
     client.on_subscribe = on_subscribe
     client.on_message = on_message
-    client.connect(host, port)
+    client.connect(host, port, properties=connect_properties(mqtt5))
     client.loop_start()
     stop.wait()
     client.loop_stop()
