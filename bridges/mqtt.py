@@ -11,10 +11,8 @@ redelivery harmless.
 from __future__ import annotations
 
 import logging
-import queue
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +26,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridges.inbox import Inbox
 from devices.base import Reason
 from hub.alarms.engine import RuleContext
 from hub.clock import Clock, SystemClock
@@ -98,7 +97,7 @@ class Bridge:
         self.client_id = client_id or settings.mqtt_client_id
         self.topics = tuple(topics)
         self.stats = BridgeStats()
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=settings.bridge_queue_size)
+        self._queue: Inbox[_Item] = Inbox(settings.bridge_queue_size)
         self._stop = threading.Event()
         self._subscribed = threading.Event()
         self._generation = 0
@@ -201,38 +200,24 @@ class Bridge:
                 self._generation,
             )
             while not self._stop.is_set():
-                try:
-                    self._queue.put(item, timeout=0.5)
+                if self._queue.put(item, timeout=0.5):
                     self.stats.received += 1
                     return
-                except queue.Full:
-                    logger.warning("bridge queue full; holding the broker back")
+                logger.warning("bridge queue full; holding the broker back")
         except Exception:
             logger.exception("bridge could not take a message on %s", getattr(msg, "topic", "?"))
 
     # -- the database side (batcher thread) --------------------------------------------
 
     def _take(self) -> list[_Item]:
-        try:
-            first = self._queue.get(timeout=0.2)
-        except queue.Empty:
-            return []
-        batch = [first]
-        deadline = time.monotonic() + self.settings.bridge_batch_wait_ms / 1000
-        while len(batch) < self.settings.bridge_batch_size:
-            remaining = deadline - time.monotonic()
-            try:
-                batch.append(
-                    self._queue.get(timeout=remaining)
-                    if remaining > 0
-                    else self._queue.get_nowait()
-                )
-            except queue.Empty:
-                break
-        return batch
+        return self._queue.take(
+            self.settings.bridge_batch_size,
+            wait_s=0.2,
+            fill_s=self.settings.bridge_batch_wait_ms / 1000,
+        )
 
     def _run_batcher(self) -> None:
-        while not (self._stop.is_set() and self._queue.empty()):
+        while not (self._stop.is_set() and not self._queue):
             batch = self._take()
             if batch:
                 self._write(batch)
@@ -335,7 +320,7 @@ class Bridge:
 
     def idle(self) -> bool:
         """Whether every received message has been written."""
-        return self._queue.empty() and self.stats.committed >= self.stats.received
+        return not self._queue and self.stats.committed >= self.stats.received
 
     def stop(self, timeout: float = 10.0) -> None:
         """Write what is queued, acknowledge it, disconnect."""
