@@ -12,7 +12,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, Table, bindparam, func, insert, literal, select, tuple_, update
+from sqlalchemy import (
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, lazyload
@@ -262,29 +273,39 @@ def _known_keys(
     """Which (device, idempotency key) pairs are stored already.
 
     Looked up as pairs, not as two IN lists, whose cross product the unique index would
-    otherwise be probed with.
+    otherwise be probed with. On PostgreSQL each pair is a `LATERAL … LIMIT 1` probe: a
+    subquery that cannot be flattened into a join, so the plan stays one index lookup per
+    pair. As a plain join, the plan prepared while `signals` was young and had no
+    statistics hash-joined a sequential scan of the whole table, batch after batch.
     """
     if not pairs:
         return set()
     ordered = sorted(pairs)
-    wanted: Any
     if dialect == "postgresql":
-        table = (
+        wanted = (
             func.unnest(
                 literal([d for d, _k in ordered], type_=ARRAY(String)),
                 literal([k for _d, k in ordered], type_=ARRAY(String)),
             )
             .table_valued("device_id", "idem_key")
             .render_derived()
+            .alias("wanted")
         )
-        wanted = select(table.c.device_id, table.c.idem_key)
+        hit = (
+            select(literal(1).label("hit"))
+            .where(Signal.device_id == wanted.c.device_id, Signal.idem_key == wanted.c.idem_key)
+            .limit(1)
+            .lateral("hit")
+        )
+        found = session.execute(
+            select(wanted.c.device_id, wanted.c.idem_key).select_from(wanted.join(hit, true()))
+        )
     else:
-        wanted = ordered
-    found = session.execute(
-        select(Signal.device_id, Signal.idem_key).where(
-            tuple_(Signal.device_id, Signal.idem_key).in_(wanted)
+        found = session.execute(
+            select(Signal.device_id, Signal.idem_key).where(
+                tuple_(Signal.device_id, Signal.idem_key).in_(ordered)
+            )
         )
-    )
     return {(device_id, key) for device_id, key in found}
 
 
