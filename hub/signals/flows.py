@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql import Select
 
 from devices import SPECS
 from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
@@ -282,24 +283,7 @@ def _known_keys(
         return set()
     ordered = sorted(pairs)
     if dialect == "postgresql":
-        wanted = (
-            func.unnest(
-                literal([d for d, _k in ordered], type_=ARRAY(String)),
-                literal([k for _d, k in ordered], type_=ARRAY(String)),
-            )
-            .table_valued("device_id", "idem_key")
-            .render_derived()
-            .alias("wanted")
-        )
-        hit = (
-            select(literal(1).label("hit"))
-            .where(Signal.device_id == wanted.c.device_id, Signal.idem_key == wanted.c.idem_key)
-            .limit(1)
-            .lateral("hit")
-        )
-        found = session.execute(
-            select(wanted.c.device_id, wanted.c.idem_key).select_from(wanted.join(hit, true()))
-        )
+        found = session.execute(pair_probe(ordered))
     else:
         found = session.execute(
             select(Signal.device_id, Signal.idem_key).where(
@@ -307,6 +291,26 @@ def _known_keys(
             )
         )
     return {(device_id, key) for device_id, key in found}
+
+
+def pair_probe(pairs: Sequence[tuple[str, str]]) -> Select[Any]:
+    """PostgreSQL: which of `pairs` are in `signals`, one `LATERAL … LIMIT 1` probe each."""
+    wanted = (
+        func.unnest(
+            literal([d for d, _k in pairs], type_=ARRAY(String)),
+            literal([k for _d, k in pairs], type_=ARRAY(String)),
+        )
+        .table_valued("device_id", "idem_key")
+        .render_derived()
+        .alias("wanted")
+    )
+    hit = (
+        select(literal(1).label("hit"))
+        .where(Signal.device_id == wanted.c.device_id, Signal.idem_key == wanted.c.idem_key)
+        .limit(1)
+        .lateral("hit")
+    )
+    return select(wanted.c.device_id, wanted.c.idem_key).select_from(wanted.join(hit, true()))
 
 
 def _write_last_seen(

@@ -1,0 +1,75 @@
+"""PostgreSQL plans of the ingest hot path that must not depend on the tables' statistics.
+
+A bridge starts on a database whose `signals` table is young: autovacuum has not analysed
+it yet, and the statements it prepares early keep their generic plan while the table grows
+by thousands of rows a second. The duplicate lookup must be index probes in that plan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session
+
+from hub import migrate
+from hub.clock import ManualClock
+from hub.registry.models import DeviceKind
+from hub.signals.flows import pair_probe
+from tests.pipeline import register
+from tests.services import postgres_database
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, list):
+        return "ARRAY[" + ", ".join(f"'{v}'" for v in value) + "]::varchar[]"
+    return str(value)
+
+
+def _generic_plan(
+    session: Session, pairs: list[tuple[str, str]], grow: Callable[[Session], None]
+) -> str:
+    """The plan PostgreSQL caches for the probe while `signals` is young, after it grew."""
+    compiled = pair_probe(pairs).compile(dialect=postgresql.dialect())
+    names: list[str] = []
+
+    def placeholder(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"${len(names)}"
+
+    sql = re.sub(r"%\((\w+)\)s", placeholder, str(compiled))
+    session.execute(text("SET plan_cache_mode = force_generic_plan"))
+    session.execute(text(f"PREPARE probe AS {sql}"))
+    args = ", ".join(_literal(compiled.params[name]) for name in names)
+    session.execute(text(f"EXPLAIN EXECUTE probe({args})"))  # planned and cached: young table
+    grow(session)
+    plan = "\n".join(row[0] for row in session.execute(text(f"EXPLAIN EXECUTE probe({args})")))
+    session.execute(text("DEALLOCATE probe"))
+    session.execute(text("RESET plan_cache_mode"))
+    return plan
+
+
+def test_duplicate_lookup_probes_the_index_on_an_unanalysed_signals_table() -> None:
+    with postgres_database("fh_plan") as engine:
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            register(session, ManualClock(), "plan", [("leak-1", DeviceKind.leak, "1/1")])
+
+            def grow(s: Session) -> None:
+                s.execute(
+                    text(
+                        "INSERT INTO signals (device_id, site_id, kind, channel, ts, received_at,"
+                        " idem_key, payload, prev_digest, digest)"
+                        " SELECT 'leak-1', 'plan', 'leak', 'telemetry', :at, :at, 'id:' || n,"
+                        " '{}', 'x', 'y' FROM generate_series(1, 20000) AS n"
+                    ),
+                    {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+                )
+
+            plan = _generic_plan(session, [("leak-1", "id:5"), ("leak-1", "id:new")], grow)
+            session.rollback()
+    assert "Seq Scan on signals" not in plan, plan
+    assert re.search(r"Index (Only )?Scan using \S+ on signals", plan), plan
