@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+
 logger = logging.getLogger(__name__)
 
 
@@ -70,6 +72,32 @@ def effective_due(
     if is_pending(deadline) and hold_started_at is not None:
         return deadline.due_at + (now - hold_started_at)
     return deadline.due_at
+
+
+class DeadlineOut(BaseModel):
+    """One step's deadline in the current cycle, as the API shows it."""
+
+    started_at: datetime
+    due_at: datetime
+    met_at: datetime | None
+    breached: bool
+    breached_at: datetime | None
+
+
+def current_deadlines(
+    deadlines: Iterable[D], *, due: Callable[[D], datetime]
+) -> dict[str, DeadlineOut]:
+    """Each step's deadline of the latest cycle (`deadlines` in id order), due as `due` says."""
+    return {
+        d.step: DeadlineOut(
+            started_at=d.started_at,
+            due_at=due(d),
+            met_at=d.met_at,
+            breached=d.breached_at is not None,
+            breached_at=d.breached_at,
+        )
+        for d in deadlines
+    }
 
 
 def overdue(deadlines: Iterable[D], *, cycle: int, now: datetime) -> list[D]:

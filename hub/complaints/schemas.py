@@ -21,6 +21,7 @@ from hub.complaints.models import (
     Step,
 )
 from hub.complaints.service import effective_due
+from hub.sla import DeadlineOut, current_deadlines
 from hub.workorders.models import Department, Priority
 
 
@@ -196,16 +197,6 @@ class LinkOut(BaseModel):
     reasons: list[str]
 
 
-class DeadlineOut(BaseModel):
-    """One step's deadline in the current cycle."""
-
-    started_at: datetime
-    due_at: datetime
-    met_at: datetime | None
-    breached: bool
-    breached_at: datetime | None
-
-
 class HistoryOut(BaseModel):
     """One recorded event."""
 
@@ -283,15 +274,10 @@ class ComplaintOut(BaseModel):
         cls, complaint: Complaint, *, now: datetime, repeated_by: list[int] | None = None
     ) -> ComplaintOut:
         """The API view of `complaint`; pending deadlines are shown paused while on hold."""
-        due: dict[Step, DeadlineOut] = {}
-        for d in complaint.deadlines:  # by id, so a later cycle's deadline wins
-            due[Step(d.step)] = DeadlineOut(
-                started_at=d.started_at,
-                due_at=effective_due(d, complaint, now),
-                met_at=d.met_at,
-                breached=d.breached_at is not None,
-                breached_at=d.breached_at,
-            )
+        current = current_deadlines(
+            complaint.deadlines, due=lambda d: effective_due(d, complaint, now)
+        )
+        due = {Step(step): deadline for step, deadline in current.items()}
         links: list[LinkOut] = []
         if complaint.repeat_of_id is not None:
             links.append(

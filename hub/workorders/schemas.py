@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.sla import DeadlineOut, current_deadlines
 from hub.workorders.models import Department, Priority, Source, Status, Step, WorkOrder
 from hub.workorders.service import effective_due
 
@@ -33,16 +34,6 @@ class TransitionIn(BaseModel):
     to: Status
     assignee: str | None = Field(None, max_length=128)
     note: str = Field("", max_length=10_000)
-
-
-class DeadlineOut(BaseModel):
-    """One step's deadline in the current cycle."""
-
-    started_at: datetime
-    due_at: datetime
-    met_at: datetime | None
-    breached: bool
-    breached_at: datetime | None
 
 
 class HistoryOut(BaseModel):
@@ -95,15 +86,8 @@ class WorkOrderOut(BaseModel):
         complaint_ids: list[int] | None = None,
     ) -> WorkOrderOut:
         """The API view of `order`; pending deadlines are shown paused while on hold."""
-        due: dict[Step, DeadlineOut] = {}
-        for d in order.deadlines:  # ordered by id, so a reopening's deadlines win
-            due[Step(d.step)] = DeadlineOut(
-                started_at=d.started_at,
-                due_at=effective_due(d, order, now),
-                met_at=d.met_at,
-                breached=d.breached_at is not None,
-                breached_at=d.breached_at,
-            )
+        current = current_deadlines(order.deadlines, due=lambda d: effective_due(d, order, now))
+        due = {Step(step): deadline for step, deadline in current.items()}
         return cls(
             id=order.id,
             status=Status(order.status),
