@@ -4,7 +4,8 @@ A deadline row belongs to one step in one cycle (a reopening starts a new cycle)
 functions hold the rules both domains follow: meeting a step stamps `met_at` and tells
 whether it was late; leaving a hold moves every pending deadline later by the time held;
 a watchdog flags a pending deadline once, with `breached_at` set to its due time. What a
-breach does to its case (history, escalation level) stays with the domain.
+breach does to its case (history, escalation level) stays with the domain. `remark` is
+the history entry both kinds of case take when something happens that does not move them.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ def overdue(deadlines: Iterable[D], *, cycle: int, now: datetime) -> list[D]:
 
 
 class Case(Protocol):
-    """What a breach touches on its case (a work order, a complaint)."""
+    """What a breach or a remark touches on its case (a work order, a complaint)."""
 
     id: int
     status: str
@@ -116,6 +117,25 @@ class Case(Protocol):
     def history(self) -> list[Any]:
         """The case's recorded events."""
         ...
+
+
+def remark(
+    case: Case, event: Callable[..., Any], *, action: str, actor: str, at: datetime, note: str
+) -> None:
+    """Record on the case's history an event that does not move it (from = to = its status).
+
+    `event` builds the domain's history row.
+    """
+    case.history.append(
+        event(
+            at=at,
+            actor=actor,
+            action=action,
+            from_status=case.status,
+            to_status=case.status,
+            note=note,
+        )
+    )
 
 
 def breach(
@@ -133,15 +153,13 @@ def breach(
     """
     flag(deadline)
     case.escalation_level += 1
-    case.history.append(
-        event(
-            at=now,
-            actor=actor,
-            action="sla_breach",
-            from_status=case.status,
-            to_status=case.status,
-            note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
-        )
+    remark(
+        case,
+        event,
+        action="sla_breach",
+        actor=actor,
+        at=now,
+        note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
     )
     logger.warning(
         "%s %s missed its %s deadline (escalation %s)",

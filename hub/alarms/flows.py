@@ -12,6 +12,7 @@ from devices.base import Rule
 from hub.alarms.models import Alarm
 from hub.alarms.service import Outcome, Raised
 from hub.registry.models import Device, Location
+from hub.sla import remark
 from hub.workorders.models import Source, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.service import ACTIVE, open_order, raise_priority
@@ -23,16 +24,7 @@ _ACTIVE = [s.value for s in ACTIVE]
 
 
 def _note(order: WorkOrder, *, action: str, now: datetime, note: str) -> None:
-    order.history.append(
-        WorkOrderEvent(
-            at=now,
-            actor=ACTOR,
-            action=action,
-            from_status=order.status,
-            to_status=order.status,
-            note=note,
-        )
-    )
+    remark(order, WorkOrderEvent, action=action, actor=ACTOR, at=now, note=note)
     order.updated_at = now
 
 

@@ -22,6 +22,7 @@ from hub.complaints.models import (
 )
 from hub.complaints.service import TERMINAL
 from hub.errors import Conflict
+from hub.sla import remark
 from hub.workorders.models import Department, Priority, Source, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.service import open_order
@@ -105,26 +106,22 @@ def open_work_order(
         location_id=complaint.location_id,
         assignee=assignee,
     )
-    order.history.append(
-        WorkOrderEvent(
-            at=now,
-            actor=actor,
-            action="linked",
-            from_status=order.status,
-            to_status=order.status,
-            note=f"opened from complaint {complaint.id}",
-        )
+    remark(
+        order,
+        WorkOrderEvent,
+        action="linked",
+        actor=actor,
+        at=now,
+        note=f"opened from complaint {complaint.id}",
     )
     complaint.work_orders.append(ComplaintWorkOrder(work_order_id=order.id, at=now, actor=actor))
-    complaint.history.append(
-        ComplaintEvent(
-            at=now,
-            actor=actor,
-            action="work_order_opened",
-            from_status=complaint.status,
-            to_status=complaint.status,
-            note=f"work order {order.id} ({order.department}, {order.priority})",
-        )
+    remark(
+        complaint,
+        ComplaintEvent,
+        action="work_order_opened",
+        actor=actor,
+        at=now,
+        note=f"work order {order.id} ({order.department}, {order.priority})",
     )
     complaint.updated_at = now
     session.flush()

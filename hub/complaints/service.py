@@ -460,15 +460,13 @@ def escalate(
     complaint.severity = Severity.critical
     complaint.updated_at = now
     what = ", ".join(t["trigger"] for t in triggers)
-    complaint.history.append(
-        ComplaintEvent(
-            at=now,
-            actor=actor,
-            action="escalated",
-            from_status=complaint.status,
-            to_status=complaint.status,
-            note=f"{what}; told {', '.join(notified) or 'no manager on record'}",
-        )
+    sla.remark(
+        complaint,
+        ComplaintEvent,
+        action="escalated",
+        actor=actor,
+        at=now,
+        note=f"{what}; told {', '.join(notified) or 'no manager on record'}",
     )
     if notified:
         logger.warning("complaint %s escalated (%s) to %s", complaint.id, what, notified)
@@ -768,15 +766,13 @@ def record_reply(
         )
     rules = ", ".join(h.rule.id for h in hits)
     said = str(purpose or _default_purpose(complaint))
-    complaint.history.append(
-        ComplaintEvent(
-            at=now,
-            actor=actor,
-            action="reply_blocked" if blocked else "reply",
-            from_status=complaint.status,
-            to_status=complaint.status,
-            note=f"{said}; {'blocked' if blocked else 'warnings'}: {rules}" if hits else said,
-        )
+    sla.remark(
+        complaint,
+        ComplaintEvent,
+        action="reply_blocked" if blocked else "reply",
+        actor=actor,
+        at=now,
+        note=f"{said}; {'blocked' if blocked else 'warnings'}: {rules}" if hits else said,
     )
     complaint.updated_at = now
     if hits:
@@ -848,15 +844,13 @@ def override_classification(
     summary = "; ".join(f"{n} {o or '-'} → {v or '-'}" for n, o, v in changes)
     complaint.reasons = [*complaint.reasons, f"overridden by {actor}: {summary} ({reason})"]
     complaint.updated_at = now
-    complaint.history.append(
-        ComplaintEvent(
-            at=now,
-            actor=actor,
-            action="reclassified",
-            from_status=complaint.status,
-            to_status=complaint.status,
-            note=f"{summary}; {reason}",
-        )
+    sla.remark(
+        complaint,
+        ComplaintEvent,
+        action="reclassified",
+        actor=actor,
+        at=now,
+        note=f"{summary}; {reason}",
     )
     session.flush()
     return records

@@ -186,15 +186,13 @@ def raise_priority(
             if deadline.breached_at is None and tighter < deadline.due_at:
                 deadline.due_at = tighter
     order.updated_at = now
-    order.history.append(
-        WorkOrderEvent(
-            at=now,
-            actor=actor,
-            action="priority_raised",
-            from_status=order.status,
-            to_status=order.status,
-            note=note or f"priority {before} → {priority}",
-        )
+    sla.remark(
+        order,
+        WorkOrderEvent,
+        action="priority_raised",
+        actor=actor,
+        at=now,
+        note=note or f"priority {before} → {priority}",
     )
     session.flush()
     return True
