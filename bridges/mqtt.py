@@ -1,6 +1,6 @@
 """The MQTT ingest bridge: paho-mqtt 2 subscriber → bounded inbox → batcher → one commit → ack.
 
-The paho network thread only decodes nothing and stores nothing: it stamps the receipt time
+The paho network thread decodes nothing and stores nothing: it stamps the receipt time
 and puts the message in a bounded inbox (a full inbox applies backpressure to the broker).
 A batcher thread takes up to `bridge_batch_size` messages, ingests them in one transaction
 and only after the commit acknowledges the QoS 1 ones (manual ack), so a crash before the
