@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import DateTime, Dialect, MetaData, any_, create_engine, event, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Engine, make_url
@@ -66,9 +67,19 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson, several times faster than `json.dumps` on hot paths."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the hub's connection settings (SQLite: WAL, foreign keys, busy timeout)."""
+    """An engine with the hub's connection settings (SQLite: WAL, foreign keys, busy timeout).
+
+    JSON columns are written and read with orjson on both databases.
+    """
     parsed = normalise_url(url)
+    kwargs.setdefault("json_serializer", json_text)
+    kwargs.setdefault("json_deserializer", orjson.loads)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
