@@ -18,6 +18,20 @@ LATE_FACTOR = 1
 OFFLINE_FACTOR = 2
 """Silent for one heartbeat timeout: late; for two: offline."""
 
+LAST_SEEN_FRACTION = 10
+LAST_SEEN_MAX_STEP = timedelta(seconds=30)
+
+
+def last_seen_step(heartbeat_timeout_s: int) -> timedelta:
+    """How far a device's stored last-seen time may lag the newest message.
+
+    A tenth of its heartbeat timeout, at most 30 s. Ingest writes `last_seen_at` only when
+    it moves by this much: a device reporting every few seconds would otherwise rewrite its
+    registry row in every batch, which costs more than storing the signal. The heartbeat
+    check adds the step, so lag never makes a device late early.
+    """
+    return min(timedelta(seconds=heartbeat_timeout_s) / LAST_SEEN_FRACTION, LAST_SEEN_MAX_STEP)
+
 
 def seen(
     *, session: Session, ctx: RuleContext, dr: DeviceRules, at: datetime, now: datetime
@@ -58,7 +72,11 @@ def went_offline(
 
 
 def check_heartbeats(*, session: Session, ctx: RuleContext, now: datetime) -> dict[str, int]:
-    """Mark silent devices late, then offline; returns how many of each changed."""
+    """Mark silent devices late, then offline; returns how many of each changed.
+
+    Late once silent for its heartbeat timeout plus the last-seen step, offline for twice
+    the timeout plus the step: never early, at most a tenth late.
+    """
     changed = {DeviceStatus.late.value: 0, DeviceStatus.offline.value: 0}
     candidates = session.scalars(
         select(Device)
@@ -75,9 +93,10 @@ def check_heartbeats(*, session: Session, ctx: RuleContext, now: datetime) -> di
         silent = now - device.last_seen_at
         silence[device.id] = int(silent.total_seconds())
         timeout = timedelta(seconds=device.heartbeat_timeout_s)
-        if silent > timeout * OFFLINE_FACTOR:
+        lag = last_seen_step(device.heartbeat_timeout_s)
+        if silent > timeout * OFFLINE_FACTOR + lag:
             gone.append(device)
-        elif silent > timeout * LATE_FACTOR and device.status != DeviceStatus.late:
+        elif silent > timeout * LATE_FACTOR + lag and device.status != DeviceStatus.late:
             device.status = DeviceStatus.late
             changed[DeviceStatus.late] += 1
     # A device a bridge worker holds is being heard from right now: not offline.

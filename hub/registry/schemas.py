@@ -33,7 +33,9 @@ class DeviceOut(BaseModel):
     location: str | None
     location_name: str | None
     status: DeviceStatus
-    last_seen: datetime | None
+    last_seen: datetime | None = Field(
+        description="Newest message, to within a tenth of the heartbeat timeout (at most 30 s)"
+    )
     active_alarms: list[dict[str, Any]] = Field(default_factory=list)
     heartbeat_timeout_s: int
     external_topic: str | None

@@ -318,13 +318,18 @@ def _write_last_seen(
 ) -> None:
     """Advance the devices' last-seen times with one statement for the batch.
 
+    Only where the time moved by the device's last-seen step (`availability.last_seen_step`).
     The loaded objects get the new value as committed state, so the ORM does not also
     write one UPDATE per device.
     """
     rows: dict[str, datetime] = {}
     for device in devices:
         at = seen.get(device.id)
-        if at is not None and (device.last_seen_at is None or at > device.last_seen_at):
+        if at is None:
+            continue
+        if device.last_seen_at is None or (
+            at - device.last_seen_at >= availability.last_seen_step(device.heartbeat_timeout_s)
+        ):
             set_committed_value(device, "last_seen_at", at)
             rows[device.id] = at
     if not rows:

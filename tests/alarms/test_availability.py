@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy.orm import Session
 
-from hub.alarms.availability import check_heartbeats
+from hub.alarms.availability import check_heartbeats, last_seen_step
 from hub.alarms.engine import RuleContext
 from hub.clock import ManualClock
 from hub.registry.models import Device, DeviceKind
@@ -45,7 +47,8 @@ def test_silence_makes_a_device_late_then_offline(
 ) -> None:
     ctx = RuleContext()
     send(db, clock, gate, {"arm": "down", "loop_occupied": False}, ctx=ctx)
-    clock.advance(seconds=119)
+    # Timeout 120 s plus the last-seen step of 12 s.
+    clock.advance(seconds=131)
     assert check_heartbeats(session=db, ctx=ctx, now=clock.now()) == {"late": 0, "offline": 0}
     clock.advance(seconds=2)
     assert check_heartbeats(session=db, ctx=ctx, now=clock.now())["late"] == 1
@@ -56,6 +59,24 @@ def test_silence_makes_a_device_late_then_offline(
     assert gate.status == "offline"
     assert [a.type for a in alarms_of(db, gate.id)] == ["device_offline"]
     assert check_heartbeats(session=db, ctx=ctx, now=clock.now()) == {"late": 0, "offline": 0}
+
+
+def test_a_chatty_device_is_never_late_early_although_last_seen_lags(
+    db: Session, clock: ManualClock, gate: Device
+) -> None:
+    ctx = RuleContext()
+    assert last_seen_step(gate.heartbeat_timeout_s) == timedelta(seconds=12)
+    first = clock.now()
+    for _ in range(3):  # at 0, 5 and 10 s: only the first moves the stored time
+        send(db, clock, gate, {"arm": "down", "loop_occupied": False}, ctx=ctx)
+        clock.advance(seconds=5)
+    db.expire(gate)
+    assert gate.last_seen_at == first
+    last = first + timedelta(seconds=10)
+    clock.set(last + timedelta(seconds=119))  # silent for less than the timeout
+    assert check_heartbeats(session=db, ctx=ctx, now=clock.now()) == {"late": 0, "offline": 0}
+    clock.set(first + timedelta(seconds=133))  # the stored time is timeout + step old
+    assert check_heartbeats(session=db, ctx=ctx, now=clock.now())["late"] == 1
 
 
 def test_a_device_never_seen_is_not_reported_offline(

@@ -134,6 +134,23 @@ def test_status_sets_availability(db: Session, clock: ManualClock, leak: Device)
     assert leak.status == "offline"
 
 
+def test_last_seen_moves_in_steps_of_a_tenth_of_the_heartbeat_timeout(
+    db: Session, clock: ManualClock, leak: Device
+) -> None:
+    # A leak sensor's timeout is 900 s: the step is capped at 30 s.
+    first = clock.now()
+    for seconds in (0, 10, 29):
+        clock.set(first + timedelta(seconds=seconds))
+        ingest(db, clock, message(SITE, "leak", leak.id, {"leak": False}, at=clock.now()))
+    db.expire(leak)
+    assert leak.last_seen_at == first
+    clock.set(first + timedelta(seconds=30))
+    ingest(db, clock, message(SITE, "leak", leak.id, {"leak": False}, at=clock.now()))
+    db.expire(leak)
+    assert leak.last_seen_at == clock.now()
+    assert db.scalar(select(func.count()).select_from(Signal)) == 4
+
+
 def test_a_retained_status_replayed_on_resubscribe_is_not_a_new_signal(
     db: Session, clock: ManualClock, leak: Device
 ) -> None:
