@@ -19,7 +19,7 @@ from hub import migrate
 from hub.clock import ManualClock
 from hub.registry.models import DeviceKind
 from hub.signals.flows import pair_probe
-from tests.pipeline import register
+from tests.pipeline import ingest, message, register
 from tests.services import postgres_database
 
 
@@ -73,3 +73,33 @@ def test_duplicate_lookup_probes_the_index_on_an_unanalysed_signals_table() -> N
             session.rollback()
     assert "Seq Scan on signals" not in plan, plan
     assert re.search(r"Index (Only )?Scan using \S+ on signals", plan), plan
+
+
+def test_chain_head_updates_stay_on_their_page() -> None:
+    """Every batch rewrites its devices' `device_states` rows: in place (HOT), not moved."""
+    clock = ManualClock()
+    with postgres_database("fh_hot") as engine:
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            options = session.scalar(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'device_states'")
+            )
+            assert "fillfactor=50" in (options or []), options
+            ids = [f"leak-{n:03d}" for n in range(200)]
+            register(session, clock, "hot", [(i, DeviceKind.leak, "1/1") for i in ids])
+            session.commit()
+            for _ in range(6):
+                clock.advance(seconds=10)
+                batch = [message("hot", "leak", i, {"leak": False}, at=clock.now()) for i in ids]
+                ingest(session, clock, *batch)
+                session.commit()
+            session.execute(text("SELECT pg_stat_force_next_flush()"))
+            session.commit()
+            updated, hot = session.execute(
+                text(
+                    "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables"
+                    " WHERE relname = 'device_states'"
+                )
+            ).one()
+    assert updated >= 1000
+    assert hot >= 0.9 * updated, (updated, hot)
