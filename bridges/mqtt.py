@@ -1,4 +1,4 @@
-"""The MQTT ingest bridge: paho-mqtt 2 subscriber → bounded inbox → batcher → one commit → ack.
+"""The MQTT ingest bridge: paho-mqtt 2 subscriber → bounded inbox → batchers → commit → ack.
 
 The paho network thread decodes nothing and stores nothing: it stamps the receipt time
 and puts the message in a bounded inbox (a full inbox applies backpressure to the broker).
@@ -6,6 +6,11 @@ A batcher thread takes up to `bridge_batch_size` messages, ingests them in one t
 and only after the commit acknowledges the QoS 1 ones (manual ack), so a crash before the
 commit makes a persistent-session broker deliver them again; idempotency keys make the
 redelivery harmless.
+
+On PostgreSQL `bridge_pipeline` batchers work at once, so one batch is decoded and
+evaluated while the one before it waits for the database. `bridges.turns` keeps them in
+arrival order where it matters: they lock their devices and acknowledge one after another.
+SQLite takes one writer at a time, so there a single batcher runs.
 """
 
 from __future__ import annotations
@@ -13,8 +18,10 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +34,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridges.inbox import Inbox
+from bridges.turns import Turns
 from devices.base import Reason
 from hub.alarms.engine import RuleContext
 from hub.clock import Clock, SystemClock
@@ -40,8 +48,15 @@ logger = logging.getLogger(__name__)
 DEVICE_TOPICS = ("fh/+/+/+/+",)
 """Every device channel; `fh/{site}/hub/...` (the hub's own output) has four levels after fh."""
 
-BatchHandler = Callable[[Session, Sequence[Incoming], datetime], BatchResult]
-"""Ingests one batch in the given session (the bridge commits)."""
+BatchHandler = Callable[
+    [Session, Sequence[Incoming], datetime, AbstractContextManager[None]], BatchResult
+]
+"""Ingests one batch in the given session (the bridge commits).
+
+The last argument is the batch's lock turn: held while it locks its devices, it makes
+batches in progress at once lock in arrival order. A handler that locks nothing may
+ignore it.
+"""
 
 MAX_TRIES = 3
 
@@ -67,11 +82,32 @@ class _Item:
     generation: int
 
 
+@dataclass
+class _Written:
+    """What writing a batch settled: the items to acknowledge and what their commits did."""
+
+    items: list[_Item] = field(default_factory=list)
+    results: list[BatchResult] = field(default_factory=list)
+    dead_lettered: int = 0
+
+    def add(self, other: _Written) -> None:
+        self.items.extend(other.items)
+        self.results.extend(other.results)
+        self.dead_lettered += other.dead_lettered
+
+
 def ingest_handler(ctx: RuleContext) -> BatchHandler:
     """The standard handler: `hub.signals.flows.ingest_batch` with the rule context."""
 
-    def handle(session: Session, messages: Sequence[Incoming], now: datetime) -> BatchResult:
-        return ingest_batch(session=session, ctx=ctx, messages=messages, now=now)
+    def handle(
+        session: Session,
+        messages: Sequence[Incoming],
+        now: datetime,
+        lock_turn: AbstractContextManager[None],
+    ) -> BatchResult:
+        return ingest_batch(
+            session=session, ctx=ctx, messages=messages, now=now, lock_turn=lock_turn
+        )
 
     return handle
 
@@ -102,7 +138,12 @@ class Bridge:
         self._subscribed = threading.Event()
         self._generation = 0
         self._lock = threading.Lock()
-        self._batcher: threading.Thread | None = None
+        self._taking = threading.Lock()
+        self._turns = Turns(("lock", "ack"))
+        bind = sessions.kw.get("bind")
+        sqlite = bind is None or bind.dialect.name == "sqlite"
+        self.pipeline = 1 if sqlite else settings.bridge_pipeline
+        self._batchers: list[threading.Thread] = []
         self._client = self._make_client()
 
     # -- the MQTT side (paho's thread) -------------------------------------------------
@@ -218,48 +259,76 @@ class Bridge:
 
     def _run_batcher(self) -> None:
         while not (self._stop.is_set() and not self._queue):
-            batch = self._take()
-            if batch:
-                self._write(batch)
+            with self._taking:  # a batch and its ticket are taken together
+                batch = self._take()
+                if not batch:
+                    continue
+                ticket = self._turns.issue()
+            self._process(batch, ticket)
 
-    def _commit(self, batch: Sequence[_Item]) -> BatchResult:
+    def _process(self, batch: Sequence[_Item], ticket: int) -> None:
+        """Write the batch, then, in ticket order, count and acknowledge what it settled."""
+        written = _Written()
+        try:
+            written = self._write(batch, lambda: self._turns.turn("lock", ticket))
+        finally:
+            self._turns.pass_("lock", ticket)  # if the batch never got to lock
+            with self._turns.turn("ack", ticket):
+                self._record(written)
+                self._ack(written.items)
+
+    def _commit(
+        self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
+    ) -> BatchResult:
         with self.sessions() as session:
             try:
-                result = self.handler(session, [i.message for i in batch], self.clock.now())
+                result = self.handler(
+                    session, [i.message for i in batch], self.clock.now(), lock_turn()
+                )
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
         return result
 
-    def _write(self, batch: Sequence[_Item]) -> None:
-        """Commit the batch, then ack it; isolate a message that keeps failing."""
+    def _write(
+        self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
+    ) -> _Written:
+        """Commit the batch; isolate a message that keeps failing. Returns what to ack."""
         tries = 0
         while True:
             try:
-                result = self._commit(batch)
-                break
+                result = self._commit(batch, lock_turn)
+                return _Written(items=list(batch), results=[result])
             except Exception:
                 tries += 1
-                self.stats.failures += 1
+                with self._lock:
+                    self.stats.failures += 1
                 logger.exception("bridge batch of %d failed (try %d)", len(batch), tries)
                 if len(batch) > 1:
+                    written = _Written()
                     for item in batch:  # find the poison message, keep the rest
-                        self._write([item])
-                    return
+                        written.add(self._write([item], nullcontext))
+                    return written
                 if tries >= MAX_TRIES and self._dead_letter(batch[0]):
-                    self._ack(batch)
-                    return
+                    return _Written(items=list(batch), dead_lettered=1)
                 if self._stop.wait(min(30.0, 0.5 * 2**tries)) and tries >= MAX_TRIES:
-                    return  # stopping: leave it unacknowledged for redelivery
-        self.stats.batches += 1
-        self.stats.committed += len(batch)
-        self.stats.accepted += result.accepted
-        self.stats.duplicates += result.duplicates
-        self.stats.dead += result.dead
-        for reason, n in result.reasons.items():
-            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + n
-        self._ack(batch)
+                    return _Written()  # stopping: leave it unacknowledged for redelivery
+
+    def _record(self, written: _Written) -> None:
+        stats = self.stats
+        stats.committed += len(written.items)
+        stats.batches += len(written.results)
+        for result in written.results:
+            stats.accepted += result.accepted
+            stats.duplicates += result.duplicates
+            stats.dead += result.dead
+            for reason, n in result.reasons.items():
+                stats.reasons[reason] = stats.reasons.get(reason, 0) + n
+        if written.dead_lettered:
+            stats.dead += written.dead_lettered
+            name = Reason.internal_error.value
+            stats.reasons[name] = stats.reasons.get(name, 0) + written.dead_lettered
 
     def _dead_letter(self, item: _Item) -> bool:
         """Keep a message that crashes ingest as `internal_error`; False if that fails too."""
@@ -290,8 +359,12 @@ class Bridge:
         """Connect (retrying in the background) and start the batcher."""
         url = self.settings.mqtt_url
         port = url.port or (8883 if url.scheme == "mqtts" else 1883)
-        self._batcher = threading.Thread(target=self._run_batcher, name="fhub-batcher", daemon=True)
-        self._batcher.start()
+        self._batchers = [
+            threading.Thread(target=self._run_batcher, name=f"fhub-batcher-{n}", daemon=True)
+            for n in range(self.pipeline)
+        ]
+        for batcher in self._batchers:
+            batcher.start()
         if self.settings.mqtt_protocol == "5":
             # A persistent session in MQTT 5 terms, and a receive window as large as what
             # the bridge holds unacknowledged: its queue plus the batch being written.
@@ -326,8 +399,9 @@ class Bridge:
         """Write what is queued, acknowledge it, disconnect."""
         self._client.on_message = None  # take nothing new
         self._stop.set()
-        if self._batcher is not None:
-            self._batcher.join(timeout)
+        deadline = time.monotonic() + timeout
+        for batcher in self._batchers:
+            batcher.join(max(0.0, deadline - time.monotonic()))
         self._client.disconnect()
         self._client.loop_stop()
 

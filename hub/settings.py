@@ -80,6 +80,16 @@ class Settings(BaseSettings):
             " stay small (low latency) when traffic is light and grow under load."
         ),
     )
+    bridge_pipeline: int = Field(
+        2,
+        ge=1,
+        le=8,
+        description=(
+            "Batches in progress at once on PostgreSQL: while one waits for the database the"
+            " next is prepared. They still lock devices and acknowledge in arrival order."
+            " SQLite writes one batch at a time."
+        ),
+    )
     bridge_queue_size: int = Field(
         20_000, ge=1, description="Received messages held before the bridge applies backpressure."
     )

@@ -40,10 +40,10 @@ def seen(
 
     The caller records `at` as the device's last-seen time (in bulk, once per batch).
     """
-    device = dr.device
-    if device.status != DeviceStatus.online:
-        device.status = DeviceStatus.online
-        rule = ctx.rules.rule(device.site_id, device.kind, OFFLINE)
+    ref = dr.ref
+    if ref.status != DeviceStatus.online:
+        dr.device.status = ref.status = DeviceStatus.online
+        rule = ctx.rules.rule(ref.site_id, ref.kind, OFFLINE)
         if rule is not None:
             settle(session=session, dr=dr, rule=rule, at=at, now=now)
 
@@ -53,7 +53,7 @@ def went_offline(
 ) -> None:
     """The device is gone (Last Will or heartbeat): mark it and raise the offline alarm."""
     device = dr.device
-    device.status = DeviceStatus.offline
+    device.status = dr.ref.status = DeviceStatus.offline
     rule = ctx.rules.rule(device.site_id, device.kind, OFFLINE)
     if rule is not None:
         fire(

@@ -22,7 +22,7 @@ from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
 from hub.alarms.service import clear_condition, pending_clears, quiet_period, raise_alarm
 from hub.db import one_of
-from hub.registry.models import Device
+from hub.registry.models import Device, DeviceRef
 from hub.settings import Settings
 from hub.signals.models import DeviceState
 from hub.workorders.policy import SlaPolicy
@@ -49,23 +49,41 @@ def rule_context(settings: Settings) -> RuleContext:
 class DeviceRules:
     """One device's rule states and uncleared alarm types, loaded once per batch."""
 
-    device: Device
+    ref: DeviceRef
     states: dict[str, RuleState]
     open_types: set[str]
+    session: Session
+    loaded: Device | None = None
+
+    @property
+    def device(self) -> Device:
+        """The registry row, loaded on first use: by what changes it or raises an alarm."""
+        if self.loaded is None:
+            self.loaded = self.session.get_one(Device, self.ref.id)
+        return self.loaded
 
 
-def load(*, session: Session, devices: Iterable[Device], now: datetime) -> dict[str, DeviceRules]:
+def load(
+    *, session: Session, devices: Iterable[Device | DeviceRef], now: datetime
+) -> dict[str, DeviceRules]:
     """Rule states and open alarm types of `devices`.
 
     Not locked here: every writer of a device's rule states first holds that device's
     `device_states` row (the ingest batch locks it; the jobs use `lock_device`), which
     serialises them without writing a lock into every rule-state row each batch.
     """
-    by_id = {d.id: d for d in devices}
-    result = {i: DeviceRules(device=d, states={}, open_types=set()) for i, d in by_id.items()}
-    if not by_id:
+    result: dict[str, DeviceRules] = {}
+    for d in devices:
+        if d.id in result:
+            continue
+        if isinstance(d, Device):
+            dr = DeviceRules(DeviceRef.of(d), {}, set(), session=session, loaded=d)
+        else:
+            dr = DeviceRules(d, {}, set(), session=session)
+        result[d.id] = dr
+    if not result:
         return result
-    ids = sorted(by_id)
+    ids = sorted(result)
     dialect = session.get_bind().dialect.name
     for rule_state in session.scalars(
         select(RuleState)
@@ -87,7 +105,7 @@ def _state_for(dr: DeviceRules, rule: Rule, *, session: Session, now: datetime) 
     rule_state = dr.states.get(rule.type)
     if rule_state is None:
         rule_state = RuleState(
-            device_id=dr.device.id, rule=rule.type, since=None, fired=False, updated_at=now
+            device_id=dr.ref.id, rule=rule.type, since=None, fired=False, updated_at=now
         )
         session.add(rule_state)
         dr.states[rule.type] = rule_state
@@ -131,9 +149,7 @@ def settle(
     """The rule's condition is gone: clear its alarm (after its quiet period, if any)."""
     if rule.type not in dr.open_types:
         return None
-    alarm = clear_condition(
-        session=session, device_id=dr.device.id, rule=rule, at=at, at_once=at_once
-    )
+    alarm = clear_condition(session=session, device_id=dr.ref.id, rule=rule, at=at, at_once=at_once)
     if alarm is not None:
         dr.open_types.discard(rule.type)
         flows.on_cleared(session=session, alarm=alarm, now=now)
@@ -146,7 +162,7 @@ def _touch(*, session: Session, dr: DeviceRules, rule: Rule, at: datetime) -> No
         return
     alarm = session.scalar(
         select(Alarm).where(
-            Alarm.device_id == dr.device.id, Alarm.type == rule.type, Alarm.cleared_at.is_(None)
+            Alarm.device_id == dr.ref.id, Alarm.type == rule.type, Alarm.cleared_at.is_(None)
         )
     )
     if alarm is not None:
@@ -164,7 +180,7 @@ def on_state(
     now: datetime,
 ) -> None:
     """Evaluate every state rule (and the clear side of event rules) on the merged state."""
-    rules = ctx.rules.rules(dr.device.site_id, dr.device.kind)
+    rules = ctx.rules.rules(dr.ref.site_id, dr.ref.kind)
     for rule in rules.values():
         if rule.type == OFFLINE:
             continue
@@ -222,7 +238,7 @@ def on_event(
 ) -> None:
     """Evaluate the event rules of `event_type` on the state with the event's fields on top."""
     merged = {**state, **event}
-    for rule in ctx.rules.rules(dr.device.site_id, dr.device.kind).values():
+    for rule in ctx.rules.rules(dr.ref.site_id, dr.ref.kind).values():
         if rule.clear_event == event_type:
             settle(session=session, dr=dr, rule=rule, at=at, now=now, at_once=True)
             idle = dr.states.get(rule.type)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -106,3 +107,31 @@ class Device(Base):
     created_at: Mapped[datetime]
 
     location: Mapped[Location | None] = relationship(lazy="joined")
+
+
+@dataclass(slots=True)
+class DeviceRef:
+    """What ingest and the rules need of a device, read with Core: no ORM object per message.
+
+    A batch keeps `status` and `last_seen_at` current as it goes; whatever changes the
+    registry row itself loads the `Device` (see `hub.alarms.engine.DeviceRules.device`).
+    """
+
+    id: str
+    site_id: str
+    kind: str
+    status: str
+    last_seen_at: datetime | None
+    heartbeat_timeout_s: int
+
+    @classmethod
+    def of(cls, device: Device) -> DeviceRef:
+        """The reference of a loaded device."""
+        return cls(
+            device.id,
+            device.site_id,
+            device.kind,
+            device.status,
+            device.last_seen_at,
+            device.heartbeat_timeout_s,
+        )

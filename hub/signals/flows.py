@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -26,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql import Select
 
@@ -35,7 +36,7 @@ from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.db import one_of
-from hub.registry.models import Device
+from hub.registry.models import Device, DeviceRef, DeviceStatus
 from hub.signals import pgbulk
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.signals.service import GENESIS, Incoming, chain_digest, dead_letter_row, idem_key
@@ -57,13 +58,18 @@ class BatchResult:
 class _Accepted:
     message: Incoming
     topic: Topic
-    device: Device
+    device: DeviceRef
     reading: Reading
 
 
 @dataclass
 class _Head:
-    """A device's chain head and merged state, read under lock and written back once."""
+    """A device's chain head and merged state, read under lock and written back once.
+
+    With the device's availability as it stood when the lock was granted: a batch before
+    this one (another worker's, or this bridge's previous one) may have changed it since
+    the device was loaded for validation.
+    """
 
     device_id: str
     state: dict[str, Any]
@@ -71,10 +77,13 @@ class _Head:
     head_digest: str
     signal_count: int
     duplicate_count: int
+    status: str
+    last_seen_at: datetime | None
     changed: bool = False
 
 
 _STATES = cast(Table, DeviceState.__table__)
+_DEVICES = cast(Table, Device.__table__)
 _SIGNALS = cast(Table, Signal.__table__)
 
 
@@ -109,11 +118,22 @@ def _lock_states(*, session: Session, device_ids: list[str], now: datetime) -> d
     ]
     if missing:
         session.execute(_upsert(dialect).on_conflict_do_nothing(), missing)
+    devices = _DEVICES.c
     rows = session.execute(
-        select(c.device_id, c.state, c.state_ts, c.head_digest, c.signal_count, c.duplicate_count)
+        select(
+            c.device_id,
+            c.state,
+            c.state_ts,
+            c.head_digest,
+            c.signal_count,
+            c.duplicate_count,
+            devices.status,
+            devices.last_seen_at,
+        )
+        .join_from(_STATES, _DEVICES, devices.id == c.device_id)
         .where(one_of(c.device_id, device_ids, dialect))
         .order_by(c.device_id)
-        .with_for_update()
+        .with_for_update(of=_STATES)
     )
     return {row[0]: _Head(*row) for row in rows}
 
@@ -150,6 +170,17 @@ def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) ->
     )
 
 
+def _device_refs(*, session: Session, ids: Sequence[str]) -> dict[str, DeviceRef]:
+    """The registered devices among `ids`, as plain references read with Core."""
+    c = _DEVICES.c
+    rows = session.execute(
+        select(c.id, c.site_id, c.kind, c.status, c.last_seen_at, c.heartbeat_timeout_s).where(
+            one_of(c.id, ids, session.get_bind().dialect.name)
+        )
+    )
+    return {row[0]: DeviceRef(*row) for row in rows}
+
+
 def _validate(
     *, session: Session, messages: Sequence[Incoming], result: BatchResult
 ) -> tuple[list[_Accepted], list[dict[str, Any]]]:
@@ -161,14 +192,7 @@ def _validate(
         except Rejected as exc:
             dead.append(dead_letter_row(message, reason=exc.reason, detail=exc.detail))
     ids = sorted({t.device for _m, t in topics})
-    devices = {
-        d.id: d
-        for d in session.scalars(
-            select(Device)
-            .where(one_of(Device.id, ids, session.get_bind().dialect.name))
-            .options(lazyload(Device.location))
-        )
-    }
+    devices = _device_refs(session=session, ids=ids)
     accepted: list[_Accepted] = []
     for message, topic in topics:
         device = devices.get(topic.device)
@@ -201,9 +225,18 @@ def _validate(
 
 
 def ingest_batch(
-    *, session: Session, ctx: RuleContext, messages: Sequence[Incoming], now: datetime
+    *,
+    session: Session,
+    ctx: RuleContext,
+    messages: Sequence[Incoming],
+    now: datetime,
+    lock_turn: AbstractContextManager[None] | None = None,
 ) -> BatchResult:
-    """Ingest `messages` in arrival order; the caller commits."""
+    """Ingest `messages` in arrival order; the caller commits.
+
+    `lock_turn` is held while the batch locks its devices' chain heads: the bridge passes
+    one so that batches in progress at once lock in the order they arrived.
+    """
     result = BatchResult()
     dialect = session.get_bind().dialect.name
     accepted, dead = _validate(session=session, messages=messages, result=result)
@@ -212,10 +245,15 @@ def ingest_batch(
     if not accepted:
         return result
     device_ids = sorted({a.device.id for a in accepted})
-    states = _lock_states(session=session, device_ids=device_ids, now=now)
+    with lock_turn or nullcontext():
+        states = _lock_states(session=session, device_ids=device_ids, now=now)
+    _refresh_availability(accepted, states)
+    changing = _load_changing(session=session, accepted=accepted, dialect=dialect)
     keys = [(a, idem_key(a.message, a.reading)) for a in accepted]
     known = _known_keys(session=session, pairs={(a.device.id, k) for a, k in keys}, dialect=dialect)
     rules = engine.load(session=session, devices=[a.device for a in accepted], now=now)
+    for loaded in changing:
+        rules[loaded.id].loaded = loaded
     rows: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}
     for item, key in keys:
@@ -258,7 +296,7 @@ def ingest_batch(
             session=session, ctx=ctx, dr=rules[device.id], ds=ds, item=item, now=now, seen=last_seen
         )
         result.accepted += 1
-    _write_last_seen(session=session, devices=[a.device for a in accepted], seen=last_seen)
+    _write_last_seen(session=session, rules=rules, seen=last_seen)
     if rows and dialect == "postgresql":
         pgbulk.copy_signals(session=session, rows=rows)
     elif rows:
@@ -266,6 +304,28 @@ def ingest_batch(
     _write_states(session=session, heads=list(states.values()), now=now)
     session.flush()
     return result
+
+
+def _refresh_availability(accepted: Sequence[_Accepted], states: dict[str, _Head]) -> None:
+    """Give the devices the status and last-seen time read under their lock."""
+    for item in accepted:
+        device, head = item.device, states[item.device.id]
+        device.status, device.last_seen_at = head.status, head.last_seen_at
+
+
+def _load_changing(
+    *, session: Session, accepted: Sequence[_Accepted], dialect: str
+) -> Sequence[Device]:
+    """Load, in one statement, the devices whose status this batch will write.
+
+    A device that is not online goes online (or stays offline) with this batch: its row
+    changes through the ORM. Loaded together they are in the session when the rules ask for
+    them, instead of one SELECT each when a whole site comes back after an outage.
+    """
+    ids = sorted({a.device.id for a in accepted if a.device.status != DeviceStatus.online})
+    if not ids:
+        return ()
+    return session.scalars(select(Device).where(one_of(Device.id, ids, dialect))).all()
 
 
 def _known_keys(
@@ -314,32 +374,33 @@ def pair_probe(pairs: Sequence[tuple[str, str]]) -> Select[Any]:
 
 
 def _write_last_seen(
-    *, session: Session, devices: Sequence[Device], seen: dict[str, datetime]
+    *, session: Session, rules: dict[str, engine.DeviceRules], seen: dict[str, datetime]
 ) -> None:
     """Advance the devices' last-seen times with one statement for the batch.
 
     Only where the time moved by the device's last-seen step (`availability.last_seen_step`).
-    The loaded objects get the new value as committed state, so the ORM does not also
-    write one UPDATE per device.
+    A device loaded as an ORM object in this batch gets the new value as committed state,
+    so the ORM does not also write one UPDATE per device.
     """
     rows: dict[str, datetime] = {}
-    for device in devices:
-        at = seen.get(device.id)
-        if at is None:
-            continue
-        if device.last_seen_at is None or (
-            at - device.last_seen_at >= availability.last_seen_step(device.heartbeat_timeout_s)
+    for device_id, at in seen.items():
+        dr = rules[device_id]
+        ref = dr.ref
+        if ref.last_seen_at is None or (
+            at - ref.last_seen_at >= availability.last_seen_step(ref.heartbeat_timeout_s)
         ):
-            set_committed_value(device, "last_seen_at", at)
-            rows[device.id] = at
+            ref.last_seen_at = rows[device_id] = at
+            if dr.loaded is not None:
+                set_committed_value(dr.loaded, "last_seen_at", at)
     if not rows:
         return
     if session.get_bind().dialect.name == "postgresql":
         pgbulk.update_last_seen(session=session, seen=rows)
         return
-    table = cast(Table, Device.__table__)
     session.execute(
-        update(table).where(table.c.id == bindparam("b_id")).values(last_seen_at=bindparam("b_at")),
+        update(_DEVICES)
+        .where(_DEVICES.c.id == bindparam("b_id"))
+        .values(last_seen_at=bindparam("b_at")),
         [{"b_id": device_id, "b_at": at} for device_id, at in rows.items()],
     )
 

@@ -24,7 +24,9 @@ def main() -> None:
     """Subscribe, take one batch, never commit it."""
     db_url, host, port, client_id, topic = sys.argv[1:6]
 
-    def hold(_session: Session, messages: Sequence[Incoming], _now: datetime) -> BatchResult:
+    def hold(
+        _session: Session, messages: Sequence[Incoming], _now: datetime, _turn: object
+    ) -> BatchResult:
         print(f"holding {len(messages)}", flush=True)
         threading.Event().wait()  # until killed
         raise AssertionError("unreachable")

@@ -28,7 +28,7 @@ from hub.registry.models import DeviceKind
 from hub.settings import Settings
 from hub.signals.flows import BatchResult
 from hub.signals.models import DeadLetter, Signal
-from hub.signals.service import Incoming
+from hub.signals.service import Incoming, verify_chain
 from hub.workorders.models import WorkOrder
 from tests.bridges.conftest import Publisher, forget_session, free_port, wait_for
 from tests.pipeline import register, unique_site
@@ -226,7 +226,9 @@ def test_acknowledging_after_commit_keeps_a_wide_window(
     _setup(fresh_engine, site)
     release = threading.Event()
 
-    def stuck(session: Session, messages: Sequence[Incoming], now: datetime) -> BatchResult:
+    def stuck(
+        session: Session, messages: Sequence[Incoming], now: datetime, lock_turn: object
+    ) -> BatchResult:
         release.wait(30)  # a slow database: nothing commits, nothing is acknowledged
         return BatchResult()
 
@@ -259,3 +261,41 @@ def test_acknowledging_after_commit_keeps_a_wide_window(
         publisher.close()
         bridge.stop()
         forget_session(host, port, client_id)
+
+
+def test_batches_in_progress_at_once_keep_each_device_in_arrival_order(
+    amqtt_broker: EmbeddedBroker, fresh_engine: Engine
+) -> None:
+    site = unique_site("order")
+    _setup(fresh_engine, site)
+    bridge = _bridge(
+        fresh_engine,
+        amqtt_broker.host,
+        amqtt_broker.port,
+        site,
+        mqtt_protocol="3.1.1",
+        bridge_batch_size=7,
+    )
+    postgres = fresh_engine.dialect.name == "postgresql"
+    assert bridge.pipeline == (2 if postgres else 1)  # SQLite takes one writer at a time
+    bridge.start()
+    publisher = Publisher(amqtt_broker.host, amqtt_broker.port)
+    devices = [("leak", "leak-b4-f03", {"leak": False}), ("light", "light-b3-f12", {"on": True})]
+    try:
+        assert bridge.wait_subscribed()
+        for seq in range(120):
+            kind, device, body = devices[seq % 2]
+            publisher.publish(f"fh/{site}/{kind}/{device}/telemetry", {**body, "id": f"s-{seq}"})
+        assert wait_for(lambda: _count(fresh_engine, Signal) == 120)
+        assert wait_for(bridge.idle)
+    finally:
+        publisher.close()
+        bridge.stop()
+    with session_factory(fresh_engine)() as session:
+        for first, (_kind, device, _body) in enumerate(devices):
+            keys = session.scalars(
+                select(Signal.idem_key).where(Signal.device_id == device).order_by(Signal.id)
+            ).all()
+            assert [int(k.removeprefix("id:s-")) for k in keys] == list(range(first, 120, 2))
+            assert verify_chain(session=session, device_id=device) == (True, 60)
+    assert bridge.stats.committed == bridge.stats.received == 120

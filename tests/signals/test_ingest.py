@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from hub.auth.models import Role
@@ -149,6 +149,35 @@ def test_last_seen_moves_in_steps_of_a_tenth_of_the_heartbeat_timeout(
     db.expire(leak)
     assert leak.last_seen_at == clock.now()
     assert db.scalar(select(func.count()).select_from(Signal)) == 4
+
+
+def test_a_site_back_from_an_outage_goes_online_in_a_few_statements(
+    db: Session, clock: ManualClock
+) -> None:
+    """However many devices come back in a batch, the batch's statements stay the same."""
+    counts = []
+    for n, prefix in ((5, "back-a"), (60, "back-b")):
+        leaks = register(
+            db, clock, SITE, [(f"{prefix}-{i:02d}", DeviceKind.leak, "9/1") for i in range(n)]
+        )
+        batch = [message(SITE, "leak", i, {"leak": False}, at=clock.now()) for i in leaks]
+        db.expunge_all()  # as in the bridge: a new session for every batch
+        statements: list[str] = []
+
+        def count(*args: object, into: list[str] = statements) -> None:
+            into.append(str(args[2]))
+
+        engine = db.get_bind()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert ingest(db, clock, *batch).accepted == n
+            db.flush()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        statuses = db.scalars(select(Device.status).where(Device.id.in_(leaks)))
+        assert set(statuses) == {"online"}
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
 
 
 def test_a_retained_status_replayed_on_resubscribe_is_not_a_new_signal(
