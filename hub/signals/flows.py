@@ -92,17 +92,17 @@ def _upsert(dialect: str) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(_STATES)
 
 
-def _lock_states(*, session: Session, device_ids: list[str], now: datetime) -> dict[str, _Head]:
+def _lock_states(
+    *, session: Session, device_ids: list[str], existing: set[str], now: datetime
+) -> dict[str, _Head]:
     """The devices' chain heads, created if missing, locked in id order (no deadlocks).
 
-    Read and written with Core statements: at one row per message, ORM bookkeeping would
-    cost more than the database work.
+    `existing`: the ids whose row was there when the devices were read; a row another
+    worker creates meanwhile is left as it is. Read and written with Core statements: at
+    one row per message, ORM bookkeeping would cost more than the database work.
     """
     dialect = session.get_bind().dialect.name
     c = _STATES.c
-    existing = set(
-        session.scalars(select(c.device_id).where(one_of(c.device_id, device_ids, dialect)))
-    )
     missing: list[dict[str, Any]] = [
         {
             "device_id": i,
@@ -170,20 +170,36 @@ def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) ->
     )
 
 
-def _device_refs(*, session: Session, ids: Sequence[str]) -> dict[str, DeviceRef]:
-    """The registered devices among `ids`, as plain references read with Core."""
+def _device_refs(*, session: Session, ids: Sequence[str]) -> tuple[dict[str, DeviceRef], set[str]]:
+    """The registered devices among `ids` as plain references read with Core, and which of
+    them have a chain head already."""
     c = _DEVICES.c
     rows = session.execute(
-        select(c.id, c.site_id, c.kind, c.status, c.last_seen_at, c.heartbeat_timeout_s).where(
-            one_of(c.id, ids, session.get_bind().dialect.name)
+        select(
+            c.id,
+            c.site_id,
+            c.kind,
+            c.status,
+            c.last_seen_at,
+            c.heartbeat_timeout_s,
+            _STATES.c.device_id.is_not(None),
         )
+        .outerjoin_from(_DEVICES, _STATES, _STATES.c.device_id == c.id)
+        .where(one_of(c.id, ids, session.get_bind().dialect.name))
     )
-    return {row[0]: DeviceRef(*row) for row in rows}
+    refs: dict[str, DeviceRef] = {}
+    headed: set[str] = set()
+    for *ref, has_head in rows:
+        refs[ref[0]] = DeviceRef(*ref)
+        if has_head:
+            headed.add(ref[0])
+    return refs, headed
 
 
 def _validate(
     *, session: Session, messages: Sequence[Incoming], result: BatchResult
-) -> tuple[list[_Accepted], list[dict[str, Any]]]:
+) -> tuple[list[_Accepted], list[dict[str, Any]], set[str]]:
+    """Accepted readings, dead-letter rows, and the devices that have a chain head."""
     dead: list[dict[str, Any]] = []
     topics: list[tuple[Incoming, Topic]] = []
     for message in messages:
@@ -192,7 +208,7 @@ def _validate(
         except Rejected as exc:
             dead.append(dead_letter_row(message, reason=exc.reason, detail=exc.detail))
     ids = sorted({t.device for _m, t in topics})
-    devices = _device_refs(session=session, ids=ids)
+    devices, headed = _device_refs(session=session, ids=ids)
     accepted: list[_Accepted] = []
     for message, topic in topics:
         device = devices.get(topic.device)
@@ -221,7 +237,7 @@ def _validate(
     for row in dead:
         result.reasons[row["reason"]] = result.reasons.get(row["reason"], 0) + 1
     result.dead = len(dead)
-    return accepted, dead
+    return accepted, dead, headed
 
 
 def ingest_batch(
@@ -239,14 +255,14 @@ def ingest_batch(
     """
     result = BatchResult()
     dialect = session.get_bind().dialect.name
-    accepted, dead = _validate(session=session, messages=messages, result=result)
+    accepted, dead, headed = _validate(session=session, messages=messages, result=result)
     if dead:
         session.execute(insert(DeadLetter), dead)
     if not accepted:
         return result
     device_ids = sorted({a.device.id for a in accepted})
     with lock_turn or nullcontext():
-        states = _lock_states(session=session, device_ids=device_ids, now=now)
+        states = _lock_states(session=session, device_ids=device_ids, existing=headed, now=now)
     _refresh_availability(accepted, states)
     changing = _load_changing(session=session, accepted=accepted, dialect=dialect)
     keys = [(a, idem_key(a.message, a.reading)) for a in accepted]
