@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import DateTime, Dialect, MetaData, any_, create_engine, event, literal
+from sqlalchemy import (
+    DateTime,
+    Dialect,
+    MetaData,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    literal,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.orm import DeclarativeBase, QueryableAttribute, Session, sessionmaker
@@ -130,6 +139,23 @@ def one_of(
     if dialect == "postgresql":
         return expr == any_(literal(list(values), type_=ARRAY(expr.type)))
     return expr.in_(values)
+
+
+def any_of(
+    column: ColumnElement[Any] | QueryableAttribute[Any], name: str, dialect: str
+) -> ColumnElement[bool]:
+    """`column IN :name`, the list given when the statement runs: `one_of` for statements
+    built once.
+
+    A statement built once and run with parameters skips SQLAlchemy's construction and
+    cache-key work, about 170 µs a statement on this machine: on a hot path of several
+    statements per batch it is most of what a batch of one message costs in Python. On
+    PostgreSQL the list is one array parameter (constant text), on SQLite an expanding IN.
+    """
+    expr = column.expression if isinstance(column, QueryableAttribute) else column
+    if dialect == "postgresql":
+        return expr == any_(bindparam(name, type_=ARRAY(expr.type)))
+    return expr.in_(bindparam(name, expanding=True))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -10,10 +10,11 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from devices.base import Rule
@@ -21,7 +22,7 @@ from hub.alarms import flows
 from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
 from hub.alarms.service import clear_condition, pending_clears, quiet_period, raise_alarm
-from hub.db import one_of
+from hub.db import any_of
 from hub.registry.models import Device, DeviceRef
 from hub.settings import Settings
 from hub.signals.models import DeviceState
@@ -83,22 +84,28 @@ def load(
         result[d.id] = dr
     if not result:
         return result
-    ids = sorted(result)
-    dialect = session.get_bind().dialect.name
-    for rule_state in session.scalars(
-        select(RuleState)
-        .where(one_of(RuleState.device_id, ids, dialect))
-        .order_by(RuleState.device_id, RuleState.rule)
-        .execution_options(populate_existing=True)
-    ):
+    ids = {"ids": sorted(result)}
+    states, open_alarms = _load_statements(session.get_bind().dialect.name)
+    for rule_state in session.scalars(states, ids):
         result[rule_state.device_id].states[rule_state.rule] = rule_state
-    for device_id, alarm_type in session.execute(
-        select(Alarm.device_id, Alarm.type).where(
-            one_of(Alarm.device_id, ids, dialect), Alarm.cleared_at.is_(None)
-        )
-    ):
+    for device_id, alarm_type in session.execute(open_alarms, ids):
         result[device_id].open_types.add(alarm_type)
     return result
+
+
+@cache
+def _load_statements(dialect: str) -> tuple[Select[RuleState], Select[str, str]]:
+    """`load`'s two statements, built once (they run for every ingest batch)."""
+    states = (
+        select(RuleState)
+        .where(any_of(RuleState.device_id, "ids", dialect))
+        .order_by(RuleState.device_id, RuleState.rule)
+        .execution_options(populate_existing=True)
+    )
+    open_alarms = select(Alarm.device_id, Alarm.type).where(
+        any_of(Alarm.device_id, "ids", dialect), Alarm.cleared_at.is_(None)
+    )
+    return states, open_alarms
 
 
 def _state_for(dr: DeviceRules, rule: Rule, *, session: Session, now: datetime) -> RuleState:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -35,7 +36,7 @@ from devices import SPECS
 from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
-from hub.db import one_of
+from hub.db import any_of, one_of
 from hub.registry.models import Device, DeviceRef, DeviceStatus
 from hub.signals import pgbulk
 from hub.signals.models import DeadLetter, DeviceState, Signal
@@ -102,7 +103,6 @@ def _lock_states(
     one row per message, ORM bookkeeping would cost more than the database work.
     """
     dialect = session.get_bind().dialect.name
-    c = _STATES.c
     missing: list[dict[str, Any]] = [
         {
             "device_id": i,
@@ -118,8 +118,14 @@ def _lock_states(
     ]
     if missing:
         session.execute(_upsert(dialect).on_conflict_do_nothing(), missing)
-    devices = _DEVICES.c
-    rows = session.execute(
+    rows = session.execute(_lock_statement(dialect), {"ids": device_ids})
+    return {row[0]: _Head(*row) for row in rows}
+
+
+@cache
+def _lock_statement(dialect: str) -> Select[Any]:
+    c, devices = _STATES.c, _DEVICES.c
+    return (
         select(
             c.device_id,
             c.state,
@@ -131,11 +137,10 @@ def _lock_states(
             devices.last_seen_at,
         )
         .join_from(_STATES, _DEVICES, devices.id == c.device_id)
-        .where(one_of(c.device_id, device_ids, dialect))
+        .where(any_of(c.device_id, "ids", dialect))
         .order_by(c.device_id)
         .with_for_update(of=_STATES)
     )
-    return {row[0]: _Head(*row) for row in rows}
 
 
 def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) -> None:
@@ -173,8 +178,20 @@ def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) ->
 def _device_refs(*, session: Session, ids: Sequence[str]) -> tuple[dict[str, DeviceRef], set[str]]:
     """The registered devices among `ids` as plain references read with Core, and which of
     them have a chain head already."""
+    rows = session.execute(_refs_statement(session.get_bind().dialect.name), {"ids": ids})
+    refs: dict[str, DeviceRef] = {}
+    headed: set[str] = set()
+    for *ref, has_head in rows:
+        refs[ref[0]] = DeviceRef(*ref)
+        if has_head:
+            headed.add(ref[0])
+    return refs, headed
+
+
+@cache
+def _refs_statement(dialect: str) -> Select[Any]:
     c = _DEVICES.c
-    rows = session.execute(
+    return (
         select(
             c.id,
             c.site_id,
@@ -185,15 +202,8 @@ def _device_refs(*, session: Session, ids: Sequence[str]) -> tuple[dict[str, Dev
             _STATES.c.device_id.is_not(None),
         )
         .outerjoin_from(_DEVICES, _STATES, _STATES.c.device_id == c.id)
-        .where(one_of(c.id, ids, session.get_bind().dialect.name))
+        .where(any_of(c.id, "ids", dialect))
     )
-    refs: dict[str, DeviceRef] = {}
-    headed: set[str] = set()
-    for *ref, has_head in rows:
-        refs[ref[0]] = DeviceRef(*ref)
-        if has_head:
-            headed.add(ref[0])
-    return refs, headed
 
 
 def _validate(
@@ -359,7 +369,7 @@ def _known_keys(
         return set()
     ordered = sorted(pairs)
     if dialect == "postgresql":
-        found = session.execute(pair_probe(ordered))
+        found = session.execute(_pair_probe(), _probe_params(ordered))
     else:
         found = session.execute(
             select(Signal.device_id, Signal.idem_key).where(
@@ -369,12 +379,15 @@ def _known_keys(
     return {(device_id, key) for device_id, key in found}
 
 
-def pair_probe(pairs: Sequence[tuple[str, str]]) -> Select[Any]:
-    """PostgreSQL: which of `pairs` are in `signals`, one `LATERAL … LIMIT 1` probe each."""
+def _probe_params(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    return {"devices": [d for d, _k in pairs], "keys": [k for _d, k in pairs]}
+
+
+@cache
+def _pair_probe() -> Select[Any]:
     wanted = (
         func.unnest(
-            literal([d for d, _k in pairs], type_=ARRAY(String)),
-            literal([k for _d, k in pairs], type_=ARRAY(String)),
+            bindparam("devices", type_=ARRAY(String)), bindparam("keys", type_=ARRAY(String))
         )
         .table_valued("device_id", "idem_key")
         .render_derived()
@@ -387,6 +400,11 @@ def pair_probe(pairs: Sequence[tuple[str, str]]) -> Select[Any]:
         .lateral("hit")
     )
     return select(wanted.c.device_id, wanted.c.idem_key).select_from(wanted.join(hit, true()))
+
+
+def pair_probe(pairs: Sequence[tuple[str, str]]) -> Select[Any]:
+    """PostgreSQL: which of `pairs` are in `signals`, one `LATERAL … LIMIT 1` probe each."""
+    return _pair_probe().params(_probe_params(pairs))
 
 
 def _write_last_seen(
