@@ -175,7 +175,7 @@ def serve(
 
 def _start_bridge(settings: Settings, sessions: Any) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
-    from bridges.mqtt import Bridge
+    from bridges.mqtt import Bridge, tune_gc
     from hub.alarms.engine import rule_context
 
     try:
@@ -184,6 +184,7 @@ def _start_bridge(settings: Settings, sessions: Any) -> Any:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     ingest = Bridge(settings, sessions, ctx=ctx)
+    tune_gc()
     ingest.start()
     return ingest
 
