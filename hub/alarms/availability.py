@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ LAST_SEEN_FRACTION = 10
 LAST_SEEN_MAX_STEP = timedelta(seconds=30)
 
 
+@cache
 def last_seen_step(heartbeat_timeout_s: int) -> timedelta:
     """How far a device's stored last-seen time may lag the newest message.
 
