@@ -42,6 +42,18 @@ def test_a_redelivered_message_is_stored_once(
     assert _count(db, leak.id) == 1
 
 
+@pytest.mark.parametrize("message_id", ['it\'s "quoted"', "back\\slash", "漏水-4-3", "[0]", "$.x"])
+def test_a_redelivered_message_is_found_whatever_its_id(
+    db: Session, clock: ManualClock, leak: Device, message_id: str
+) -> None:
+    msg = message(SITE, "leak", leak.id, {"id": message_id, "leak": False}, at=clock.now())
+    assert ingest(db, clock, msg).accepted == 1
+    clock.advance(seconds=5)
+    again = ingest(db, clock, msg)
+    assert (again.accepted, again.duplicates) == (0, 1)
+    assert _count(db, leak.id) == 1
+
+
 def test_without_an_id_the_key_is_topic_ts_and_payload(
     db: Session, clock: ManualClock, leak: Device
 ) -> None:

@@ -1,8 +1,9 @@
-"""PostgreSQL plans of the ingest hot path that must not depend on the tables' statistics.
+"""Plans of the ingest hot path that must not depend on the tables' size or statistics.
 
 A bridge starts on a database whose `signals` table is young: autovacuum has not analysed
 it yet, and the statements it prepares early keep their generic plan while the table grows
-by thousands of rows a second. The duplicate lookup must be index probes in that plan.
+by thousands of rows a second. The duplicate lookup must be index probes in that plan, and
+on SQLite too: a lookup that scans the table costs every batch more as the table grows.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from hub import migrate
 from hub.clock import ManualClock
+from hub.db import make_engine
 from hub.registry.models import DeviceKind
 from hub.signals.flows import pair_probe
 from tests.pipeline import ingest, message, register
@@ -33,7 +36,7 @@ def _generic_plan(
     session: Session, pairs: list[tuple[str, str]], grow: Callable[[Session], None]
 ) -> str:
     """The plan PostgreSQL caches for the probe while `signals` is young, after it grew."""
-    compiled = pair_probe(pairs).compile(dialect=postgresql.dialect())
+    compiled = pair_probe(pairs, "postgresql").compile(dialect=postgresql.dialect())
     names: list[str] = []
 
     def placeholder(match: re.Match[str]) -> str:
@@ -73,6 +76,25 @@ def test_duplicate_lookup_probes_the_index_on_an_unanalysed_signals_table() -> N
             session.rollback()
     assert "Seq Scan on signals" not in plan, plan
     assert re.search(r"Index (Only )?Scan using \S+ on signals", plan), plan
+
+
+def test_duplicate_lookup_probes_the_index_on_sqlite(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{(tmp_path / 'plan.db').as_posix()}")
+    try:
+        migrate.upgrade(engine)
+        compiled = pair_probe([("leak-1", "id:5"), ("leak-2", "id:6")], "sqlite").compile(
+            dialect=sqlite.dialect()
+        )
+        params = compiled.construct_params()
+        args = tuple(params[name] for name in compiled.positiontup or ())
+        with engine.connect() as conn:
+            steps = [
+                str(row[3]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args)
+            ]
+    finally:
+        engine.dispose()
+    assert not any(step.startswith("SCAN signals") for step in steps), steps
+    assert any(re.match(r"SEARCH signals USING (COVERING )?INDEX", step) for step in steps), steps
 
 
 def test_chain_head_updates_stay_on_their_page() -> None:
