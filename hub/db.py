@@ -61,6 +61,14 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+def sqlite_timestamp(value: datetime) -> str:
+    """An aware datetime as a `UTCDateTime` column stores it on SQLite, for bulk writes that
+    bypass the column's processors: UTC, no zone, always six fractional digits."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
 class Base(DeclarativeBase):
     """Declarative base of every hub table."""
 

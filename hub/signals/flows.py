@@ -25,7 +25,6 @@ from sqlalchemy import (
     literal,
     select,
     true,
-    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -39,7 +38,7 @@ from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.db import any_of, one_of
 from hub.registry.models import Device, DeviceRef, DeviceStatus
-from hub.signals import pgbulk
+from hub.signals import bulk
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.signals.service import GENESIS, Incoming, chain_digest, dead_letter_row, idem_key
 
@@ -86,7 +85,6 @@ class _Head:
 
 _STATES = cast(Table, DeviceState.__table__)
 _DEVICES = cast(Table, Device.__table__)
-_SIGNALS = cast(Table, Signal.__table__)
 
 
 def _upsert(dialect: str) -> Any:
@@ -159,21 +157,8 @@ def _write_states(*, session: Session, heads: Sequence[_Head], now: datetime) ->
         for h in heads
         if h.changed
     ]
-    if not changed:
-        return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        pgbulk.update_states(session=session, rows=changed)
-        return
-    stmt = _upsert(dialect)
-    columns = ("state", "state_ts", "head_digest", "signal_count", "duplicate_count", "updated_at")
-    session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[_STATES.c.device_id],
-            set_={name: stmt.excluded[name] for name in columns},
-        ),
-        changed,
-    )
+    if changed:
+        bulk.write_states(session=session, rows=changed)
 
 
 def _device_refs(*, session: Session, ids: Sequence[str]) -> tuple[dict[str, DeviceRef], set[str]]:
@@ -324,10 +309,8 @@ def ingest_batch(
         )
         result.accepted += 1
     _write_last_seen(session=session, rules=rules, seen=last_seen)
-    if rows and dialect == "postgresql":
-        pgbulk.copy_signals(session=session, rows=rows)
-    elif rows:
-        session.execute(insert(_SIGNALS), rows)
+    if rows:
+        bulk.insert_signals(session=session, rows=rows)
     _write_states(session=session, heads=list(states.values()), now=now)
     session.flush()
     return result
@@ -438,17 +421,8 @@ def _write_last_seen(
             ref.last_seen_at = rows[device_id] = at
             if dr.loaded is not None:
                 set_committed_value(dr.loaded, "last_seen_at", at)
-    if not rows:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        pgbulk.update_last_seen(session=session, seen=rows)
-        return
-    session.execute(
-        update(_DEVICES)
-        .where(_DEVICES.c.id == bindparam("b_id"))
-        .values(last_seen_at=bindparam("b_at")),
-        [{"b_id": device_id, "b_at": at} for device_id, at in rows.items()],
-    )
+    if rows:
+        bulk.update_last_seen(session=session, seen=rows)
 
 
 def _stale_retained_status(item: _Accepted) -> bool:
