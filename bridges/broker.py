@@ -8,8 +8,9 @@ amqtt 0.12 also delivers every message at the subscription's QoS, whatever QoS i
 published at. The bridge subscribes at QoS 1, so each QoS 0 reading came to it as QoS 1:
 a packet id, a PUBACK and in-flight tracking per message, for telemetry its sender chose
 to fire and forget. MQTT wants the lower of the two [MQTT-3.8.4-6]; `HubBroker` delivers
-that. Measured with a bare subscriber on a persistent session: 220 → 174 µs of broker CPU
-a message, 4,457 → 5,604 msg/s.
+that. What the upgrade cost, measured on amqtt as it ships with a bare subscriber on a
+persistent session and QoS 0 traffic: subscribed at QoS 1, 220 µs of broker CPU a message
+(4,457 msg/s); at QoS 0, 174 µs (5,604 msg/s).
 """
 
 from __future__ import annotations
