@@ -37,6 +37,13 @@ NAMING_CONVENTION = {
 }
 
 
+def _as_utc(value: datetime) -> datetime:
+    """`value` in UTC; a naive datetime is refused, its zone unknown."""
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC)
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always timezone-aware UTC in Python, on SQLite and PostgreSQL alike."""
 
@@ -47,9 +54,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Reject naive datetimes; store UTC (naive on SQLite, which has no zone)."""
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(UTC)
+        value = _as_utc(value)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
@@ -64,9 +69,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 def sqlite_timestamp(value: datetime) -> str:
     """An aware datetime as a `UTCDateTime` column stores it on SQLite, for bulk writes that
     bypass the column's processors: UTC, no zone, always six fractional digits."""
-    if value.tzinfo is None:
-        raise ValueError("naive datetime given to a UTC column")
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return _as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 class Base(DeclarativeBase):

@@ -70,7 +70,7 @@ def insert_signals(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
             for row in rows:
                 copy.write_row(
                     tuple(
-                        orjson.dumps(row[name]).decode() if name == "payload" else row[name]
+                        json_text(row[name]) if name == "payload" else row[name]
                         for name in SIGNAL_COLUMNS
                     )
                 )

@@ -55,29 +55,29 @@ class _Receiver:
         self.client.loop_stop()
 
 
-def _burst(broker: EmbeddedBroker, topic: str, payloads: list[bytes]) -> None:
+def _deliver(broker: EmbeddedBroker, payloads: list[bytes]) -> _Receiver:
+    """Send `payloads` at once to a receiver held back on the first; all received, or fail."""
+    topic = f"fh/rx-{new_client_id()}/leak/leak-1/telemetry"
+    receiver = _Receiver(broker, topic)
     sender = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=new_client_id("tx"))
     sender.max_inflight_messages_set(0)  # no limit: the whole burst goes out at once
-    sender.connect(broker.host, broker.port)
-    sender.loop_start()
     try:
+        sender.connect(broker.host, broker.port)
+        sender.loop_start()
         infos = [sender.publish(topic, body, qos=1) for body in payloads]
         infos[-1].wait_for_publish(20)
-    finally:
-        sender.disconnect()
-        sender.loop_stop()
-
-
-def test_a_burst_is_read_many_packets_at_a_time(amqtt_broker: EmbeddedBroker) -> None:
-    topic = f"fh/rx-{new_client_id()}/leak/leak-1/telemetry"
-    receiver = _Receiver(amqtt_broker, topic)
-    payloads = [b'{"leak": false, "battery": 90, "id": "m-%04d"}' % n for n in range(1000)]
-    try:
-        _burst(amqtt_broker, topic, payloads)
         receiver.release.set()
         assert wait_for(lambda: len(receiver.got) == len(payloads))
     finally:
+        sender.disconnect()
+        sender.loop_stop()
         receiver.close()
+    return receiver
+
+
+def test_a_burst_is_read_many_packets_at_a_time(amqtt_broker: EmbeddedBroker) -> None:
+    payloads = [b'{"leak": false, "battery": 90, "id": "m-%04d"}' % n for n in range(1000)]
+    receiver = _deliver(amqtt_broker, payloads)
     assert receiver.got == payloads
     # paho alone reads at least three times a packet (3,000 here)
     assert receiver.socket.reads <= len(payloads) // 10, receiver.socket.reads
@@ -86,15 +86,8 @@ def test_a_burst_is_read_many_packets_at_a_time(amqtt_broker: EmbeddedBroker) ->
 def test_packets_larger_than_a_read_arrive_whole_and_in_order(
     amqtt_broker: EmbeddedBroker,
 ) -> None:
-    topic = f"fh/rx-{new_client_id()}/leak/leak-1/telemetry"
-    receiver = _Receiver(amqtt_broker, topic)
     sizes = [10, RECV_BYTES - 7, 3, 5 * RECV_BYTES + 11, 1, RECV_BYTES, 200, 2 * RECV_BYTES]
     payloads = [bytes([65 + n % 26]) * size for n, size in enumerate(sizes)]
-    try:
-        _burst(amqtt_broker, topic, payloads)
-        receiver.release.set()
-        assert wait_for(lambda: len(receiver.got) == len(payloads))
-    finally:
-        receiver.close()
+    receiver = _deliver(amqtt_broker, payloads)
     assert [len(p) for p in receiver.got] == sizes
     assert receiver.got == payloads
