@@ -17,8 +17,9 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from hub.registry.models import DeviceKind
-from hub.workorders.models import Department, Priority
+from hub.alarms.enums import AlarmSeverity
+from hub.registry.enums import DeviceKind
+from hub.workorders.enums import Department, Priority
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_FUTURE = timedelta(minutes=5)
@@ -55,15 +56,6 @@ class Rejected(Exception):
         self.detail = detail
 
 
-class Severity(StrEnum):
-    """How bad an alarm is."""
-
-    info = "info"
-    warning = "warning"
-    major = "major"
-    critical = "critical"
-
-
 class Payload(BaseModel):
     """Base of the telemetry and event schemas: strict types, unknown fields kept."""
 
@@ -90,7 +82,7 @@ class Rule:
     type: str
     title: str
     when: Predicate
-    severity: Severity
+    severity: AlarmSeverity
     department: Department
     priority: Priority
     clear: Predicate | None = None

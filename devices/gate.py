@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from devices.base import EventPayload, KindSpec, Payload, Rule, Severity, SimDevice, flag
-from hub.registry.models import DeviceKind
-from hub.workorders.models import Department, Priority
+from devices.base import EventPayload, KindSpec, Payload, Rule, SimDevice, flag
+from hub.alarms.enums import AlarmSeverity
+from hub.registry.enums import DeviceKind
+from hub.workorders.enums import Department, Priority
 
 ArmPosition = Literal["up", "down", "moving"]
 TriggerSource = Literal["auto", "plate_match", "remote", "manual_button", "timer"]
@@ -120,7 +121,7 @@ SPEC = KindSpec(
             when=_loop_occupied,
             for_s=300,
             reset_on=("arm",),
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.security,
             priority=Priority.high,
         ),
@@ -129,7 +130,7 @@ SPEC = KindSpec(
             title="道闸故障 Barrier gate fault",
             when=_fault,
             clear=_no_fault,
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.engineering,
             priority=Priority.high,
         ),
@@ -139,7 +140,7 @@ SPEC = KindSpec(
             when=_always,
             clear=_no_fault,
             event="fault",
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.engineering,
             priority=Priority.high,
         ),
@@ -149,7 +150,7 @@ SPEC = KindSpec(
             when=_closed_on_vehicle,
             clear=_loop_clear,
             event="arm_down",
-            severity=Severity.critical,
+            severity=AlarmSeverity.critical,
             department=Department.security,
             priority=Priority.urgent,
         ),
@@ -158,7 +159,7 @@ SPEC = KindSpec(
             title="道闸长时间未落杆 Barrier arm up for over 10 minutes",
             when=_arm_up,
             for_s=600,
-            severity=Severity.warning,
+            severity=AlarmSeverity.warning,
             department=Department.security,
             priority=Priority.normal,
         ),
@@ -168,7 +169,7 @@ SPEC = KindSpec(
             when=_always,
             clear=_loop_clear,
             event="obstruction",
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.security,
             priority=Priority.high,
         ),

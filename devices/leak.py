@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from devices.base import EventPayload, KindSpec, Payload, Rule, Severity, SimDevice, flag, number
-from hub.registry.models import DeviceKind
-from hub.workorders.models import Department, Priority
+from devices.base import EventPayload, KindSpec, Payload, Rule, SimDevice, flag, number
+from hub.alarms.enums import AlarmSeverity
+from hub.registry.enums import DeviceKind
+from hub.workorders.enums import Department, Priority
 
 
 class LeakTelemetry(Payload):
@@ -69,7 +70,7 @@ SPEC = KindSpec(
             title="漏水 Water leak",
             when=_leaking,
             clear_for_s=120,  # dry for two minutes before the alarm clears
-            severity=Severity.critical,
+            severity=AlarmSeverity.critical,
             department=Department.engineering,
             priority=Priority.urgent,
         ),
@@ -79,7 +80,7 @@ SPEC = KindSpec(
             when=_battery_low,
             clear=_battery_ok,
             params={"below_pct": 15, "clear_pct": 25},
-            severity=Severity.warning,
+            severity=AlarmSeverity.warning,
             department=Department.engineering,
             priority=Priority.low,
             group_depth=0,
@@ -88,7 +89,7 @@ SPEC = KindSpec(
             type="tamper",
             title="漏水传感器被拆动 Leak sensor tampered with",
             when=_tampered,
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.security,
             priority=Priority.high,
         ),

@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import Field
 
-from devices.base import EventPayload, KindSpec, Payload, Rule, Severity, SimDevice, flag, number
-from hub.registry.models import DeviceKind
-from hub.workorders.models import Department, Priority
+from devices.base import EventPayload, KindSpec, Payload, Rule, SimDevice, flag, number
+from hub.alarms.enums import AlarmSeverity
+from hub.registry.enums import DeviceKind
+from hub.workorders.enums import Department, Priority
 
 
 class LightTelemetry(Payload):
@@ -82,7 +83,7 @@ SPEC = KindSpec(
             when=_lamp_dark,
             params={"min_power_w": 1.0},
             for_s=60,
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.engineering,
             priority=Priority.high,
             group_depth=1,
@@ -94,7 +95,7 @@ SPEC = KindSpec(
             clear=_lamp_lit,
             params={"min_power_w": 1.0},
             event="fault",
-            severity=Severity.major,
+            severity=AlarmSeverity.major,
             department=Department.engineering,
             priority=Priority.high,
             group_depth=1,
@@ -105,7 +106,7 @@ SPEC = KindSpec(
             when=_wasting,
             params={"max_lux": 300.0},
             for_s=1800,
-            severity=Severity.info,
+            severity=AlarmSeverity.info,
             department=Department.engineering,
             priority=Priority.low,
             opens_order=False,

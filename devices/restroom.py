@@ -7,9 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from devices.base import EventPayload, KindSpec, Payload, Rule, Severity, SimDevice, number
-from hub.registry.models import DeviceKind
-from hub.workorders.models import Department, Priority
+from devices.base import EventPayload, KindSpec, Payload, Rule, SimDevice, number
+from hub.alarms.enums import AlarmSeverity
+from hub.registry.enums import DeviceKind
+from hub.workorders.enums import Department, Priority
 
 SUPPLIES = ("paper", "soap", "towel")
 
@@ -62,7 +63,7 @@ def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Ru
         clear=_all_above,
         clear_event="refilled",
         params={"below_pct": below_pct, "clear_pct": 50},
-        severity=Severity.major if priority == Priority.high else Severity.warning,
+        severity=AlarmSeverity.major if priority == Priority.high else AlarmSeverity.warning,
         department=Department.cleaning,
         priority=priority,
         group_depth=2,

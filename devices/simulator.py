@@ -23,7 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from devices import SPECS
 from devices.base import SimDevice
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 
 logger = logging.getLogger(__name__)
 

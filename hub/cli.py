@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from hub import migrate
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError

@@ -8,9 +8,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role, User
+from hub.auth.enums import Role
+from hub.auth.models import User
 from hub.auth.service import create_user, issue_token
-from hub.registry.models import DeviceKind, LocationKind, Site
+from hub.registry.enums import DeviceKind, LocationKind
+from hub.registry.models import Site
 from hub.registry.service import add_device, add_owner, ensure_location, get_or_create_site
 
 DEMO_SITE = "sunshine-garden"

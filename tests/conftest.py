@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from hub import migrate
 from hub.api.app import create_app
 from hub.api.deps import get_session
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock
 from hub.db import make_engine

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from hub.alarms.engine import RuleContext
 from hub.alarms.models import Alarm
 from hub.clock import ManualClock
-from hub.registry.models import Device, DeviceKind
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device
 from hub.registry.service import add_device, get_or_create_site
 from hub.signals.flows import BatchResult, ingest_batch
 from hub.signals.service import Incoming

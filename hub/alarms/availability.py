@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from hub.alarms.engine import DeviceRules, RuleContext, fire, load, lock_device, settle
 from hub.alarms.rules import OFFLINE
-from hub.registry.models import Device, DeviceStatus
+from hub.registry.enums import DeviceStatus
+from hub.registry.models import Device
 
 logger = logging.getLogger(__name__)
 

@@ -9,11 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from devices.base import Rule
+from hub.alarms.enums import Outcome
 from hub.alarms.models import Alarm
-from hub.alarms.service import Outcome, Raised
+from hub.alarms.service import Raised
 from hub.registry.models import Device, Location
 from hub.sla import remark
-from hub.workorders.models import Source, WorkOrder, WorkOrderEvent
+from hub.workorders.enums import Source
+from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.service import ACTIVE, open_order, raise_priority
 

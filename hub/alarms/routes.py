@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from hub.alarms import flows, service
+from hub.alarms.enums import AlarmStatus
 from hub.alarms.schemas import AckIn, AlarmOut
-from hub.alarms.service import AlarmStatus
 from hub.api.deps import NowDep, Principal, PrincipalDep, SessionDep, require_roles
-from hub.auth.models import Role
+from hub.auth.enums import Role
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 

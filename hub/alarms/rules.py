@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from devices import SPECS
-from devices.base import Rule, Severity
+from devices.base import Rule
+from hub.alarms.enums import AlarmSeverity
 from hub.errors import InvalidInput
-from hub.workorders.models import Department, Priority
+from hub.workorders.enums import Department, Priority
 
 OFFLINE = "device_offline"
 """The availability alarm type every kind has."""
@@ -40,7 +41,7 @@ _FIELDS = {
     "title": str,
 }
 _ENUMS: dict[str, type[Any]] = {
-    "severity": Severity,
+    "severity": AlarmSeverity,
     "department": Department,
     "priority": Priority,
 }
@@ -60,7 +61,7 @@ def offline_rule(kind: str) -> Rule:
         type=OFFLINE,
         title="设备离线 Device offline",
         when=_never,
-        severity=Severity.warning,
+        severity=AlarmSeverity.warning,
         department=Department.engineering,
         priority=spec.offline_priority,
         group_depth=0,

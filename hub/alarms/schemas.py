@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.alarms.enums import AlarmStatus
 from hub.alarms.models import Alarm
-from hub.alarms.service import AlarmStatus, status_of
+from hub.alarms.service import status_of
 
 
 class AlarmOut(BaseModel):

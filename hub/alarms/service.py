@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import select
@@ -14,29 +13,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from devices.base import Rule
+from hub.alarms.enums import AlarmStatus, Outcome
 from hub.alarms.models import Alarm
 from hub.errors import Conflict, NotFound
 from hub.registry.models import Device
 
 logger = logging.getLogger(__name__)
-
-
-class Outcome(StrEnum):
-    """What raising did."""
-
-    new = "new"
-    repeat = "repeat"
-    reopened = "reopened"
-
-
-class AlarmStatus(StrEnum):
-    """Alarm states as the API filters them; `open` is active or acknowledged."""
-
-    active = "active"
-    acked = "acked"
-    cleared = "cleared"
-    open = "open"
-    all = "all"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.auth.service import authenticate
 from hub.clock import Clock
 from hub.errors import Forbidden, Unauthorized

@@ -3,23 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
-
-
-class Role(StrEnum):
-    """What a user does in the hub (CONTRACT.md roles)."""
-
-    front_desk = "front_desk"
-    engineer = "engineer"
-    cleaner = "cleaner"
-    security = "security"
-    manager = "manager"
-    admin = "admin"
 
 
 class User(Base):

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from hub.auth.models import ApiToken, Role, User, UserSite
+from hub.auth.enums import Role
+from hub.auth.models import ApiToken, User, UserSite
 from hub.errors import Conflict, InvalidInput, Unauthorized
 from hub.registry.models import Site
 

@@ -29,48 +29,9 @@ from enum import StrEnum
 from importlib import resources
 from typing import Any, TypeVar
 
+from hub.complaints.enums import Category, Party, Responsibility, Trigger
 from hub.complaints.text import fold
-
-
-class Responsibility(StrEnum):
-    """Whose problem it is (物业纠纷 / 非物业纠纷)."""
-
-    property = "property"
-    non_property = "non_property"
-    undetermined = "undetermined"
-
-
-class Party(StrEnum):
-    """The outside party of a non-property complaint."""
-
-    developer = "developer"
-    utility = "utility"
-    government = "government"
-    neighbour = "neighbour"
-
-
-class Category(StrEnum):
-    """What the complaint is about (the causes of DOMAIN.md)."""
-
-    facility = "facility"
-    sanitation = "sanitation"
-    security_order = "security_order"
-    service_attitude = "service_attitude"
-    fees = "fees"
-    community_activity = "community_activity"
-    emergency = "emergency"
-    neighbour_relations = "neighbour_relations"
-    other = "other"
-
-
-class DeviceKind(StrEnum):
-    """Device kinds a complaint can imply (CONTRACT.md §1 kinds)."""
-
-    light = "light"
-    leak = "leak"
-    restroom = "restroom"
-    gate = "gate"
-
+from hub.registry.enums import DeviceKind
 
 Lexicon = Mapping[str, float]
 _L = TypeVar("_L", bound=StrEnum)
@@ -455,14 +416,6 @@ def classify(text: str, *, location: LocationContext | None = None) -> Classific
             },
         },
     )
-
-
-class Trigger(StrEnum):
-    """Why a complaint goes straight to management (DOMAIN.md: escalate at once)."""
-
-    media_exposure = "media_exposure"
-    direct_loss = "direct_loss"
-    reputational_damage = "reputational_damage"
 
 
 ESCALATION_TERMS: dict[Trigger, Lexicon] = _labelled("escalation", Trigger)

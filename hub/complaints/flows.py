@@ -11,19 +11,14 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from hub.complaints.classify import Category, DeviceKind, Responsibility
-from hub.complaints.models import (
-    Complaint,
-    ComplaintEvent,
-    ComplaintWorkOrder,
-    Kind,
-    Severity,
-    Status,
-)
+from hub.complaints.enums import Category, ComplaintSeverity, Kind, Responsibility, Status
+from hub.complaints.models import Complaint, ComplaintEvent, ComplaintWorkOrder
 from hub.complaints.service import TERMINAL
 from hub.errors import Conflict
+from hub.registry.enums import DeviceKind
 from hub.sla import remark
-from hub.workorders.models import Department, Priority, Source, WorkOrder, WorkOrderEvent
+from hub.workorders.enums import Department, Priority, Source
+from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.service import open_order
 
@@ -56,11 +51,11 @@ def department_for(complaint: Complaint) -> Department:
 
 def priority_for(complaint: Complaint) -> Priority:
     """How urgent the job is, from the category and the desk's severity."""
-    if complaint.category == Category.emergency or complaint.severity == Severity.critical:
+    if complaint.category == Category.emergency or complaint.severity == ComplaintSeverity.critical:
         return Priority.urgent
-    if complaint.severity == Severity.high or complaint.repeat_of_id is not None:
+    if complaint.severity == ComplaintSeverity.high or complaint.repeat_of_id is not None:
         return Priority.high
-    if complaint.severity == Severity.low:
+    if complaint.severity == ComplaintSeverity.low:
         return Priority.low
     return Priority.normal
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
@@ -11,89 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
 from hub.registry.models import Location
-
-
-class Status(StrEnum):
-    """Workflow states of a complaint (DOMAIN.md's nine steps, plus hold and withdrawal)."""
-
-    received = "received"
-    verified = "verified"
-    investigating = "investigating"
-    assigned = "assigned"
-    remedy_proposed = "remedy_proposed"
-    replied = "replied"
-    implementing = "implementing"
-    resolved = "resolved"
-    callback = "callback"
-    archived = "archived"
-    on_hold = "on_hold"
-    withdrawn = "withdrawn"
-
-
-class Channel(StrEnum):
-    """How the contact reached the desk."""
-
-    phone = "phone"
-    visit = "visit"
-    proxy = "proxy"
-    letter = "letter"
-    suggestion_box = "suggestion_box"
-    staff = "staff"
-    fax = "fax"
-    email = "email"
-    online = "online"
-
-
-class Kind(StrEnum):
-    """The five kinds of contact at the desk."""
-
-    inquiry = "inquiry"
-    help = "help"
-    repair = "repair"
-    complaint = "complaint"
-    suggestion = "suggestion"
-
-
-class Severity(StrEnum):
-    """How serious the case is, as assessed by the desk (or raised by escalation)."""
-
-    low = "low"
-    normal = "normal"
-    high = "high"
-    critical = "critical"
-
-
-class Step(StrEnum):
-    """Workflow steps with a deadline; each is met when the case reaches the state named."""
-
-    registered = "registered"
-    verified = "verified"
-    investigating = "investigating"
-    assigned = "assigned"
-    remedy_proposed = "remedy_proposed"
-    replied = "replied"
-    implementing = "implementing"
-    resolved = "resolved"
-    callback = "callback"
-    archived = "archived"
-
-
-class CallbackOutcome(StrEnum):
-    """What the owner said on the callback visit (回访)."""
-
-    satisfied = "satisfied"
-    not_satisfied = "not_satisfied"
-
-
-class ReplyPurpose(StrEnum):
-    """Why the desk spoke to the owner."""
-
-    acknowledgement = "acknowledgement"
-    responsibility = "responsibility"
-    remedy = "remedy"
-    progress = "progress"
-    explanation = "explanation"
-    callback = "callback"
 
 
 class Complaint(Base):

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from hub.complaints.models import Status, Step
+from hub.complaints.enums import Status, Step
 from hub.errors import InvalidInput
 from hub.settings import Settings
 

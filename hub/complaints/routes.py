@@ -16,10 +16,10 @@ from hub.api.deps import (
     SettingsDep,
     require_roles,
 )
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.complaints import flows, phrases, service
-from hub.complaints.classify import Category, Responsibility
-from hub.complaints.models import Complaint, Kind, Status
+from hub.complaints.enums import Category, Kind, Responsibility, Status
+from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
 from hub.complaints.schemas import (
     ComplaintCreate,

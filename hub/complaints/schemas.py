@@ -8,21 +8,23 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from hub.complaints import phrases
-from hub.complaints.classify import Category, DeviceKind, Party, Responsibility
-from hub.complaints.models import (
+from hub.complaints.enums import (
     CallbackOutcome,
+    Category,
     Channel,
-    Complaint,
+    ComplaintSeverity,
     Kind,
-    Reply,
+    Party,
     ReplyPurpose,
-    Severity,
+    Responsibility,
     Status,
     Step,
 )
+from hub.complaints.models import Complaint, Reply
 from hub.complaints.service import effective_due
+from hub.registry.enums import DeviceKind
 from hub.sla import DeadlineOut, current_deadlines
-from hub.workorders.models import Department, Priority
+from hub.workorders.enums import Department, Priority
 
 
 class _In(BaseModel):
@@ -48,7 +50,7 @@ class ComplaintCreate(_In):
         "", max_length=200, description="The person or department complained about."
     )
     received_at: AwareDatetime | None = Field(None, description="Default: now.")
-    severity: Severity | None = Field(None, description="Default: high for emergencies.")
+    severity: ComplaintSeverity | None = Field(None, description="Default: high for emergencies.")
     media_exposure: bool = False
     reputational_damage: bool = False
     loss_amount: int | None = Field(None, ge=0, description="Direct economic loss, RMB.")
@@ -236,7 +238,7 @@ class ComplaintOut(BaseModel):
     kind: Kind
     kind_as_received: Kind
     channel: Channel
-    severity: Severity
+    severity: ComplaintSeverity
     received_at: datetime
     content: str
     request: str
@@ -310,7 +312,7 @@ class ComplaintOut(BaseModel):
             kind=Kind(complaint.kind),
             kind_as_received=Kind(complaint.kind_as_received),
             channel=Channel(complaint.channel),
-            severity=Severity(complaint.severity),
+            severity=ComplaintSeverity(complaint.severity),
             received_at=complaint.received_at,
             content=complaint.content,
             request=complaint.request,

@@ -15,39 +15,42 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub import sla
-from hub.auth.models import Role, User, UserSite
+from hub.auth.enums import Role
+from hub.auth.models import User, UserSite
 from hub.complaints import phrases
 from hub.complaints.classify import (
-    Category,
     Classification,
-    DeviceKind,
     LocationContext,
-    Party,
-    Responsibility,
-    Trigger,
     classify,
     escalation_signals,
     location_from_text,
 )
-from hub.complaints.models import (
+from hub.complaints.enums import (
     CallbackOutcome,
+    Category,
     Channel,
+    ComplaintSeverity,
+    Kind,
+    Party,
+    ReplyPurpose,
+    Responsibility,
+    Status,
+    Step,
+    Trigger,
+)
+from hub.complaints.models import (
     ClassificationOverride,
     Complaint,
     ComplaintDeadline,
     ComplaintEvent,
     ComplaintWorkOrder,
     Escalation,
-    Kind,
     PhraseHit,
     Reply,
-    ReplyPurpose,
-    Severity,
-    Status,
-    Step,
 )
 from hub.complaints.policy import NEXT_STEP, ComplaintPolicy
 from hub.errors import Conflict, InvalidInput, NotFound
+from hub.registry.enums import DeviceKind
 from hub.registry.models import Location, Owner
 from hub.registry.service import find_location, split_path
 
@@ -101,7 +104,7 @@ class Intake:
     location: str | None = None
     request: str = ""
     target_department: str = ""
-    severity: Severity | None = None
+    severity: ComplaintSeverity | None = None
     media_exposure: bool = False
     reputational_damage: bool = False
     loss_amount: int | None = None
@@ -281,10 +284,10 @@ def register(
     return complaint
 
 
-def _default_severity(result: Classification) -> Severity:
+def _default_severity(result: Classification) -> ComplaintSeverity:
     if result.category is Category.emergency:
-        return Severity.high
-    return Severity.normal
+        return ComplaintSeverity.high
+    return ComplaintSeverity.normal
 
 
 def _apply_classification(complaint: Complaint, result: Classification) -> None:
@@ -457,7 +460,7 @@ def escalate(
     escalation = Escalation(at=now, actor=actor, triggers=triggers, notified=notified, note=note)
     complaint.escalations.append(escalation)
     complaint.escalated_at = complaint.escalated_at or now
-    complaint.severity = Severity.critical
+    complaint.severity = ComplaintSeverity.critical
     complaint.updated_at = now
     what = ", ".join(t["trigger"] for t in triggers)
     sla.remark(

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import HubError, InvalidInput
-from hub.registry.models import Device, DeviceKind, Site
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device, Site
 from hub.registry.service import add_device, ensure_location, split_path
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")

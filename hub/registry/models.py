@@ -4,38 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
-
-
-class DeviceKind(StrEnum):
-    """The device kinds of CONTRACT.md."""
-
-    gate = "gate"
-    light = "light"
-    leak = "leak"
-    restroom = "restroom"
-
-
-class LocationKind(StrEnum):
-    """Levels of the location tree."""
-
-    building = "building"
-    floor = "floor"
-    unit = "unit"
-    area = "area"
-
-
-class DeviceStatus(StrEnum):
-    """Availability of a device (ok / late / offline)."""
-
-    online = "online"
-    late = "late"
-    offline = "offline"
+from hub.registry.enums import DeviceStatus
 
 
 class Site(Base):

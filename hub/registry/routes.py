@@ -8,7 +8,8 @@ from sqlalchemy import select
 from hub.alarms.service import active_by_device
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.registry import service
-from hub.registry.models import DeviceKind, Site
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Site
 from hub.registry.schemas import DeviceOut, SiteOut
 
 router = APIRouter(tags=["registry"])

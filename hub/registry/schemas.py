@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub.registry.models import Device, DeviceKind, DeviceStatus, Site
+from hub.registry.enums import DeviceKind, DeviceStatus
+from hub.registry.models import Device, Site
 
 
 class SiteOut(BaseModel):

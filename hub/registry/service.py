@@ -9,7 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import InvalidInput, NotFound
-from hub.registry.models import Device, DeviceKind, Location, LocationKind, Owner, Site
+from hub.registry.enums import DeviceKind, LocationKind
+from hub.registry.models import Device, Location, Owner, Site
 
 # Default heartbeat timeouts per kind: a device silent this long is late, twice this offline.
 DEFAULT_HEARTBEAT_S: dict[str, int] = {

@@ -37,7 +37,8 @@ from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.db import any_of, one_of
-from hub.registry.models import Device, DeviceRef, DeviceStatus
+from hub.registry.enums import DeviceStatus
+from hub.registry.models import Device, DeviceRef
 from hub.signals import bulk
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.signals.service import GENESIS, Incoming, chain_digest, dead_letter_row, idem_key

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from hub.api.deps import PrincipalDep, SessionDep
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.errors import InvalidInput
 from hub.registry.service import get_device
 from hub.signals import service

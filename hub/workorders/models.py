@@ -3,62 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
 from hub.registry.models import Location
-
-
-class Status(StrEnum):
-    """Lifecycle states of a work order."""
-
-    open = "open"
-    dispatched = "dispatched"
-    on_site = "on_site"
-    on_hold = "on_hold"
-    resolved = "resolved"
-    callback = "callback"
-    closed = "closed"
-    cancelled = "cancelled"
-
-
-class Source(StrEnum):
-    """Where an order came from."""
-
-    sensor = "sensor"
-    complaint = "complaint"
-    inspection = "inspection"
-    manual = "manual"
-
-
-class Department(StrEnum):
-    """Who carries an order out."""
-
-    engineering = "engineering"
-    cleaning = "cleaning"
-    security = "security"
-    front_desk = "front_desk"
-
-
-class Priority(StrEnum):
-    """How urgent an order is."""
-
-    urgent = "urgent"
-    high = "high"
-    normal = "normal"
-    low = "low"
-
-
-class Step(StrEnum):
-    """Steps with a deadline, in lifecycle order."""
-
-    dispatch = "dispatch"
-    on_site = "on_site"
-    resolve = "resolve"
-    callback = "callback"
 
 
 class WorkOrder(Base):

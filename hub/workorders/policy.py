@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from hub.errors import InvalidInput
-from hub.workorders.models import Department, Priority, Step
+from hub.workorders.enums import Department, Priority, Step
 
 WILDCARD = "*"
 

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from hub.api.deps import NowDep, PolicyDep, PrincipalDep, SessionDep
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.errors import Forbidden, InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
+from hub.workorders.enums import Source, Status
 from hub.workorders.flows import order_view, order_views
-from hub.workorders.models import Source, Status
 from hub.workorders.schemas import TransitionIn, WorkOrderCreate, WorkOrderOut
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])

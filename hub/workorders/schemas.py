@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.sla import DeadlineOut, current_deadlines
-from hub.workorders.models import Department, Priority, Source, Status, Step, WorkOrder
+from hub.workorders.enums import Department, Priority, Source, Status, Step
+from hub.workorders.models import WorkOrder
 from hub.workorders.service import effective_due
 
 

@@ -11,16 +11,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from hub import sla
 from hub.errors import Conflict, InvalidInput, NotFound
-from hub.workorders.models import (
-    Deadline,
-    Department,
-    Priority,
-    Source,
-    Status,
-    Step,
-    WorkOrder,
-    WorkOrderEvent,
-)
+from hub.workorders.enums import Department, Priority, Source, Status, Step
+from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
 
 logger = logging.getLogger(__name__)

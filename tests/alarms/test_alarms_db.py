@@ -15,7 +15,8 @@ from hub.alarms.models import Alarm
 from hub.alarms.service import raise_alarm
 from hub.clock import ManualClock
 from hub.db import session_factory
-from hub.registry.models import Device, DeviceKind
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device
 from tests.pipeline import register, unique_site
 
 

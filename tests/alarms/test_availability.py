@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from hub.alarms.availability import check_heartbeats, last_seen_step
 from hub.alarms.engine import RuleContext
 from hub.clock import ManualClock
-from hub.registry.models import Device, DeviceKind
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device
 from tests.conftest import SITE
 from tests.pipeline import alarms_of, register, send, sensor_orders
 

@@ -15,8 +15,9 @@ from hub.alarms.engine import RuleContext, evaluate_durations
 from hub.alarms.rules import RuleBook
 from hub.clock import ManualClock
 from hub.errors import InvalidInput
-from hub.registry.models import Device, DeviceKind
-from hub.workorders.models import Priority
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device
+from hub.workorders.enums import Priority
 from tests.conftest import SITE
 from tests.pipeline import alarms_of, register, send, sensor_orders
 

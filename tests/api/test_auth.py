@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.auth.models import ApiToken, Role
+from hub.auth.enums import Role
+from hub.auth.models import ApiToken
 from hub.clock import ManualClock
 from tests.conftest import OTHER_SITE, SITE, bearer
 

@@ -24,7 +24,7 @@ from bridges.mqtt import Bridge, new_client_id
 from hub import migrate
 from hub.clock import ManualClock
 from hub.db import make_engine, session_factory
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 from hub.settings import Settings
 from hub.signals.flows import BatchResult
 from hub.signals.models import DeadLetter, Signal

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from bridges.mqtt import Bridge, new_client_id
 from hub.clock import ManualClock
 from hub.db import session_factory
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 from hub.settings import Settings
 from hub.signals.models import Signal
 from tests.bridges.conftest import free_port, wait_for

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
 from hub.complaints import service
-from hub.complaints.models import CallbackOutcome, Channel, Complaint, Kind, ReplyPurpose, Status
+from hub.complaints.enums import CallbackOutcome, Channel, Kind, ReplyPurpose, Status
+from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
 
 S = Status

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.clock import ManualClock
 from hub.registry.service import add_owner, ensure_location
 from tests.conftest import OTHER_SITE, SITE, bearer

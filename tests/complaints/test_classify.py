@@ -13,15 +13,13 @@ import pytest
 
 from hub.complaints.classify import (
     CATEGORY_TERMS,
-    Category,
-    DeviceKind,
     LocationContext,
-    Responsibility,
-    Trigger,
     classify,
     escalation_signals,
     location_from_text,
 )
+from hub.complaints.enums import Category, Responsibility, Trigger
+from hub.registry.enums import DeviceKind
 
 CASES: list[dict[str, Any]] = tomllib.loads(
     (Path(__file__).parent / "classification_cases.toml").read_text(encoding="utf-8")

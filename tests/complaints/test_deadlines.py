@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
 from hub.complaints import service
-from hub.complaints.models import CallbackOutcome, Complaint, ComplaintDeadline, Status, Step
+from hub.complaints.enums import CallbackOutcome, Status, Step
+from hub.complaints.models import Complaint, ComplaintDeadline
 from hub.complaints.policy import DEFAULT_STEP_MINUTES, ComplaintPolicy
 from hub.errors import InvalidInput
 from tests.complaints.helpers import bring_to, file, move

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.auth.service import create_user
 from hub.clock import ManualClock
 from hub.complaints import service
-from hub.complaints.classify import Trigger
-from hub.complaints.models import Complaint, Severity
+from hub.complaints.enums import ComplaintSeverity, Trigger
+from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
 from hub.errors import InvalidInput
 from tests.complaints.helpers import POLICY, SITE, file
@@ -46,7 +46,7 @@ def test_media_in_the_text_escalates_at_once(
     assert escalation.notified == managers  # the site's managers, not another site's
     assert escalation.at == clock.now()
     assert "记者" in escalation.triggers[0]["detail"]
-    assert complaint.severity == Severity.critical
+    assert complaint.severity == ComplaintSeverity.critical
     assert any(e.action == "escalated" and "mgr-zhang" in e.note for e in complaint.history)
 
 

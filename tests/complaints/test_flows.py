@@ -9,10 +9,10 @@ from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
 from hub.complaints import flows, service
-from hub.complaints.models import Kind, Status
+from hub.complaints.enums import Kind, Status
 from hub.errors import Conflict
 from hub.registry.service import ensure_location
-from hub.workorders.models import Department, Priority, Source, Step
+from hub.workorders.enums import Department, Priority, Source, Step
 from hub.workorders.policy import SlaPolicy
 from tests.complaints.helpers import SITE, bring_to, file
 

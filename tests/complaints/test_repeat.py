@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
-from hub.complaints.models import Kind, Status
+from hub.complaints.enums import Kind, Status
 from hub.complaints.policy import ComplaintPolicy
 from hub.registry.service import add_owner, ensure_location
 from tests.complaints.helpers import SITE, file, move

@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Engine
 
 from hub.clock import ManualClock
-from hub.complaints.models import Complaint, Step
+from hub.complaints.enums import Step
+from hub.complaints.models import Complaint
 from hub.db import session_factory
 from hub.registry.service import get_or_create_site
 from hub.scheduler import complaint_sla_watchdog

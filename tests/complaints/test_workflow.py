@@ -7,8 +7,7 @@ from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
 from hub.complaints import service
-from hub.complaints.classify import Party, Responsibility
-from hub.complaints.models import CallbackOutcome, Kind, ReplyPurpose, Status
+from hub.complaints.enums import CallbackOutcome, Kind, Party, ReplyPurpose, Responsibility, Status
 from hub.errors import Conflict, InvalidInput
 from tests.complaints.helpers import POLICY, bring_to, file, move, prepared, reply
 

@@ -12,7 +12,7 @@ from devices import SPECS
 from devices.base import SimDevice, decode
 from devices.simulator import FAULT_SCRIPT, Simulator, parse_device_list
 from hub.alarms.rules import RuleBook
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

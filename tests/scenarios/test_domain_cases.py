@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext, evaluate_durations
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.clock import ManualClock
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 from hub.workorders import service as orders
 from hub.workorders.policy import SlaPolicy
 from tests.conftest import SITE, bearer

@@ -10,9 +10,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.clock import ManualClock
-from hub.registry.models import Device, DeviceKind
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Device
 from hub.signals.models import DeadLetter, Signal
 from hub.signals.service import verify_chain
 from tests.conftest import SITE, bearer

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from hub import migrate
 from hub.clock import ManualClock
 from hub.db import make_engine
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 from hub.signals.flows import pair_probe
 from tests.pipeline import ingest, message, register
 from tests.services import postgres_database

@@ -6,7 +6,8 @@ from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
 from hub.workorders import service
-from hub.workorders.models import Department, Priority, Source, Status, WorkOrder
+from hub.workorders.enums import Department, Priority, Source, Status
+from hub.workorders.models import WorkOrder
 from hub.workorders.policy import SlaPolicy
 
 S = Status

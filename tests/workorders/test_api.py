@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hub.auth.models import Role
+from hub.auth.enums import Role
 from hub.clock import ManualClock
-from hub.registry.models import DeviceKind
+from hub.registry.enums import DeviceKind
 from hub.registry.service import add_device
 from tests.conftest import OTHER_SITE, SITE, bearer
 

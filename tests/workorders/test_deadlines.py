@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from hub.clock import ManualClock
 from hub.errors import InvalidInput
 from hub.workorders import service
-from hub.workorders.models import Department, Priority, Status, Step, WorkOrder
+from hub.workorders.enums import Department, Priority, Status, Step
+from hub.workorders.models import WorkOrder
 from hub.workorders.policy import SlaPolicy
 from tests.workorders.helpers import bring_to, move, new_order
 

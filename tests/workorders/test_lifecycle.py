@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from hub.clock import ManualClock
 from hub.errors import Conflict, InvalidInput
 from hub.workorders import service
-from hub.workorders.models import Status
+from hub.workorders.enums import Status
 from hub.workorders.policy import SlaPolicy
 from tests.workorders.helpers import bring_to, move, new_order
 
