@@ -186,8 +186,3 @@ def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
-
-
-def import_all_models() -> None:
-    """Import every domain's models so `Base.metadata` is complete."""
-    import hub.models  # noqa: F401

@@ -12,6 +12,7 @@ from hub.complaints.models import (
     PhraseHit,
     Reply,
 )
+from hub.db import Base
 from hub.registry.models import Device, Location, Owner, Site
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
@@ -41,3 +42,8 @@ __all__ = [
     "WorkOrder",
     "WorkOrderEvent",
 ]
+
+
+def import_all_models() -> type[Base]:
+    """Make `Base.metadata` complete (importing this module does it) and return the base."""
+    return Base

@@ -5,11 +5,10 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from hub.db import Base, import_all_models
+from hub.models import import_all_models
 
-import_all_models()
 config = context.config
-target_metadata = Base.metadata
+target_metadata = import_all_models().metadata
 
 
 def run() -> None:
