@@ -14,8 +14,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hub import migrate
-from hub.db import Base
-from hub.models import import_all_models, make_engine
+from hub.db import Base, make_engine
+from hub.models import import_all_models
 from hub.registry.models import Site
 
 
