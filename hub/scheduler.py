@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
@@ -12,10 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.alarms.availability import check_heartbeats
 from hub.alarms.engine import RuleContext, evaluate_durations, rule_context
+from hub.cases import watchdog
 from hub.clock import Clock
-from hub.complaints.service import flag_breaches as flag_complaint_breaches
+from hub.complaints import workflow as complaint_workflow
 from hub.settings import Settings
-from hub.workorders.service import flag_breaches
+from hub.workorders import service as workorders
 
 logger = logging.getLogger(__name__)
 
@@ -44,26 +46,20 @@ def run_job(sessions: sessionmaker[Session], job: str, body: Callable[[Session],
     return True
 
 
+CASE_KINDS: tuple[watchdog.CaseType[Any], ...] = (workorders.CASES, complaint_workflow.CASES)
+"""Every kind of case with deadlines; the one SLA watchdog flags them all."""
+
+
 def sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
-    """Flag deadlines that have passed."""
+    """Flag the deadlines of work orders and complaints that have passed."""
 
     def body(session: Session) -> None:
-        orders = flag_breaches(session=session, now=clock.now())
-        if orders:
-            logger.info("SLA watchdog flagged %d order(s)", len(orders))
+        flagged = watchdog.flag_all(session=session, kinds=CASE_KINDS, now=clock.now())
+        for label, count in flagged.items():
+            if count:
+                logger.info("SLA watchdog flagged %d %s(s)", count, label)
 
     run_job(sessions, "sla_watchdog", body)
-
-
-def complaint_sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
-    """Flag complaint workflow steps whose deadline has passed."""
-
-    def body(session: Session) -> None:
-        complaints = flag_complaint_breaches(session=session, now=clock.now())
-        if complaints:
-            logger.info("complaint SLA watchdog flagged %d complaint(s)", len(complaints))
-
-    run_job(sessions, "complaint_sla_watchdog", body)
 
 
 def pipeline_watchdog(sessions: sessionmaker[Session], clock: Clock, ctx: RuleContext) -> None:
@@ -91,15 +87,6 @@ def start_scheduler(
         seconds=settings.sla_check_seconds,
         args=(sessions, clock),
         id="sla_watchdog",
-        max_instances=1,
-        coalesce=True,
-    )
-    scheduler.add_job(
-        complaint_sla_watchdog,
-        "interval",
-        seconds=settings.sla_check_seconds,
-        args=(sessions, clock),
-        id="complaint_sla_watchdog",
         max_instances=1,
         coalesce=True,
     )

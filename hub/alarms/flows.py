@@ -12,8 +12,8 @@ from devices.base import Rule
 from hub.alarms.enums import Outcome
 from hub.alarms.models import Alarm
 from hub.alarms.service import Raised
+from hub.cases.service import remark
 from hub.registry.models import Device, Location
-from hub.sla import remark
 from hub.workorders.enums import Source
 from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy

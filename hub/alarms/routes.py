@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Query
 from hub.alarms import flows, service
 from hub.alarms.enums import AlarmStatus
 from hub.alarms.schemas import AckIn, AlarmOut
-from hub.api.deps import NowDep, Principal, PrincipalDep, SessionDep, require_roles
+from hub.api.deps import NowDep, PrincipalDep, SessionDep, require_roles
 from hub.auth.enums import Role
+from hub.auth.principal import Principal
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import error_body, install_error_handlers
+from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
 from hub.db import make_engine, session_factory
@@ -51,6 +52,7 @@ def create_app(
     app.state.sessions = session_factory(engine)
     app.state.clock = clock or SystemClock()
     app.state.policy = SlaPolicy(settings.sla)
+    app.state.authenticate = principal_for_token
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"])

@@ -1,22 +1,32 @@
-"""FastAPI dependencies: database session, clock, settings, the calling user."""
+"""FastAPI dependencies every route uses: database session, clock, settings, the caller.
+
+They know no domain: the app factory puts the token check on `app.state.authenticate`
+(`hub.auth.service.principal_for_token`), so this module sits below every router.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from hub.auth.enums import Role
-from hub.auth.service import authenticate
+from hub.auth.principal import Principal
 from hub.clock import Clock
 from hub.errors import Forbidden, Unauthorized
 from hub.settings import Settings
-from hub.workorders.policy import SlaPolicy
+
+
+class Authenticator(Protocol):
+    """Turns a bearer token into the caller (raises Unauthorized)."""
+
+    def __call__(self, *, session: Session, token: str, pepper: str, now: datetime) -> Principal:
+        """The caller `token` belongs to."""
+        ...
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -41,35 +51,15 @@ def get_settings(request: Request) -> Settings:
     return settings
 
 
-def get_policy(request: Request) -> SlaPolicy:
-    """The SLA policy table."""
-    policy: SlaPolicy = request.app.state.policy
-    return policy
-
-
 SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-PolicyDep = Annotated[SlaPolicy, Depends(get_policy)]
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `fhub users add`")
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The authenticated caller: who, in which role, over which sites."""
-
-    user_id: int
-    name: str
-    role: Role
-    site_ids: frozenset[str]
-
-    def sees(self, site_id: str) -> bool:
-        """Whether `site_id` is in scope."""
-        return site_id in self.site_ids
-
-
 def get_principal(
+    request: Request,
     session: SessionDep,
     clock: ClockDep,
     settings: SettingsDep,
@@ -78,14 +68,12 @@ def get_principal(
     """Authenticate the bearer token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    user = authenticate(
+    authenticate: Authenticator = request.app.state.authenticate
+    principal = authenticate(
         session=session,
         token=credentials.credentials,
         pepper=settings.token_pepper.get_secret_value(),
         now=clock.now(),
-    )
-    principal = Principal(
-        user_id=user.id, name=user.name, role=Role(user.role), site_ids=user.site_ids
     )
     session.commit()
     return principal

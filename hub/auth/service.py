@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from hub.auth.enums import Role
 from hub.auth.models import ApiToken, User, UserSite
+from hub.auth.principal import Principal
 from hub.errors import Conflict, InvalidInput, Unauthorized
 from hub.registry.models import Site
 
@@ -82,3 +83,9 @@ def authenticate(*, session: Session, token: str, pepper: str, now: datetime) ->
     if row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY:
         row.last_used_at = now
     return row.user
+
+
+def principal_for_token(*, session: Session, token: str, pepper: str, now: datetime) -> Principal:
+    """The caller `token` belongs to, or Unauthorized."""
+    user = authenticate(session=session, token=token, pepper=pepper, now=now)
+    return Principal(user_id=user.id, name=user.name, role=Role(user.role), site_ids=user.site_ids)

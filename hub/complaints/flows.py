@@ -11,12 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from hub.cases.service import remark
 from hub.complaints.enums import Category, ComplaintSeverity, Kind, Responsibility, Status
 from hub.complaints.models import Complaint, ComplaintEvent, ComplaintWorkOrder
-from hub.complaints.service import TERMINAL
+from hub.complaints.workflow import TERMINAL
 from hub.errors import Conflict
 from hub.registry.enums import DeviceKind
-from hub.sla import remark
 from hub.workorders.enums import Department, Priority, Source
 from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy

@@ -5,22 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 
-from hub.api.deps import (
-    NowDep,
-    PolicyDep,
-    Principal,
-    PrincipalDep,
-    SessionDep,
-    SettingsDep,
-    require_roles,
-)
-from hub.auth.enums import Role
-from hub.complaints import flows, phrases, service
+from hub.api.deps import NowDep, PrincipalDep, SessionDep
+from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
+from hub.complaints.deps import ComplaintPolicyDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
 from hub.complaints.models import Complaint
-from hub.complaints.policy import ComplaintPolicy
 from hub.complaints.schemas import (
     ComplaintCreate,
     ComplaintOut,
@@ -34,23 +25,13 @@ from hub.complaints.schemas import (
     WorkOrderIn,
 )
 from hub.errors import InvalidInput, NotFound
+from hub.workorders.deps import PolicyDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
-# The desk and management run the workflow; engineers and others see cases and file them.
-DeskDep = Annotated[Principal, Depends(require_roles(Role.front_desk, Role.manager))]
-
-
-def get_complaint_policy(settings: SettingsDep) -> ComplaintPolicy:
-    """The complaint policy of the application's settings."""
-    return ComplaintPolicy.from_settings(settings)
-
-
-ComplaintPolicyDep = Annotated[ComplaintPolicy, Depends(get_complaint_policy)]
-
 
 def _out(session: SessionDep, complaint: Complaint, now: datetime) -> ComplaintOut:
-    later = [c.id for c in service.repeats_of(session=session, complaint=complaint)]
+    later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
     return ComplaintOut.build(complaint, now=now, repeated_by=later)
 
 
@@ -82,7 +63,7 @@ def create_complaint(
         (site,) = principal.site_ids
     if not principal.sees(site):
         raise NotFound(f"site {site!r} not found")
-    intake = service.Intake(
+    entry = intake.Intake(
         site_id=site,
         content=body.content,
         channel=body.channel,
@@ -100,10 +81,10 @@ def create_complaint(
         reputational_damage=body.reputational_damage,
         loss_amount=body.loss_amount,
     )
-    complaint = service.register(
+    complaint = intake.register(
         session=session,
         policy=cpolicy,
-        intake=intake,
+        intake=entry,
         actor=principal.name,
         actor_id=principal.user_id,
         now=now,
@@ -133,7 +114,7 @@ def list_complaints(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ComplaintOut]:
     """Complaints in the caller's sites, newest first."""
-    complaints = service.list_complaints(
+    complaints = queries.list_complaints(
         session=session,
         site_ids=principal.site_ids,
         site=site,
@@ -162,7 +143,7 @@ def complaint_stats(
     for name, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"`{name}` needs a time zone", details={"field": name})
-    return service.stats(
+    return queries.stats(
         session=session, site_ids=principal.site_ids, site=site, since=since, until=until
     )
 
@@ -178,7 +159,7 @@ def get_complaint(
     complaint_id: int, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> ComplaintOut:
     """One complaint with its classification, deadlines, replies and full history."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
     return _out(session, complaint, now)
@@ -191,15 +172,15 @@ def move_complaint(
     complaint_id: int,
     body: TransitionIn,
     session: SessionDep,
-    principal: DeskDep,
+    principal: PrincipalDep,
     cpolicy: ComplaintPolicyDep,
     now: NowDep,
 ) -> ComplaintOut:
     """Move a complaint through the workflow; a move the workflow forbids is 409."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    service.transition(
+    workflow.transition(
         session=session,
         policy=cpolicy,
         complaint=complaint,
@@ -210,7 +191,7 @@ def move_complaint(
         assignee=body.assignee,
         outcome=body.outcome,
         reasonable=body.reasonable,
-        manager=principal.role in (Role.manager, Role.admin),
+        role=principal.role,
     )
     session.commit()
     return _out(session, complaint, now)
@@ -228,10 +209,10 @@ def reply_to_owner(
     now: NowDep,
 ) -> ReplyOut:
     """Record what was said to the owner; `warnings` lists forbidden phrases found in it."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    outcome = service.record_reply(
+    outcome = replies.record_reply(
         session=session,
         policy=cpolicy,
         complaint=complaint,
@@ -264,10 +245,10 @@ def override_classification(
     now: NowDep,
 ) -> ComplaintOut:
     """Correct the classification; the change is recorded and counted in the statistics."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    service.override_classification(
+    intake.override_classification(
         session=session,
         complaint=complaint,
         actor=principal.name,
@@ -297,28 +278,18 @@ def escalate_complaint(
     now: NowDep,
 ) -> ComplaintOut:
     """Escalate to the site's managers: media, a large loss, or harm to the company's name."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    triggers = service.escalation_triggers(
+    escalation.escalate_on_request(
+        session=session,
         policy=cpolicy,
+        complaint=complaint,
+        actor=principal.name,
+        now=now,
         media_exposure=body.media_exposure,
         reputational_damage=body.reputational_damage,
         loss_amount=body.loss_amount,
-    )
-    if not triggers:
-        raise InvalidInput(
-            "nothing to escalate: set media_exposure or reputational_damage, or a loss_amount "
-            f"above {cpolicy.escalation_loss_yuan} RMB"
-        )
-    if body.loss_amount is not None:
-        complaint.loss_amount = body.loss_amount
-    service.escalate(
-        session=session,
-        complaint=complaint,
-        triggers=triggers,
-        actor=principal.name,
-        now=now,
         note=body.note,
     )
     session.commit()
@@ -340,7 +311,7 @@ def open_work_order(
     now: NowDep,
 ) -> ComplaintOut:
     """Open a work order (dispatch slip) for a repair or facility complaint, linked both ways."""
-    complaint = service.get_complaint(
+    complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
     flows.open_work_order(

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hub.cases.schemas import DeadlineOut, current_deadlines
+from hub.cases.service import effective_due
 from hub.complaints import phrases
 from hub.complaints.enums import (
     CallbackOutcome,
@@ -21,9 +23,7 @@ from hub.complaints.enums import (
     Step,
 )
 from hub.complaints.models import Complaint, Reply
-from hub.complaints.service import effective_due
 from hub.registry.enums import DeviceKind
-from hub.sla import DeadlineOut, current_deadlines
 from hub.workorders.enums import Department, Priority
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from hub.alarms.service import ids_by_order
-from hub.complaints.service import complaint_ids_by_order
+from hub.complaints.queries import complaint_ids_by_order
 from hub.workorders.models import WorkOrder
 from hub.workorders.schemas import WorkOrderOut
 

@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hub.cases.models import CaseColumns, CaseDeadlineColumns, CaseEventColumns
 from hub.db import Base
 from hub.registry.models import Location
 
 
-class WorkOrder(Base):
+class WorkOrder(CaseColumns, Base):
     """A job for engineering, cleaning or security, with its SLA clock."""
 
     __tablename__ = "work_orders"
@@ -20,8 +21,9 @@ class WorkOrder(Base):
         Index(None, "created_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    held_from: Mapped[str | None] = mapped_column(String(16))
     device_id: Mapped[str | None] = mapped_column(
         ForeignKey("devices.id", ondelete="SET NULL"), index=True
     )
@@ -31,21 +33,11 @@ class WorkOrder(Base):
     source: Mapped[str] = mapped_column(String(16))
     department: Mapped[str] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     assignee: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    held_from: Mapped[str | None] = mapped_column(String(16))
-    hold_reason: Mapped[str | None] = mapped_column(Text)
-    hold_started_at: Mapped[datetime | None]
-    hold_total_s: Mapped[int] = mapped_column(default=0)
-    reopen_count: Mapped[int] = mapped_column(default=0)
-    escalation_level: Mapped[int] = mapped_column(default=0)
     condition_cleared_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
 
     location: Mapped[Location | None] = relationship(lazy="joined")
     history: Mapped[list[WorkOrderEvent]] = relationship(
@@ -60,40 +52,29 @@ class WorkOrder(Base):
     )
 
 
-class WorkOrderEvent(Base):
+class WorkOrderEvent(CaseEventColumns, Base):
     """One recorded move or notable fact in an order's life: who, when, from, to, why."""
 
     __tablename__ = "work_order_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(
         ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str | None] = mapped_column(String(16))
-    note: Mapped[str] = mapped_column(Text, default="")
 
     order: Mapped[WorkOrder] = relationship(back_populates="history")
 
 
-class Deadline(Base):
+class Deadline(CaseDeadlineColumns, Base):
     """The due time of one step in one cycle of an order (a reopening starts a new cycle)."""
 
     __tablename__ = "work_order_deadlines"
     __table_args__ = (UniqueConstraint("work_order_id", "step", "cycle"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     work_order_id: Mapped[int] = mapped_column(
         ForeignKey("work_orders.id", ondelete="CASCADE"), index=True
     )
     step: Mapped[str] = mapped_column(String(16))
-    cycle: Mapped[int] = mapped_column(default=0)
-    started_at: Mapped[datetime]
-    due_at: Mapped[datetime] = mapped_column(index=True)
-    met_at: Mapped[datetime | None]
-    breached_at: Mapped[datetime | None]
 
     order: Mapped[WorkOrder] = relationship(back_populates="deadlines")

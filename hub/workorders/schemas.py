@@ -6,10 +6,10 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.sla import DeadlineOut, current_deadlines
+from hub.cases.schemas import DeadlineOut, current_deadlines
+from hub.cases.service import effective_due
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import WorkOrder
-from hub.workorders.service import effective_due
 
 
 class WorkOrderCreate(BaseModel):

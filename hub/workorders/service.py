@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from hub import sla
-from hub.errors import Conflict, InvalidInput, NotFound
+from hub.auth.enums import Role
+from hub.cases import service as cases
+from hub.cases.moves import Move, MoveTable
+from hub.cases.watchdog import CaseType
+from hub.errors import InvalidInput, NotFound
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
@@ -18,21 +22,83 @@ from hub.workorders.policy import SlaPolicy
 logger = logging.getLogger(__name__)
 
 S = Status
+LABEL = "work order"
 
-ALLOWED: dict[Status, frozenset[Status]] = {
-    S.open: frozenset({S.dispatched, S.cancelled}),
-    S.dispatched: frozenset({S.on_site, S.on_hold, S.cancelled}),
-    S.on_site: frozenset({S.resolved, S.on_hold}),
-    S.on_hold: frozenset({S.dispatched, S.on_site, S.cancelled}),
-    S.resolved: frozenset({S.callback}),
-    S.callback: frozenset({S.closed, S.dispatched}),
-    S.closed: frozenset(),
-    S.cancelled: frozenset(),
-}
-"""Every allowed move; anything else is refused with 409."""
 
-TERMINAL = frozenset({S.closed, S.cancelled})
+@dataclass(frozen=True)
+class MoveRequest:
+    """What the caller asks of a move: its note, and a new assignee (None: keep; "": clear)."""
+
+    note: str = ""
+    assignee: str | None = None
+
+    def assignee_after(self, order: WorkOrder) -> str | None:
+        """Who the order is assigned to once the move is made."""
+        return order.assignee if self.assignee is None else self.assignee or None
+
+
+def _needs_assignee(order: WorkOrder, request: MoveRequest) -> None:
+    if not request.assignee_after(order):
+        raise InvalidInput("dispatching needs an assignee", details={"field": "assignee"})
+
+
+def _needs_hold_reason(_order: WorkOrder, request: MoveRequest) -> None:
+    if not request.note:
+        raise InvalidInput("putting an order on hold needs a reason in `note`")
+
+
+def _needs_objection(_order: WorkOrder, request: MoveRequest) -> None:
+    if not request.note:
+        raise InvalidInput("a failed callback needs the owner's objection in `note`")
+
+
+# The desk verifies and calls back; the people doing the work do not close their own orders.
+DESK = frozenset({Role.front_desk, Role.manager})
+
+
+def _move(
+    source: Status, target: Status, *, action: str = "moved", roles: frozenset[Role] | None = None
+) -> Move[WorkOrder, MoveRequest]:
+    requires = {S.dispatched: (_needs_assignee,), S.on_hold: (_needs_hold_reason,)}
+    guards = (_needs_objection,) if action == "reopened" else requires.get(target, ())
+    if target in (S.callback, S.closed, S.cancelled):
+        roles = DESK
+    return Move(source, target, roles=roles, requires=guards, action=action)
+
+
+MOVES: MoveTable[WorkOrder, MoveRequest] = MoveTable(
+    LABEL,
+    Status,
+    [
+        _move(S.open, S.dispatched),
+        _move(S.open, S.cancelled),
+        _move(S.dispatched, S.on_site),
+        _move(S.dispatched, S.on_hold),
+        _move(S.dispatched, S.cancelled),
+        _move(S.on_site, S.resolved),
+        _move(S.on_site, S.on_hold),
+        _move(S.on_hold, S.dispatched),
+        _move(S.on_hold, S.on_site),
+        _move(S.on_hold, S.cancelled),
+        _move(S.resolved, S.callback),
+        _move(S.callback, S.closed),
+        _move(S.callback, S.dispatched, action="reopened"),
+    ],
+)
+"""Every allowed move of a work order; anything else is refused with 409."""
+
+TERMINAL = MOVES.terminal
 ACTIVE = frozenset(set(Status) - TERMINAL)
+
+CASES: CaseType[WorkOrder] = CaseType(
+    label=LABEL,
+    case=WorkOrder,
+    deadline=Deadline,
+    parent=Deadline.order,
+    event=WorkOrderEvent,
+    running=frozenset(ACTIVE - {S.on_hold}),
+)
+"""Work orders as the shared breach watchdog sees them."""
 
 # Reaching a state meets the deadline of the step that leads to it.
 _MEETS: dict[Status, Step] = {
@@ -98,33 +164,25 @@ def transition(
     now: datetime,
     note: str = "",
     assignee: str | None = None,
+    role: Role | None = None,
 ) -> WorkOrder:
-    """Move `order` to `to` if the lifecycle allows it, recording who, when and why."""
+    """Move `order` to `to` if the lifecycle, the caller's `role` and the order allow it.
+
+    `role` None is the hub itself. Records who, when and why.
+    """
     current = Status(order.status)
-    if to not in ALLOWED[current]:
-        allowed = ", ".join(sorted(ALLOWED[current])) or "none (terminal)"
-        raise Conflict(
-            f"work order {order.id} cannot move from {current} to {to}; allowed: {allowed}",
-            details={"from": current, "to": to, "allowed": sorted(ALLOWED[current])},
-        )
-    note = note.strip()
-    if assignee is not None:
-        order.assignee = assignee.strip() or None
-    if to == S.dispatched and not order.assignee:
-        raise InvalidInput("dispatching needs an assignee", details={"field": "assignee"})
-    if to == S.on_hold and not note:
-        raise InvalidInput("putting an order on hold needs a reason in `note`")
-    reopening = current == S.callback and to == S.dispatched
-    if reopening and not note:
-        raise InvalidInput("a failed callback needs the owner's objection in `note`")
+    to = Status(to)
+    request = MoveRequest(
+        note=note.strip(), assignee=assignee.strip() if assignee is not None else None
+    )
+    move = MOVES.check(order, request, source=current, target=to, role=role)
+    order.assignee = request.assignee_after(order)
+    reopening = move.action == "reopened"
 
     if current == S.on_hold:
-        _end_hold(order, now=now)
+        cases.leave_hold(order, now=now)
     if to == S.on_hold:
-        order.held_from = current
-        order.hold_reason = note
-        order.hold_started_at = now
-
+        cases.enter_hold(order, reason=request.note, now=now)
     step = _MEETS.get(to)
     if step is not None and not reopening:
         _meet(order, step=step, now=now)
@@ -135,16 +193,15 @@ def transition(
         order.closed_at = None
         _meet(order, step=Step.callback, now=now)
         _start_cycle(order, policy=policy, now=now, steps=(Step.on_site, Step.resolve))
-    if to in TERMINAL:
-        order.closed_at = now
-
-    order.status = to
-    order.updated_at = now
-    action = "reopened" if reopening else "moved"
-    order.history.append(
-        WorkOrderEvent(
-            at=now, actor=actor, action=action, from_status=current, to_status=to, note=note
-        )
+    cases.record_move(
+        order,
+        WorkOrderEvent,
+        to=to,
+        action=move.action,
+        actor=actor,
+        now=now,
+        note=request.note,
+        terminal=TERMINAL,
     )
     session.flush()
     return order
@@ -178,7 +235,7 @@ def raise_priority(
             if deadline.breached_at is None and tighter < deadline.due_at:
                 deadline.due_at = tighter
     order.updated_at = now
-    sla.remark(
+    cases.remark(
         order,
         WorkOrderEvent,
         action="priority_raised",
@@ -208,52 +265,7 @@ def _start_cycle(
 
 def _meet(order: WorkOrder, *, step: Step, now: datetime) -> None:
     """Mark the current cycle's deadline for `step` met; late means breached."""
-    for deadline in sla.meet(order.deadlines, step=step, cycle=order.reopen_count, now=now):
-        _breach(order, deadline, actor="system", now=now)
-
-
-def _end_hold(order: WorkOrder, *, now: datetime) -> None:
-    """Leave hold: pending deadlines move later by the time spent on hold."""
-    assert order.hold_started_at is not None
-    held = sla.hold_ended(order.deadlines, hold_started_at=order.hold_started_at, now=now)
-    order.hold_total_s += int(held.total_seconds())
-    order.held_from = None
-    order.hold_reason = None
-    order.hold_started_at = None
-
-
-def _breach(order: WorkOrder, deadline: Deadline, *, actor: str, now: datetime) -> None:
-    """Flag a missed deadline and raise the work order's escalation level."""
-    sla.breach(order, deadline, event=WorkOrderEvent, label="work order", actor=actor, now=now)
-
-
-def flag_breaches(*, session: Session, now: datetime) -> list[WorkOrder]:
-    """Flag every pending deadline now past due (orders on hold excepted); return the orders."""
-    rows = session.scalars(
-        select(Deadline)
-        .join(WorkOrder)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.breached_at.is_(None),
-            Deadline.due_at < now,
-            WorkOrder.status.in_([s.value for s in ACTIVE - {S.on_hold}]),
-        )
-        .options(selectinload(Deadline.order))
-    ).all()
-    touched: dict[int, WorkOrder] = {}
-    for deadline in rows:
-        if not sla.overdue([deadline], cycle=deadline.order.reopen_count, now=now):
-            continue
-        _breach(deadline.order, deadline, actor="sla-watchdog", now=now)
-        deadline.order.updated_at = now
-        touched[deadline.order.id] = deadline.order
-    session.flush()
-    return list(touched.values())
-
-
-def effective_due(deadline: Deadline, order: WorkOrder, now: datetime) -> datetime:
-    """When a pending deadline falls due, counting an ongoing hold as paused time."""
-    return sla.effective_due(deadline, hold_started_at=order.hold_started_at, now=now)
+    cases.meet(order, step=step, now=now, event=WorkOrderEvent, label=LABEL, actor="system")
 
 
 def get_order(*, session: Session, order_id: int, site_ids: frozenset[str]) -> WorkOrder:

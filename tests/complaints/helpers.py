@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from hub.auth.enums import Role
 from hub.clock import ManualClock
-from hub.complaints import service
+from hub.complaints import intake, replies, workflow
 from hub.complaints.enums import CallbackOutcome, Channel, Kind, ReplyPurpose, Status
 from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
@@ -48,11 +49,11 @@ def file(
     **fields: object,
 ) -> Complaint:
     """A complaint registered now by the desk."""
-    intake = service.Intake(site_id=str(fields.pop("site_id", SITE)), content=content)
+    entry = intake.Intake(site_id=str(fields.pop("site_id", SITE)), content=content)
     for name, value in fields.items():
-        setattr(intake, name, value)
-    return service.register(
-        session=db, policy=policy, intake=intake, actor=actor, actor_id=None, now=clock.now()
+        setattr(entry, name, value)
+    return intake.register(
+        session=db, policy=policy, intake=entry, actor=actor, actor_id=None, now=clock.now()
     )
 
 
@@ -63,9 +64,9 @@ def reply(
     text: str = "很抱歉给您带来不便,我们今天下午五点前派师傅更换灯管。",
     purpose: ReplyPurpose | None = None,
     policy: ComplaintPolicy = POLICY,
-) -> service.ReplyOutcome:
+) -> replies.ReplyOutcome:
     """Record a reply by the desk."""
-    return service.record_reply(
+    return replies.record_reply(
         session=db,
         policy=policy,
         complaint=complaint,
@@ -90,7 +91,7 @@ def move(
     """One move with whatever that move needs (note, assignee, a recorded remedy, outcome)."""
     if to == S.replied:
         reply(db, clock, complaint, purpose=ReplyPurpose.remedy)
-    service.transition(
+    workflow.transition(
         session=db,
         policy=policy,
         complaint=complaint,
@@ -100,7 +101,7 @@ def move(
         note=f"moving to {to}",
         assignee="工程部 eng-wang" if to == S.assigned else None,
         outcome=outcome if to == S.callback else None,
-        manager=manager,
+        role=Role.manager if manager else Role.front_desk,
     )
 
 

@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from hub.cases import watchdog
+from hub.cases.service import effective_due
 from hub.clock import ManualClock
-from hub.complaints import service
 from hub.complaints.enums import CallbackOutcome, Status, Step
 from hub.complaints.models import Complaint, ComplaintDeadline
 from hub.complaints.policy import DEFAULT_STEP_MINUTES, ComplaintPolicy
+from hub.complaints.workflow import CASES
 from hub.errors import InvalidInput
 from tests.complaints.helpers import bring_to, file, move
 
@@ -53,7 +55,7 @@ def test_callback_is_due_two_hours_after_resolution(db: Session, clock: ManualCl
     complaint = bring_to(db, clock, file(db, clock), S.resolved)
     assert due(complaint, Step.callback).due_at == clock.now() + timedelta(hours=2)
     clock.advance(hours=3)
-    assert service.flag_breaches(session=db, now=clock.now()) == [complaint]
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == [complaint]
     assert due(complaint, Step.callback).breached_at is not None
 
 
@@ -71,10 +73,10 @@ def test_step_minutes_are_configurable(db: Session, clock: ManualClock) -> None:
 def test_watchdog_flags_once_and_raises_the_level(db: Session, clock: ManualClock) -> None:
     complaint = file(db, clock)
     clock.advance(minutes=31)
-    assert service.flag_breaches(session=db, now=clock.now()) == [complaint]
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == [complaint]
     assert due(complaint, Step.verified).breached_at == due(complaint, Step.verified).due_at
     assert complaint.escalation_level == 1
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     move(db, clock, complaint, S.verified)  # late, but already flagged: no second breach
     assert complaint.escalation_level == 1
 
@@ -92,7 +94,7 @@ def test_hold_time_is_excluded(db: Session, clock: ManualClock) -> None:
     resolve_due = due(complaint, Step.resolved).due_at
     move(db, clock, complaint, S.on_hold)  # waiting for lamps: the monthly purchase is late
     clock.advance(days=5)
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     move(db, clock, complaint, S.implementing)
     assert due(complaint, Step.resolved).due_at == resolve_due + timedelta(days=5)
     assert complaint.hold_total_s == 5 * 86400
@@ -104,9 +106,7 @@ def test_the_view_shows_a_held_deadline_paused(db: Session, clock: ManualClock) 
     deadline = due(complaint, Step.resolved)
     move(db, clock, complaint, S.on_hold)
     clock.advance(hours=6)
-    assert service.effective_due(deadline, complaint, clock.now()) == deadline.due_at + timedelta(
-        hours=6
-    )
+    assert effective_due(deadline, complaint, clock.now()) == deadline.due_at + timedelta(hours=6)
 
 
 def test_a_reopening_starts_a_new_cycle(db: Session, clock: ManualClock) -> None:
@@ -119,7 +119,7 @@ def test_a_reopening_starts_a_new_cycle(db: Session, clock: ManualClock) -> None
     assert [d.step for d in fresh] == [Step.resolved]
     assert due(complaint, Step.archived).met_at == clock.now()  # the old cycle is closed
     clock.advance(days=2)
-    assert service.flag_breaches(session=db, now=clock.now()) == [complaint]
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == [complaint]
     assert all(d.breached_at is None for d in complaint.deadlines if d.cycle == 0)
 
 
@@ -127,6 +127,6 @@ def test_closed_cases_are_not_watched(db: Session, clock: ManualClock) -> None:
     archived = bring_to(db, clock, file(db, clock), S.archived)
     withdrawn = bring_to(db, clock, file(db, clock), S.withdrawn)
     clock.advance(days=30)
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     assert all(d.breached_at is None for d in archived.deadlines)
     assert withdrawn.closed_at is not None

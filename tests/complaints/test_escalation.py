@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from hub.auth.enums import Role
 from hub.auth.service import create_user
 from hub.clock import ManualClock
-from hub.complaints import service
+from hub.complaints import escalation
 from hub.complaints.enums import ComplaintSeverity, Trigger
 from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
@@ -92,14 +92,14 @@ def test_escalating_later_keeps_the_first_time(
     complaint = file(db, clock, FIRE_LANE)
     first = complaint.escalated_at
     clock.advance(hours=2)
-    triggers = service.escalation_triggers(policy=POLICY, loss_amount=4500 + 10_000)
-    service.escalate(
+    triggers = escalation.escalation_triggers(policy=POLICY, loss_amount=4500 + 10_000)
+    escalation.escalate(
         session=db, complaint=complaint, triggers=triggers, actor="desk-li", now=clock.now()
     )
     assert complaint.escalated_at == first
     assert [e.at for e in complaint.escalations] == [first, clock.now()]
     with pytest.raises(InvalidInput):
-        service.escalate(
+        escalation.escalate(
             session=db, complaint=complaint, triggers=[], actor="desk-li", now=clock.now()
         )
 

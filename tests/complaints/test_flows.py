@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hub.clock import ManualClock
-from hub.complaints import flows, service
+from hub.complaints import flows, queries
 from hub.complaints.enums import Kind, Status
 from hub.errors import Conflict
 from hub.registry.service import ensure_location
@@ -36,10 +36,10 @@ def test_a_facility_complaint_opens_a_linked_order(db: Session, clock: ManualClo
     assert f"complaint {complaint.id}" in order.description
     assert any(e.action == "linked" and str(complaint.id) in e.note for e in order.history)
     assert [link.work_order_id for link in complaint.work_orders] == [order.id]
-    assert service.complaints_for_order(session=db, work_order_id=order.id) == [complaint.id]
+    assert queries.complaints_for_order(session=db, work_order_id=order.id) == [complaint.id]
     assert [
         c.id
-        for c in service.list_complaints(
+        for c in queries.list_complaints(
             session=db, site_ids=frozenset({SITE}), work_order_id=order.id
         )
     ] == [complaint.id]

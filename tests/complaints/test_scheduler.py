@@ -9,7 +9,7 @@ from hub.complaints.enums import Step
 from hub.complaints.models import Complaint
 from hub.db import session_factory
 from hub.registry.service import get_or_create_site
-from hub.scheduler import complaint_sla_watchdog
+from hub.scheduler import sla_watchdog
 from tests.complaints.helpers import SITE, file
 
 
@@ -21,7 +21,7 @@ def test_the_scheduled_watchdog_flags_complaints(fresh_engine: Engine) -> None:
         complaint_id = file(session, clock).id
         session.commit()
     clock.advance(hours=1)
-    complaint_sla_watchdog(sessions, clock)
+    sla_watchdog(sessions, clock)
     with sessions() as session:
         complaint = session.get(Complaint, complaint_id)
         assert complaint is not None

@@ -5,15 +5,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
+from hub.auth.enums import Role
 from hub.clock import ManualClock
-from hub.complaints import service
+from hub.complaints import workflow
 from hub.complaints.enums import CallbackOutcome, Kind, Party, ReplyPurpose, Responsibility, Status
+from hub.complaints.workflow import MOVES
 from hub.errors import Conflict, InvalidInput
 from tests.complaints.helpers import POLICY, bring_to, file, move, prepared, reply
 
 S = Status
-ALLOWED_PAIRS = [(a, b) for a, targets in service.ALLOWED.items() for b in sorted(targets)]
-FORBIDDEN_PAIRS = [(a, b) for a in Status for b in Status if b not in service.ALLOWED[a]]
+ALLOWED_PAIRS = [(a, Status(b)) for a in Status for b in MOVES.targets(a)]
+FORBIDDEN_PAIRS = [(a, b) for a in Status for b in Status if b not in set(MOVES.targets(a))]
 
 pytestmark = pytest.mark.usefixtures("sites")
 
@@ -32,11 +34,11 @@ def test_the_workflow_is_the_trades() -> None:
         S.archived,
     ]
     for a, b in zip(main, main[1:], strict=False):
-        assert b in service.ALLOWED[a], (a, b)
-    assert S.remedy_proposed in service.ALLOWED[S.replied]  # the owner rejects the remedy
-    assert S.implementing in service.ALLOWED[S.callback]  # not satisfied: reopen
-    assert not service.ALLOWED[S.archived]
-    assert not service.ALLOWED[S.withdrawn]
+        assert b in set(MOVES.targets(a)), (a, b)
+    assert S.remedy_proposed in set(MOVES.targets(S.replied))  # the owner rejects the remedy
+    assert S.implementing in set(MOVES.targets(S.callback))  # not satisfied: reopen
+    assert not set(MOVES.targets(S.archived))
+    assert not set(MOVES.targets(S.withdrawn))
 
 
 @pytest.mark.parametrize(("start", "to"), ALLOWED_PAIRS)
@@ -59,7 +61,7 @@ def test_every_forbidden_move_is_a_conflict(
     complaint = bring_to(db, clock, file(db, clock), start)
     events = len(complaint.history)
     with pytest.raises(Conflict) as err:
-        service.transition(
+        workflow.transition(
             session=db,
             policy=POLICY,
             complaint=complaint,
@@ -69,10 +71,10 @@ def test_every_forbidden_move_is_a_conflict(
             note="trying",
             assignee="eng-wang",
             outcome=CallbackOutcome.satisfied,
-            manager=True,
+            role=Role.manager,
         )
     assert complaint.status == start
-    assert err.value.details["allowed"] == sorted(service.ALLOWED[start])
+    assert err.value.details["allowed"] == sorted(set(MOVES.targets(start)))
     assert len(complaint.history) == events
 
 
@@ -88,7 +90,7 @@ def test_moves_that_need_a_reason(db: Session, clock: ManualClock) -> None:
     complaint = bring_to(db, clock, file(db, clock), S.investigating)
     for to in (S.on_hold, S.withdrawn):
         with pytest.raises(InvalidInput):
-            service.transition(
+            workflow.transition(
                 session=db, policy=POLICY, complaint=complaint, to=to, actor="d", now=clock.now()
             )
     assert complaint.status == S.investigating
@@ -97,7 +99,7 @@ def test_moves_that_need_a_reason(db: Session, clock: ManualClock) -> None:
 def test_assigning_needs_someone_responsible(db: Session, clock: ManualClock) -> None:
     complaint = bring_to(db, clock, file(db, clock), S.investigating)
     with pytest.raises(InvalidInput):
-        service.transition(
+        workflow.transition(
             session=db,
             policy=POLICY,
             complaint=complaint,
@@ -113,11 +115,11 @@ def test_the_owner_hears_the_remedy_before_it_counts_as_replied(
     complaint = bring_to(db, clock, file(db, clock), S.remedy_proposed)
     reply(db, clock, complaint, "我们正在查原因,明天上午给您方案。", purpose=ReplyPurpose.progress)
     with pytest.raises(Conflict):
-        service.transition(
+        workflow.transition(
             session=db, policy=POLICY, complaint=complaint, to=S.replied, actor="d", now=clock.now()
         )
     reply(db, clock, complaint, "方案是今天下午三点前更换灯管,您看可以吗?")  # default: remedy
-    service.transition(
+    workflow.transition(
         session=db, policy=POLICY, complaint=complaint, to=S.replied, actor="d", now=clock.now()
     )
     assert complaint.status == S.replied
@@ -126,7 +128,7 @@ def test_the_owner_hears_the_remedy_before_it_counts_as_replied(
 def test_a_rejected_remedy_goes_back_with_alternatives(db: Session, clock: ManualClock) -> None:
     complaint = bring_to(db, clock, file(db, clock), S.replied)
     with pytest.raises(InvalidInput):
-        service.transition(
+        workflow.transition(
             session=db,
             policy=POLICY,
             complaint=complaint,
@@ -138,7 +140,7 @@ def test_a_rejected_remedy_goes_back_with_alternatives(db: Session, clock: Manua
     assert complaint.history[-1].action == "owner_rejected"
     # The old remedy does not count for the new round: tell the owner the alternative first.
     with pytest.raises(Conflict):
-        service.transition(
+        workflow.transition(
             session=db, policy=POLICY, complaint=complaint, to=S.replied, actor="d", now=clock.now()
         )
     clock.advance(minutes=5)
@@ -165,7 +167,7 @@ def test_non_property_states_responsibility_first(db: Session, clock: ManualCloc
         purpose=ReplyPurpose.responsibility,
     )
     assert complaint.responsibility_stated_at == clock.now()
-    service.transition(
+    workflow.transition(
         session=db,
         policy=POLICY,
         complaint=complaint,
@@ -175,7 +177,7 @@ def test_non_property_states_responsibility_first(db: Session, clock: ManualCloc
         assignee="开发商客服 developer's service desk",
     )
     # While the developer works on it the owner waits: the case is on hold, the clock paused.
-    service.transition(
+    workflow.transition(
         session=db,
         policy=POLICY,
         complaint=complaint,
@@ -191,7 +193,7 @@ def test_non_property_states_responsibility_first(db: Session, clock: ManualCloc
 def test_callback_records_the_outcome(db: Session, clock: ManualClock) -> None:
     complaint = bring_to(db, clock, file(db, clock), S.resolved)
     with pytest.raises(InvalidInput):
-        service.transition(
+        workflow.transition(
             session=db,
             policy=POLICY,
             complaint=complaint,
@@ -249,7 +251,7 @@ def test_an_unreasonable_complaint_is_explained_and_archived(
     with pytest.raises(Conflict):
         move(db, clock, complaint, S.archived)
     complaint2 = file(db, clock, "我家装修的垃圾你们物业必须免费帮我运走。")
-    service.transition(
+    workflow.transition(
         session=db,
         policy=POLICY,
         complaint=complaint2,
@@ -258,7 +260,7 @@ def test_an_unreasonable_complaint_is_explained_and_archived(
         now=clock.now(),
         reasonable=False,
     )
-    service.transition(
+    workflow.transition(
         session=db,
         policy=POLICY,
         complaint=complaint2,

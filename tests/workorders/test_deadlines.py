@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
+from hub.cases import watchdog
 from hub.clock import ManualClock
 from hub.errors import InvalidInput
 from hub.workorders import service
 from hub.workorders.enums import Department, Priority, Status, Step
-from hub.workorders.models import WorkOrder
+from hub.workorders.models import Deadline, WorkOrder
 from hub.workorders.policy import SlaPolicy
+from hub.workorders.service import CASES
 from tests.workorders.helpers import bring_to, move, new_order
 
 S = Status
@@ -20,7 +22,7 @@ POLICY = SlaPolicy()
 pytestmark = pytest.mark.usefixtures("sites")
 
 
-def due(order: WorkOrder, step: Step) -> service.Deadline:
+def due(order: WorkOrder, step: Step) -> Deadline:
     """The current cycle's deadline of `step`."""
     return [d for d in order.deadlines if d.step == step][-1]
 
@@ -74,7 +76,7 @@ def test_hold_time_is_excluded(db: Session, clock: ManualClock) -> None:
     resolve_due = due(order, Step.resolve).due_at
     move(db, clock, POLICY, order, S.on_hold)
     clock.advance(days=3)  # parts arrive three days later: far past the 4-hour resolve
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     move(db, clock, POLICY, order, S.on_site)
     assert due(order, Step.resolve).due_at == resolve_due + timedelta(days=3)
     assert due(order, Step.resolve).breached_at is None
@@ -83,12 +85,12 @@ def test_hold_time_is_excluded(db: Session, clock: ManualClock) -> None:
 def test_watchdog_flags_breaches_once_and_escalates(db: Session, clock: ManualClock) -> None:
     order = new_order(db, clock, POLICY, priority=Priority.urgent)
     clock.advance(minutes=2)
-    assert service.flag_breaches(session=db, now=clock.now()) == [order]
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == [order]
     assert due(order, Step.dispatch).breached_at == due(order, Step.dispatch).due_at
     assert order.escalation_level == 1
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     clock.advance(minutes=4)
-    service.flag_breaches(session=db, now=clock.now())
+    watchdog.flag_breaches(session=db, kind=CASES, now=clock.now())
     assert due(order, Step.on_site).breached_at is not None
     assert order.escalation_level == 2
     assert [e.action for e in order.history].count("sla_breach") == 2
@@ -106,7 +108,7 @@ def test_meeting_a_deadline_late_flags_it(db: Session, clock: ManualClock) -> No
 def test_met_deadlines_are_never_breached(db: Session, clock: ManualClock) -> None:
     order = bring_to(db, clock, POLICY, new_order(db, clock, POLICY), S.closed)
     clock.advance(days=30)
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
     assert all(d.breached_at is None for d in order.deadlines)
 
 
@@ -118,7 +120,7 @@ def test_reopening_starts_a_new_cycle(db: Session, clock: ManualClock) -> None:
     assert {d.step for d in fresh} == {Step.on_site, Step.resolve}
     assert due(order, Step.on_site).due_at == clock.now() + timedelta(minutes=5)
     clock.advance(days=1)
-    flagged = service.flag_breaches(session=db, now=clock.now())
+    flagged = watchdog.flag_breaches(session=db, kind=CASES, now=clock.now())
     assert flagged == [order]
     assert all(d.breached_at is None for d in order.deadlines if d.cycle == 0)
 
@@ -126,7 +128,7 @@ def test_reopening_starts_a_new_cycle(db: Session, clock: ManualClock) -> None:
 def test_cancelled_orders_are_not_watched(db: Session, clock: ManualClock) -> None:
     bring_to(db, clock, POLICY, new_order(db, clock, POLICY), S.cancelled)
     clock.advance(days=1)
-    assert service.flag_breaches(session=db, now=clock.now()) == []
+    assert watchdog.flag_breaches(session=db, kind=CASES, now=clock.now()) == []
 
 
 def test_raising_priority_tightens_pending_deadlines_only(db: Session, clock: ManualClock) -> None:

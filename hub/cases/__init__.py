@@ -1,0 +1,1 @@
+"""The case machinery shared by work orders, complaints and inspection rounds."""

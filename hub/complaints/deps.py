@@ -1,0 +1,23 @@
+"""FastAPI dependencies of the complaint desk: its policy, and who runs the workflow."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from hub.api.deps import SettingsDep, require_roles
+from hub.auth.enums import Role
+from hub.auth.principal import Principal
+from hub.complaints.policy import ComplaintPolicy
+
+
+def get_complaint_policy(settings: SettingsDep) -> ComplaintPolicy:
+    """The complaint policy of the application's settings."""
+    return ComplaintPolicy.from_settings(settings)
+
+
+ComplaintPolicyDep = Annotated[ComplaintPolicy, Depends(get_complaint_policy)]
+
+DeskDep = Annotated[Principal, Depends(require_roles(Role.front_desk, Role.manager))]
+"""The desk and management run the workflow; engineers and others see cases and file them."""
