@@ -279,49 +279,44 @@ def location_from_text(text: str) -> tuple[str, str] | None:
     return None
 
 
-def classify(text: str, *, location: LocationContext | None = None) -> Classification:
-    """Classify complaint `text`, optionally knowing where the problem is."""
-    folded = fold(text, keep="words").text
-    reasons: list[str] = []
+def _restroom_place(location: LocationContext | None) -> bool:
+    return location is not None and bool(_RESTROOM_CODES.search(location.path.lower()))
 
-    # Category.
-    cat_matches = _matches(folded, "category", CATEGORY_TERMS)
-    cat_scores = _scores(cat_matches)
-    if location is not None and _RESTROOM_CODES.search(location.path.lower()):
-        cat_scores[Category.sanitation] = cat_scores.get(Category.sanitation, 0.0) + 1.0
+
+def _gate_place(location: LocationContext | None) -> bool:
+    return location is not None and bool(_GATE_CODES.search(location.path.lower()))
+
+
+def _category(
+    folded: str, location: LocationContext | None, reasons: list[str]
+) -> tuple[Category, dict[str, float]]:
+    """The best-scoring category, or `other` when the evidence is too weak."""
+    matches = _matches(folded, "category", CATEGORY_TERMS)
+    scores = _scores(matches)
+    if location is not None and _restroom_place(location):
+        scores[Category.sanitation] = scores.get(Category.sanitation, 0.0) + 1.0
         reasons.append(f"category sanitation: location {location.path} is a restroom")
-    if cat_scores:
+    category = Category.other
+    if scores:
         best = max(
             CATEGORY_PRIORITY,
-            key=lambda c: (cat_scores.get(c, 0.0), -CATEGORY_PRIORITY.index(c)),
+            key=lambda c: (scores.get(c, 0.0), -CATEGORY_PRIORITY.index(c)),
         )
-        category = best if cat_scores.get(best, 0.0) >= MIN_CATEGORY else Category.other
-    else:
-        category = Category.other
+        category = best if scores.get(best, 0.0) >= MIN_CATEGORY else Category.other
     if category is Category.other:
-        weak = ", ".join(m.term for m in cat_matches)
+        weak = ", ".join(m.term for m in matches)
         reasons.append(
             f"category other: too little evidence ({weak})"
             if weak
             else "category other: no category term matched"
         )
-    else:
-        terms = _terms(cat_matches, category)
-        if terms:
-            reasons.append(f"category {category}: {', '.join(terms)}")
+    elif terms := _terms(matches, category):
+        reasons.append(f"category {category}: {', '.join(terms)}")
+    return category, scores
 
-    # Device kinds.
-    dev_matches = _matches(folded, "device", DEVICE_TERMS)
-    dev_scores = _scores(dev_matches)
-    at_home = bool(_matches(folded, "home", {"home": HOME_TERMS})) or (
-        location is not None and not location.public
-    )
-    restroom_place = location is not None and bool(_RESTROOM_CODES.search(location.path.lower()))
-    if restroom_place:
-        dev_scores[DeviceKind.restroom] = dev_scores.get(DeviceKind.restroom, 0.0) + 1.5
-    if location is not None and _GATE_CODES.search(location.path.lower()):
-        dev_scores[DeviceKind.gate] = dev_scores.get(DeviceKind.gate, 0.0) + 1.0
-    supplies = {
+
+SUPPLY_TERMS = frozenset(
+    {
         "厕纸",
         "卫生纸",
         "纸巾",
@@ -334,28 +329,60 @@ def classify(text: str, *, location: LocationContext | None = None) -> Classific
         "paper towel",
         "soap",
     }
-    device_kinds: list[DeviceKind] = []
+)
+"""Restroom supplies: they name a public restroom's dispenser even in a text about home."""
+
+
+def _device_kinds(
+    folded: str, location: LocationContext | None, reasons: list[str]
+) -> tuple[list[DeviceKind], dict[str, float]]:
+    """Each device kind whose terms (and the place) reach the threshold."""
+    matches = _matches(folded, "device", DEVICE_TERMS)
+    scores = _scores(matches)
+    at_home = bool(_matches(folded, "home", {"home": HOME_TERMS})) or (
+        location is not None and not location.public
+    )
+    restroom_place = _restroom_place(location)
+    if restroom_place:
+        scores[DeviceKind.restroom] = scores.get(DeviceKind.restroom, 0.0) + 1.5
+    if _gate_place(location):
+        scores[DeviceKind.gate] = scores.get(DeviceKind.gate, 0.0) + 1.0
+    kinds: list[DeviceKind] = []
     for kind in DeviceKind:
-        if dev_scores.get(kind, 0.0) < DEVICE_THRESHOLD:
+        if scores.get(kind, 0.0) < DEVICE_THRESHOLD:
             continue
-        terms = _terms(dev_matches, kind)
+        terms = _terms(matches, kind)
         if (
             kind is DeviceKind.restroom
             and at_home
             and not restroom_place
-            and not supplies.intersection(terms)
+            and not SUPPLY_TERMS.intersection(terms)
         ):
             reasons.append("device restroom: not counted, the bathroom is in a home")
             continue
-        device_kinds.append(kind)
+        kinds.append(kind)
         where = []
-        if kind is DeviceKind.restroom and restroom_place:
-            where.append(f"location {location.path if location else ''}")
-        if kind is DeviceKind.gate and location and _GATE_CODES.search(location.path.lower()):
+        if kind is DeviceKind.restroom and restroom_place and location is not None:
+            where.append(f"location {location.path}")
+        if kind is DeviceKind.gate and location is not None and _gate_place(location):
             where.append(f"location {location.path}")
         reasons.append(f"device {kind}: {', '.join(terms + where)}")
+    return kinds, scores
 
-    # Responsibility.
+
+@dataclass
+class _Sides:
+    """The evidence for the property and for the strongest outside party."""
+
+    property_score: float
+    property_why: list[str]
+    party: Party | None
+    party_score: float
+    party_scores: dict[str, float]
+    party_matches: list[Match]
+
+
+def _sides(folded: str, category: Category, location: LocationContext | None) -> _Sides:
     prop_matches = _matches(folded, "property", {"property": PROPERTY_TERMS})
     party_matches = _matches(folded, "party", PARTY_TERMS)
     prop_score = sum(m.weight for m in prop_matches)
@@ -370,33 +397,45 @@ def classify(text: str, *, location: LocationContext | None = None) -> Classific
     if category is Category.neighbour_relations:
         party_scores[Party.neighbour] = party_scores.get(Party.neighbour, 0.0) + NEIGHBOUR_PRIOR
     party: Party | None = None
-    party_score = 0.0
     if party_scores:
         party = max(Party, key=lambda p: (party_scores.get(p, 0.0), -list(Party).index(p)))
-        party_score = party_scores.get(party, 0.0)
+    party_score = party_scores.get(party, 0.0) if party is not None else 0.0
+    return _Sides(prop_score, prop_why, party, party_score, party_scores, party_matches)
+
+
+def _responsibility(
+    sides: _Sides, category: Category, reasons: list[str]
+) -> tuple[Responsibility, Party | None]:
+    """The clearly stronger side wins; a near tie is `undetermined`."""
+    party, party_score, prop_score = sides.party, sides.party_score, sides.property_score
     if party_score < MIN_EVIDENCE and prop_score < MIN_EVIDENCE:
-        responsibility = Responsibility.undetermined
-        party = None
         reasons.append("responsibility undetermined: nothing names the property or a party")
-    elif party_score >= 2.0 and party_score >= prop_score + MARGIN:
-        responsibility = Responsibility.non_property
-        assert party is not None
-        why = _terms(party_matches, party)
+        return Responsibility.undetermined, None
+    if party is not None and party_score >= 2.0 and party_score >= prop_score + MARGIN:
+        why = _terms(sides.party_matches, party)
         if category is Category.neighbour_relations:
             why.append("category neighbour_relations")
         reasons.append(f"responsibility non_property ({party}): {', '.join(why)}")
-    elif prop_score >= party_score + MARGIN and prop_score >= MIN_EVIDENCE:
-        responsibility = Responsibility.property
-        party = None
-        reasons.append(f"responsibility property: {', '.join(prop_why)}")
-    else:
-        responsibility = Responsibility.undetermined
-        reasons.append(
-            f"responsibility undetermined: property ({', '.join(prop_why) or 'nothing'}) "
-            f"against {party} ({', '.join(_terms(party_matches, party or '')) or 'nothing'})"
-        )
-        party = None
+        return Responsibility.non_property, party
+    if prop_score >= party_score + MARGIN and prop_score >= MIN_EVIDENCE:
+        reasons.append(f"responsibility property: {', '.join(sides.property_why)}")
+        return Responsibility.property, None
+    against = ", ".join(_terms(sides.party_matches, party or "")) or "nothing"
+    reasons.append(
+        f"responsibility undetermined: property ({', '.join(sides.property_why) or 'nothing'}) "
+        f"against {party} ({against})"
+    )
+    return Responsibility.undetermined, None
 
+
+def classify(text: str, *, location: LocationContext | None = None) -> Classification:
+    """Classify complaint `text`, optionally knowing where the problem is."""
+    folded = fold(text, keep="words").text
+    reasons: list[str] = []
+    category, cat_scores = _category(folded, location, reasons)
+    device_kinds, dev_scores = _device_kinds(folded, location, reasons)
+    sides = _sides(folded, category, location)
+    responsibility, party = _responsibility(sides, category, reasons)
     hint = location_from_text(text)
     if hint is not None:
         reasons.append(f"location {hint[0]} from the text: {hint[1]}")
@@ -411,8 +450,8 @@ def classify(text: str, *, location: LocationContext | None = None) -> Classific
             "category": {str(k): v for k, v in cat_scores.items()},
             "device": {str(k): v for k, v in dev_scores.items()},
             "responsibility": {
-                "property": prop_score,
-                **{str(k): v for k, v in party_scores.items()},
+                "property": sides.property_score,
+                **{str(k): v for k, v in sides.party_scores.items()},
             },
         },
     )

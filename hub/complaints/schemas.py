@@ -22,7 +22,7 @@ from hub.complaints.enums import (
     Status,
     Step,
 )
-from hub.complaints.models import Complaint, Reply
+from hub.complaints.models import Complaint, ComplaintEvent, Reply
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority
 
@@ -189,6 +189,19 @@ class ClassificationOut(BaseModel):
     overridden: bool
     automatic: dict[str, Any]
 
+    @classmethod
+    def build(cls, complaint: Complaint) -> ClassificationOut:
+        """The effective classification, and what the classifier said on intake."""
+        return cls(
+            responsibility=Responsibility(complaint.responsibility),
+            party=Party(complaint.party) if complaint.party else None,
+            category=Category(complaint.category),
+            device_kinds=[DeviceKind(k) for k in complaint.device_kinds],
+            reasons=list(complaint.reasons),
+            overridden=bool(complaint.overrides),
+            automatic={k: v for k, v in complaint.auto_classification.items() if k != "scores"},
+        )
+
 
 class LinkOut(BaseModel):
     """Something this complaint is tied to."""
@@ -208,6 +221,18 @@ class HistoryOut(BaseModel):
     from_status: Status | None = Field(serialization_alias="from")
     to_status: Status | None = Field(serialization_alias="to")
     note: str
+
+    @classmethod
+    def build(cls, event: ComplaintEvent) -> HistoryOut:
+        """The API view of a history row."""
+        return cls(
+            at=event.at,
+            actor=event.actor,
+            action=event.action,
+            from_status=Status(event.from_status) if event.from_status else None,
+            to_status=Status(event.to_status) if event.to_status else None,
+            note=event.note,
+        )
 
 
 class EscalationOut(BaseModel):
@@ -280,31 +305,6 @@ class ComplaintOut(BaseModel):
             complaint.deadlines, due=lambda d: effective_due(d, complaint, now)
         )
         due = {Step(step): deadline for step, deadline in current.items()}
-        links: list[LinkOut] = []
-        if complaint.repeat_of_id is not None:
-            links.append(
-                LinkOut(
-                    type="complaint",
-                    id=complaint.repeat_of_id,
-                    score=1.0,
-                    reasons=["repeat of this earlier case", *complaint.repeat_reasons],
-                )
-            )
-        for later in repeated_by or []:
-            links.append(
-                LinkOut(
-                    type="complaint", id=later, score=1.0, reasons=["raised again in this case"]
-                )
-            )
-        for link in complaint.work_orders:
-            links.append(
-                LinkOut(
-                    type="work_order",
-                    id=link.work_order_id,
-                    score=1.0,
-                    reasons=[f"opened from this complaint by {link.actor}"],
-                )
-            )
         return cls(
             id=complaint.id,
             site=complaint.site_id,
@@ -328,16 +328,8 @@ class ComplaintOut(BaseModel):
             location_hint=complaint.location_hint,
             receiver=complaint.receiver,
             assignee=complaint.assignee,
-            classification=ClassificationOut(
-                responsibility=Responsibility(complaint.responsibility),
-                party=Party(complaint.party) if complaint.party else None,
-                category=Category(complaint.category),
-                device_kinds=[DeviceKind(k) for k in complaint.device_kinds],
-                reasons=list(complaint.reasons),
-                overridden=bool(complaint.overrides),
-                automatic={k: v for k, v in complaint.auto_classification.items() if k != "scores"},
-            ),
-            links=links,
+            classification=ClassificationOut.build(complaint),
+            links=_links(complaint, repeated_by or []),
             repeat_of=complaint.repeat_of_id,
             work_order_ids=[link.work_order_id for link in complaint.work_orders],
             escalated_at=complaint.escalated_at,
@@ -355,17 +347,7 @@ class ComplaintOut(BaseModel):
             callback_at=complaint.callback_at,
             due=due,
             replies=[ReplyOut.build(r) for r in complaint.replies],
-            history=[
-                HistoryOut(
-                    at=e.at,
-                    actor=e.actor,
-                    action=e.action,
-                    from_status=Status(e.from_status) if e.from_status else None,
-                    to_status=Status(e.to_status) if e.to_status else None,
-                    note=e.note,
-                )
-                for e in complaint.history
-            ],
+            history=[HistoryOut.build(e) for e in complaint.history],
             hold_reason=complaint.hold_reason,
             on_hold_since=complaint.hold_started_at,
             hold_total_s=complaint.hold_total_s,
@@ -375,3 +357,31 @@ class ComplaintOut(BaseModel):
             updated_at=complaint.updated_at,
             closed_at=complaint.closed_at,
         )
+
+
+def _links(complaint: Complaint, repeated_by: list[int]) -> list[LinkOut]:
+    """What the complaint is tied to: the case it repeats, its repeats, its work orders."""
+    links: list[LinkOut] = []
+    if complaint.repeat_of_id is not None:
+        links.append(
+            LinkOut(
+                type="complaint",
+                id=complaint.repeat_of_id,
+                score=1.0,
+                reasons=["repeat of this earlier case", *complaint.repeat_reasons],
+            )
+        )
+    for later in repeated_by or []:
+        links.append(
+            LinkOut(type="complaint", id=later, score=1.0, reasons=["raised again in this case"])
+        )
+    for link in complaint.work_orders:
+        links.append(
+            LinkOut(
+                type="work_order",
+                id=link.work_order_id,
+                score=1.0,
+                reasons=[f"opened from this complaint by {link.actor}"],
+            )
+        )
+    return links
