@@ -11,12 +11,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from hub.alarms.availability import check_heartbeats
-from hub.alarms.engine import RuleContext, evaluate_durations, rule_context
+from hub.alarms.engine import RuleContext, rule_context
 from hub.cases import watchdog
 from hub.clock import Clock
 from hub.complaints import workflow as complaint_workflow
 from hub.settings import Settings
+from hub.signals.jobs import check_heartbeats, evaluate_durations
 from hub.workorders import service as workorders
 
 logger = logging.getLogger(__name__)

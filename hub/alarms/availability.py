@@ -6,13 +6,11 @@ import logging
 from datetime import datetime, timedelta
 from functools import cache
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.alarms.engine import DeviceRules, RuleContext, fire, load, lock_device, settle
+from hub.alarms.engine import DeviceRules, RuleContext, fire, settle
 from hub.alarms.rules import OFFLINE
 from hub.registry.enums import DeviceStatus
-from hub.registry.models import Device
 
 logger = logging.getLogger(__name__)
 
@@ -72,49 +70,3 @@ def went_offline(
             },
         )
     logger.info("device %s offline (%s)", device.id, why)
-
-
-def check_heartbeats(*, session: Session, ctx: RuleContext, now: datetime) -> dict[str, int]:
-    """Mark silent devices late, then offline; returns how many of each changed.
-
-    Late once silent for its heartbeat timeout plus the last-seen step, offline for twice
-    the timeout plus the step: never early, at most a tenth late.
-    """
-    changed = {DeviceStatus.late.value: 0, DeviceStatus.offline.value: 0}
-    candidates = session.scalars(
-        select(Device)
-        .where(
-            Device.last_seen_at.is_not(None),
-            Device.status.in_([DeviceStatus.online, DeviceStatus.late]),
-        )
-        .order_by(Device.id)
-    ).all()
-    gone: list[Device] = []
-    silence: dict[str, int] = {}
-    for device in candidates:
-        assert device.last_seen_at is not None
-        silent = now - device.last_seen_at
-        silence[device.id] = int(silent.total_seconds())
-        timeout = timedelta(seconds=device.heartbeat_timeout_s)
-        lag = last_seen_step(device.heartbeat_timeout_s)
-        if silent > timeout * OFFLINE_FACTOR + lag:
-            gone.append(device)
-        elif silent > timeout * LATE_FACTOR + lag and device.status != DeviceStatus.late:
-            device.status = DeviceStatus.late
-            changed[DeviceStatus.late] += 1
-    # A device a bridge worker holds is being heard from right now: not offline.
-    gone = [d for d in gone if lock_device(session=session, device_id=d.id)]
-    if gone:
-        rules = load(session=session, devices=gone, now=now)
-        for device in gone:
-            went_offline(
-                session=session,
-                ctx=ctx,
-                dr=rules[device.id],
-                at=now,
-                now=now,
-                why=f"no message for {silence[device.id]} s",
-            )
-            changed[DeviceStatus.offline] += 1
-    session.flush()
-    return changed

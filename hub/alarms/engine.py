@@ -21,11 +21,10 @@ from devices.base import Rule
 from hub.alarms import flows
 from hub.alarms.models import Alarm, RuleState
 from hub.alarms.rules import OFFLINE, RuleBook
-from hub.alarms.service import clear_condition, pending_clears, quiet_period, raise_alarm
+from hub.alarms.service import clear_condition, raise_alarm
 from hub.db import any_of
 from hub.registry.models import Device, DeviceRef
 from hub.settings import Settings
-from hub.signals.models import DeviceState
 from hub.workorders.policy import SlaPolicy
 
 logger = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ def load(
     """Rule states and open alarm types of `devices`.
 
     Not locked here: every writer of a device's rule states first holds that device's
-    `device_states` row (the ingest batch locks it; the jobs use `lock_device`), which
+    `device_states` row (the ingest batch locks it; `hub.signals.jobs` uses `lock_device`), which
     serialises them without writing a lock into every rule-state row each batch.
     """
     result: dict[str, DeviceRules] = {}
@@ -262,74 +261,3 @@ def on_event(
                 now=now,
                 detail={"event": dict(event), "state": dict(state)},
             )
-
-
-def evaluate_durations(*, session: Session, ctx: RuleContext, now: datetime) -> int:
-    """Fire duration rules whose condition has held long enough with no further message.
-
-    Also ends the quiet period of flapping alarms. Returns how many alarms it fired.
-    """
-    fired = 0
-    rows = session.execute(
-        select(RuleState, Device)
-        .join(Device, Device.id == RuleState.device_id)
-        .where(RuleState.since.is_not(None), RuleState.fired.is_(False))
-        .order_by(RuleState.device_id)
-    ).all()
-    due: dict[str, list[tuple[RuleState, Rule]]] = {}
-    for rule_state, device in rows:
-        rule = ctx.rules.rule(device.site_id, device.kind, rule_state.rule)
-        if rule is None or rule.event is not None or rule.for_s <= 0:
-            continue
-        assert rule_state.since is not None
-        if rule_state.since + timedelta(seconds=rule.for_s) <= now:
-            due.setdefault(device.id, []).append((rule_state, rule))
-    for device_id in sorted(due):
-        if not lock_device(session=session, device_id=device_id):
-            continue  # a bridge worker holds it; the next run will see it
-        dr = load(session=session, devices=[session.get_one(Device, device_id)], now=now)[device_id]
-        for stale, rule in due[device_id]:
-            current = dr.states.get(stale.rule)
-            if current is None or current.since is None or current.fired:
-                continue
-            current.fired = True
-            current.updated_at = now
-            state = session.scalar(
-                select(DeviceState.state).where(DeviceState.device_id == device_id)
-            )
-            fire(
-                session=session,
-                ctx=ctx,
-                dr=dr,
-                rule=rule,
-                at=current.since + timedelta(seconds=rule.for_s),
-                now=now,
-                detail={"since": current.since.isoformat(), "state": dict(state or {})},
-            )
-            fired += 1
-    for alarm in pending_clears(session=session, now=now):
-        device = session.get_one(Device, alarm.device_id)
-        rule = ctx.rules.rule(device.site_id, device.kind, alarm.type)
-        if rule is None or alarm.clear_pending_since is None:
-            continue
-        if alarm.clear_pending_since + quiet_period(rule, alarm) <= now:
-            cleared = clear_condition(session=session, device_id=device.id, rule=rule, at=now)
-            if cleared is not None:
-                flows.on_cleared(session=session, alarm=cleared, now=now)
-    session.flush()
-    return fired
-
-
-def lock_device(*, session: Session, device_id: str) -> bool:
-    """Serialise with bridge workers on the device's state row (PostgreSQL: skip if busy)."""
-    if session.get_bind().dialect.name != "postgresql":
-        return True
-    row = session.execute(
-        select(DeviceState.device_id)
-        .where(DeviceState.device_id == device_id)
-        .with_for_update(skip_locked=True)
-    ).first()
-    if row is not None:
-        return True
-    exists = session.scalar(select(DeviceState.device_id).where(DeviceState.device_id == device_id))
-    return exists is None

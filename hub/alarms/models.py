@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hub.alarms.enums import AlarmStatus
 from hub.db import Base
 
 
@@ -50,6 +51,15 @@ class Alarm(Base):
     work_order_id: Mapped[int | None] = mapped_column(
         ForeignKey("work_orders.id", ondelete="SET NULL"), index=True
     )
+
+    @property
+    def status(self) -> AlarmStatus:
+        """active, acked or cleared (ack and clear are independent; cleared wins)."""
+        if self.cleared_at is not None:
+            return AlarmStatus.cleared
+        if self.acked_at is not None:
+            return AlarmStatus.acked
+        return AlarmStatus.active
 
 
 class RuleState(Base):

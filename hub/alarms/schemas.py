@@ -9,7 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.alarms.enums import AlarmStatus
 from hub.alarms.models import Alarm
-from hub.alarms.service import status_of
 
 
 class AlarmOut(BaseModel):
@@ -46,7 +45,7 @@ class AlarmOut(BaseModel):
             type=alarm.type,
             severity=alarm.severity,
             title=alarm.title,
-            status=status_of(alarm),
+            status=alarm.status,
             raised_at=alarm.raised_at,
             last_seen_at=alarm.last_seen_at,
             count=alarm.count,

@@ -29,15 +29,6 @@ class Raised:
     outcome: Outcome
 
 
-def status_of(alarm: Alarm) -> AlarmStatus:
-    """active, acked or cleared (ack and clear are independent; cleared wins in the summary)."""
-    if alarm.cleared_at is not None:
-        return AlarmStatus.cleared
-    if alarm.acked_at is not None:
-        return AlarmStatus.acked
-    return AlarmStatus.active
-
-
 def uncleared(*, session: Session, device_id: str, alarm_type: str) -> Alarm | None:
     """The uncleared alarm of this device and type, if any."""
     return session.scalar(
@@ -244,7 +235,7 @@ def summary(alarm: Alarm) -> dict[str, Any]:
         "type": alarm.type,
         "severity": alarm.severity,
         "title": alarm.title,
-        "status": status_of(alarm),
+        "status": alarm.status,
         "raised_at": alarm.raised_at,
         "last_seen_at": alarm.last_seen_at,
         "count": alarm.count,

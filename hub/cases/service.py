@@ -102,11 +102,6 @@ def leave_hold(case: Case, *, now: datetime) -> None:
     case.hold_started_at = None
 
 
-def effective_due(deadline: DeadlineRow, case: Case, now: datetime) -> datetime:
-    """When a pending deadline of `case` falls due, counting an ongoing hold as paused time."""
-    return deadlines.effective_due(deadline, hold_started_at=case.hold_started_at, now=now)
-
-
 def breach(
     case: Case,
     deadline: DeadlineRow,

@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
-from hub.cases.service import effective_due
 from hub.complaints import phrases
 from hub.complaints.enums import (
     CallbackOutcome,
@@ -302,7 +302,8 @@ class ComplaintOut(BaseModel):
     ) -> ComplaintOut:
         """The API view of `complaint`; pending deadlines are shown paused while on hold."""
         current = current_deadlines(
-            complaint.deadlines, due=lambda d: effective_due(d, complaint, now)
+            complaint.deadlines,
+            due=lambda d: effective_due(d, hold_started_at=complaint.hold_started_at, now=now),
         )
         due = {Step(step): deadline for step, deadline in current.items()}
         return cls(

@@ -1,21 +1,50 @@
-"""HTTP routes of work orders (thin: parse, call the service, commit, shape)."""
+"""HTTP routes of work orders (thin: parse, call the service, commit, shape).
+
+An order is shown with what other domains tie to it (its alarms, its complaints), read
+through their own read functions.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, status
+from sqlalchemy.orm import Session
 
+from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
+from hub.complaints.queries import complaint_ids_by_order
 from hub.errors import InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
 from hub.workorders.deps import PolicyDep
 from hub.workorders.enums import Source, Status
-from hub.workorders.flows import order_view, order_views
+from hub.workorders.models import WorkOrder
 from hub.workorders.schemas import TransitionIn, WorkOrderCreate, WorkOrderOut
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
+
+
+def order_views(
+    *, session: Session, orders: Sequence[WorkOrder], now: datetime
+) -> list[WorkOrderOut]:
+    """The API views of `orders`, each with its alarms and complaints."""
+    ids = [o.id for o in orders]
+    alarms = ids_by_order(session=session, order_ids=ids)
+    complaints = complaint_ids_by_order(session=session, order_ids=ids)
+    return [
+        WorkOrderOut.build(
+            o, now=now, alarm_ids=alarms.get(o.id), complaint_ids=complaints.get(o.id)
+        )
+        for o in orders
+    ]
+
+
+def order_view(*, session: Session, order: WorkOrder, now: datetime) -> WorkOrderOut:
+    """The API view of one order."""
+    return order_views(session=session, orders=[order], now=now)[0]
 
 
 @router.get("", response_model=list[WorkOrderOut], response_model_by_alias=True)

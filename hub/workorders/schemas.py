@@ -6,8 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
-from hub.cases.service import effective_due
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import WorkOrder
 
@@ -87,7 +87,10 @@ class WorkOrderOut(BaseModel):
         complaint_ids: list[int] | None = None,
     ) -> WorkOrderOut:
         """The API view of `order`; pending deadlines are shown paused while on hold."""
-        current = current_deadlines(order.deadlines, due=lambda d: effective_due(d, order, now))
+        current = current_deadlines(
+            order.deadlines,
+            due=lambda d: effective_due(d, hold_started_at=order.hold_started_at, now=now),
+        )
         due = {Step(step): deadline for step, deadline in current.items()}
         return cls(
             id=order.id,

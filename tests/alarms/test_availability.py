@@ -7,11 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.orm import Session
 
-from hub.alarms.availability import check_heartbeats, last_seen_step
+from hub.alarms.availability import last_seen_step
 from hub.alarms.engine import RuleContext
 from hub.clock import ManualClock
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device
+from hub.signals.jobs import check_heartbeats
 from tests.conftest import SITE
 from tests.pipeline import alarms_of, register, send, sensor_orders
 

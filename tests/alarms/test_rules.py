@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from hub.alarms.engine import RuleContext, evaluate_durations
+from hub.alarms.engine import RuleContext
 from hub.alarms.rules import RuleBook
 from hub.clock import ManualClock
 from hub.errors import InvalidInput
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device
+from hub.signals.jobs import evaluate_durations
 from hub.workorders.enums import Priority
 from tests.conftest import SITE
 from tests.pipeline import alarms_of, register, send, sensor_orders

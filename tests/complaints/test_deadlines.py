@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from hub.cases import watchdog
-from hub.cases.service import effective_due
+from hub.cases.deadlines import effective_due
 from hub.clock import ManualClock
 from hub.complaints.enums import CallbackOutcome, Status, Step
 from hub.complaints.models import Complaint, ComplaintDeadline
@@ -106,7 +106,9 @@ def test_the_view_shows_a_held_deadline_paused(db: Session, clock: ManualClock) 
     deadline = due(complaint, Step.resolved)
     move(db, clock, complaint, S.on_hold)
     clock.advance(hours=6)
-    assert effective_due(deadline, complaint, clock.now()) == deadline.due_at + timedelta(hours=6)
+    assert effective_due(
+        deadline, hold_started_at=complaint.hold_started_at, now=clock.now()
+    ) == deadline.due_at + timedelta(hours=6)
 
 
 def test_a_reopening_starts_a_new_cycle(db: Session, clock: ManualClock) -> None:

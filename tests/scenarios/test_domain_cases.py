@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from hub.alarms.engine import RuleContext, evaluate_durations
+from hub.alarms.engine import RuleContext
 from hub.auth.enums import Role
 from hub.clock import ManualClock
 from hub.registry.enums import DeviceKind
+from hub.signals.jobs import evaluate_durations
 from hub.workorders import service as orders
 from hub.workorders.policy import SlaPolicy
 from tests.conftest import SITE, bearer
