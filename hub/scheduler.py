@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Callable
+from datetime import UTC, tzinfo
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -50,11 +51,12 @@ CASE_KINDS: tuple[watchdog.CaseType[Any], ...] = (workorders.CASES, complaint_wo
 """Every kind of case with deadlines; the one SLA watchdog flags them all."""
 
 
-def sla_watchdog(sessions: sessionmaker[Session], clock: Clock) -> None:
-    """Flag the deadlines of work orders and complaints that have passed."""
+def sla_watchdog(sessions: sessionmaker[Session], clock: Clock, zone: tzinfo = UTC) -> None:
+    """Flag the deadlines of work orders and complaints that have passed (notes in `zone`)."""
 
     def body(session: Session) -> None:
-        flagged = watchdog.flag_all(session=session, kinds=CASE_KINDS, now=clock.now())
+        now = clock.now()
+        flagged = watchdog.flag_all(session=session, kinds=CASE_KINDS, now=now, zone=zone)
         for label, count in flagged.items():
             if count:
                 logger.info("SLA watchdog flagged %d %s(s)", count, label)
@@ -85,7 +87,7 @@ def start_scheduler(
         sla_watchdog,
         "interval",
         seconds=settings.sla_check_seconds,
-        args=(sessions, clock),
+        args=(sessions, clock, settings.zone),
         id="sla_watchdog",
         max_instances=1,
         coalesce=True,

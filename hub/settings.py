@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import AnyUrl, Field, SecretStr
+from pydantic import AnyUrl, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from hub.localtime import zone_named
 
 DEFAULT_TOKEN_PEPPER = "facility-hub-demo-pepper"  # noqa: S105 - refused outside demo mode
 
@@ -107,6 +110,17 @@ class Settings(BaseSettings):
         description="Overrides of the complaint workflow's per-step minutes, e.g. verified = 15.",
     )
     log_level: str = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_named(value)
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The local time zone people read times in."""
+        return zone_named(self.timezone)
 
     @classmethod
     def settings_customise_sources(

@@ -41,7 +41,7 @@ class RuleContext:
 def rule_context(settings: Settings) -> RuleContext:
     """The rule book of `settings.rules_file` and the configured SLA policy."""
     return RuleContext(
-        rules=RuleBook.from_file(settings.rules_file), policy=SlaPolicy(settings.sla)
+        rules=RuleBook.from_file(settings.rules_file), policy=SlaPolicy.from_settings(settings)
     )
 
 

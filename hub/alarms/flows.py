@@ -13,6 +13,7 @@ from hub.alarms.enums import Outcome
 from hub.alarms.models import Alarm
 from hub.alarms.service import Raised
 from hub.cases.service import remark
+from hub.localtime import shown
 from hub.registry.models import Device, Location
 from hub.workorders.enums import Source
 from hub.workorders.models import WorkOrder, WorkOrderEvent
@@ -169,7 +170,7 @@ def on_raised(
         actor=ACTOR,
         description=(
             f"alarm {alarm.id}: {rule.type} on {device.id} "
-            f"since {alarm.raised_at:%Y-%m-%d %H:%M:%S} UTC"
+            f"since {shown(alarm.raised_at, policy.zone)}"
         ),
         device_id=device.id,
         location_id=device.location_id,

@@ -51,7 +51,7 @@ def create_app(
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.clock = clock or SystemClock()
-    app.state.policy = SlaPolicy(settings.sla)
+    app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
     install_error_handlers(app)
 

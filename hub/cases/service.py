@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
 from hub.cases import deadlines
 from hub.cases.deadlines import DeadlineRow
+from hub.localtime import shown
 
 logger = logging.getLogger(__name__)
 
@@ -110,8 +111,12 @@ def breach(
     label: str,
     actor: str,
     now: datetime,
+    zone: tzinfo = UTC,
 ) -> None:
-    """Flag a missed deadline: raise the case's escalation level and record `sla_breach`."""
+    """Flag a missed deadline: raise the case's escalation level and record `sla_breach`.
+
+    The note shows the due time in `zone`, the local time people read.
+    """
     deadlines.flag(deadline)
     case.escalation_level += 1
     remark(
@@ -120,7 +125,7 @@ def breach(
         action="sla_breach",
         actor=actor,
         at=now,
-        note=f"{deadline.step} deadline {deadline.due_at.isoformat()} missed",
+        note=f"{deadline.step} deadline {shown(deadline.due_at, zone)} missed",
     )
     logger.warning(
         "%s %s missed its %s deadline (escalation %s)",
@@ -132,9 +137,16 @@ def breach(
 
 
 def meet(
-    case: Case, *, step: str, now: datetime, event: EventFactory, label: str, actor: str
+    case: Case,
+    *,
+    step: str,
+    now: datetime,
+    event: EventFactory,
+    label: str,
+    actor: str,
+    zone: tzinfo = UTC,
 ) -> None:
     """The case reached `step` in its current cycle: stamp the deadline, breach it if late."""
     late = deadlines.meet(case.deadlines, step=step, cycle=case.reopen_count, now=now)
     for deadline in late:
-        breach(case, deadline, event=event, label=label, actor=actor, now=now)
+        breach(case, deadline, event=event, label=label, actor=actor, now=now, zone=zone)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import select
@@ -37,8 +37,13 @@ class CaseType(Generic[C]):
     """The states in which the case's clock runs (open ones, not on hold)."""
 
 
-def flag_breaches(*, session: Session, kind: CaseType[C], now: datetime) -> list[C]:
-    """Flag every pending deadline of `kind` now past due; return the cases touched."""
+def flag_breaches(
+    *, session: Session, kind: CaseType[C], now: datetime, zone: tzinfo = UTC
+) -> list[C]:
+    """Flag every pending deadline of `kind` now past due; return the cases touched.
+
+    Notes show times in `zone`.
+    """
     table, cases = kind.deadline, cast(Any, kind.case)
     rows = session.scalars(
         select(table)
@@ -64,6 +69,7 @@ def flag_breaches(*, session: Session, kind: CaseType[C], now: datetime) -> list
             label=kind.label,
             actor=ACTOR,
             now=now,
+            zone=zone,
         )
         case.updated_at = now
         touched[case.id] = owner
@@ -71,6 +77,11 @@ def flag_breaches(*, session: Session, kind: CaseType[C], now: datetime) -> list
     return list(touched.values())
 
 
-def flag_all(*, session: Session, kinds: Iterable[CaseType[Any]], now: datetime) -> dict[str, int]:
+def flag_all(
+    *, session: Session, kinds: Iterable[CaseType[Any]], now: datetime, zone: tzinfo = UTC
+) -> dict[str, int]:
     """Run the watchdog over every kind; how many cases of each it flagged."""
-    return {kind.label: len(flag_breaches(session=session, kind=kind, now=now)) for kind in kinds}
+    return {
+        kind.label: len(flag_breaches(session=session, kind=kind, now=now, zone=zone))
+        for kind in kinds
+    }

@@ -40,6 +40,7 @@ from hub.complaints.models import (
 )
 from hub.complaints.policy import NEXT_STEP, ComplaintPolicy
 from hub.errors import InvalidInput, NotFound
+from hub.localtime import shown
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Location, Owner
 from hub.registry.service import find_location, split_path
@@ -225,7 +226,7 @@ def _registered(
             actor=actor,
             action="received",
             to_status=S.received,
-            note=f"{intake.kind} by {intake.channel}, received {received_at.isoformat()}",
+            note=f"{intake.kind} by {intake.channel}, received {shown(received_at, policy.zone)}",
         )
     )
     # 所有电话必须登记, 一分钟内登记: every call is registered, within a minute.
@@ -237,7 +238,7 @@ def _registered(
             due_at=received_at + policy.allowed(Step.registered),
         )
     )
-    workflow.meet(complaint, step=Step.registered, now=now, actor=actor)
+    workflow.meet(complaint, policy=policy, step=Step.registered, now=now, actor=actor)
     workflow.start(complaint, policy=policy, step=NEXT_STEP[S.received], now=now)
 
 

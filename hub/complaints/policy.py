@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 
 from hub.complaints.enums import Status, Step
 from hub.errors import InvalidInput
@@ -48,6 +48,8 @@ class ComplaintPolicy:
     repeat_window: timedelta = timedelta(days=30)
     escalation_loss_yuan: int = 5000
     block_forbidden_phrases: bool = False
+    zone: tzinfo = UTC
+    """The local time zone of the times the cases' notes show."""
 
     @classmethod
     def build(
@@ -57,6 +59,7 @@ class ComplaintPolicy:
         repeat_window_days: int = 30,
         escalation_loss_yuan: int = 5000,
         block_forbidden_phrases: bool = False,
+        zone: tzinfo = UTC,
     ) -> ComplaintPolicy:
         """A policy with validated step overrides."""
         minutes = dict(DEFAULT_STEP_MINUTES)
@@ -74,6 +77,7 @@ class ComplaintPolicy:
             repeat_window=timedelta(days=repeat_window_days),
             escalation_loss_yuan=escalation_loss_yuan,
             block_forbidden_phrases=block_forbidden_phrases,
+            zone=zone,
         )
 
     @classmethod
@@ -84,6 +88,7 @@ class ComplaintPolicy:
             repeat_window_days=settings.complaint_repeat_window_days,
             escalation_loss_yuan=settings.complaint_escalation_loss_yuan,
             block_forbidden_phrases=settings.complaint_block_forbidden_phrases,
+            zone=settings.zone,
         )
 
     def allowed(self, step: Step) -> timedelta:

@@ -262,9 +262,19 @@ def start(complaint: Complaint, *, policy: ComplaintPolicy, step: Step, now: dat
     )
 
 
-def meet(complaint: Complaint, *, step: Step, now: datetime, actor: str) -> None:
+def meet(
+    complaint: Complaint, *, policy: ComplaintPolicy, step: Step, now: datetime, actor: str
+) -> None:
     """The complaint reached `step`: its deadline is met, and breached if late."""
-    cases.meet(complaint, step=step, now=now, event=ComplaintEvent, label=LABEL, actor=actor)
+    cases.meet(
+        complaint,
+        step=step,
+        now=now,
+        event=ComplaintEvent,
+        label=LABEL,
+        actor=actor,
+        zone=policy.zone,
+    )
 
 
 def transition(
@@ -311,11 +321,11 @@ def transition(
     if to == S.on_hold:
         cases.enter_hold(complaint, reason=request.note, now=now)
     if move.action == "reopened":
-        meet(complaint, step=Step.archived, now=now, actor=actor)
+        meet(complaint, policy=policy, step=Step.archived, now=now, actor=actor)
         complaint.reopen_count += 1
         complaint.closed_at = None
     elif to.value in Step.__members__:
-        meet(complaint, step=Step(to.value), now=now, actor=actor)
+        meet(complaint, policy=policy, step=Step(to.value), now=now, actor=actor)
     if to in NEXT_STEP and not resuming:
         start(complaint, policy=policy, step=NEXT_STEP[to], now=now)
     cases.record_move(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 
 from hub.errors import InvalidInput
+from hub.settings import Settings
 from hub.workorders.enums import Department, Priority, Step
 
 WILDCARD = "*"
@@ -58,9 +59,18 @@ _DEPARTMENT_OVERRIDES: dict[tuple[str, str], StepMinutes] = {
 
 
 class SlaPolicy:
-    """Looks up the step minutes for a department and priority, with overrides."""
+    """Looks up the step minutes for a department and priority, with overrides.
 
-    def __init__(self, overrides: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None):
+    `zone` is the local time zone of the times the orders' notes show.
+    """
+
+    def __init__(
+        self,
+        overrides: Mapping[str, Mapping[str, Mapping[str, int]]] | None = None,
+        *,
+        zone: tzinfo = UTC,
+    ):
+        self.zone = zone
         self._table: dict[tuple[str, str], StepMinutes] = {
             (WILDCARD, p): m for p, m in _BY_PRIORITY.items()
         }
@@ -78,6 +88,11 @@ class SlaPolicy:
                 if any(v <= 0 for v in steps.values()):
                     raise InvalidInput("SLA minutes must be positive")
                 self._table[(department, priority)] = replace(base, **steps)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SlaPolicy:
+        """The policy the settings describe (`FH_SLA`, `FH_TIMEZONE`)."""
+        return cls(settings.sla, zone=settings.zone)
 
     def minutes(self, department: str, priority: str) -> StepMinutes:
         """Minutes for the pair, falling back to the priority's default."""

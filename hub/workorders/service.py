@@ -185,13 +185,13 @@ def transition(
         cases.enter_hold(order, reason=request.note, now=now)
     step = _MEETS.get(to)
     if step is not None and not reopening:
-        _meet(order, step=step, now=now)
+        _meet(order, step=step, now=now, policy=policy)
     if to == S.resolved:
         _start_cycle(order, policy=policy, now=now, steps=(Step.callback,))
     if reopening:
         order.reopen_count += 1
         order.closed_at = None
-        _meet(order, step=Step.callback, now=now)
+        _meet(order, step=Step.callback, now=now, policy=policy)
         _start_cycle(order, policy=policy, now=now, steps=(Step.on_site, Step.resolve))
     cases.record_move(
         order,
@@ -263,9 +263,17 @@ def _start_cycle(
         )
 
 
-def _meet(order: WorkOrder, *, step: Step, now: datetime) -> None:
+def _meet(order: WorkOrder, *, step: Step, now: datetime, policy: SlaPolicy) -> None:
     """Mark the current cycle's deadline for `step` met; late means breached."""
-    cases.meet(order, step=step, now=now, event=WorkOrderEvent, label=LABEL, actor="system")
+    cases.meet(
+        order,
+        step=step,
+        now=now,
+        event=WorkOrderEvent,
+        label=LABEL,
+        actor="system",
+        zone=policy.zone,
+    )
 
 
 def get_order(*, session: Session, order_id: int, site_ids: frozenset[str]) -> WorkOrder:
