@@ -5,5 +5,6 @@ COPY hub hub
 COPY devices devices
 COPY bridges bridges
 COPY dashboards dashboards
+COPY benchmarks benchmarks
 RUN pip install --no-cache-dir ".[postgres]"
 CMD ["sh", "-c", "fhub db upgrade && fhub serve"]

@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import sys
 import time
+import tomllib
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from pydantic import ValidationError
 
 from hub import migrate
 from hub.auth.enums import Role
@@ -16,6 +18,9 @@ from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
 from hub.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from hub.alarms.engine import RuleContext
 
 app = typer.Typer(help="facility-hub: facility signals, alarms, work orders and complaints.")
 db_app = typer.Typer(help="Database schema.")
@@ -32,18 +37,96 @@ ConfigOpt = Annotated[
 ]
 
 
+def _fail(message: str, code: int = 2) -> NoReturn:
+    """End the command with `error: message` as one line on stderr."""
+    typer.echo(f"error: {' '.join(message.split())}", err=True)
+    raise typer.Exit(code)
+
+
+def _settings_problem(exc: ValidationError) -> str:
+    """A pydantic error about settings, said in one line with the names a user sets."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        if not loc:
+            problems.append(error["msg"])
+        elif error["type"] == "extra_forbidden":
+            problems.append(f"unknown setting {loc[0]!r}")
+        else:
+            where = ".".join(loc)
+            problems.append(f"{where} (FH_{loc[0].upper()}): {error['msg']}")
+    return "invalid settings: " + "; ".join(problems)
+
+
 def _settings(config: Path | None) -> Settings:
     try:
         settings = load_settings(config)
+    except ValidationError as exc:
+        _fail(_settings_problem(exc))
+    except tomllib.TOMLDecodeError as exc:
+        _fail(f"config file {config}: {exc}")
     except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
+    level = settings.log_level.upper()
+    if level not in logging.getLevelNamesMapping():
+        _fail(f"FH_LOG_LEVEL {settings.log_level!r} is not a log level (DEBUG, INFO, WARNING, ...)")
     logging.basicConfig(
-        level=settings.log_level.upper(),
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
     return settings
+
+
+def _checked(config: Path | None, *, bridge: bool = True) -> tuple[Settings, RuleContext]:
+    """Settings with every part of the configuration checked before anything starts.
+
+    Exits with code 2 and one `error:` line on stderr: the settings themselves, the
+    database URL, the broker URL (when the bridge runs), the rules file, the SLA overrides
+    and the complaint desk's policy.
+    """
+    from sqlalchemy.exc import ArgumentError
+
+    from hub.alarms.engine import rule_context
+    from hub.complaints.policy import ComplaintPolicy
+    from hub.db import normalise_url
+    from hub.workorders.policy import SlaPolicy
+
+    settings = _settings(config)
+    try:
+        normalise_url(settings.effective_database_url).get_dialect()
+    except ArgumentError as exc:
+        _fail(f"FH_DATABASE_URL: {exc}")
+    if bridge:
+        scheme = settings.mqtt_url.scheme
+        if scheme not in ("mqtt", "mqtts"):
+            _fail(f"FH_MQTT_URL: use mqtt:// or mqtts://, not {scheme}://")
+        ca_file = settings.mqtt_ca_file
+        if scheme == "mqtts" and ca_file is not None and not ca_file.is_file():
+            _fail(f"FH_MQTT_CA_FILE: no file {ca_file}")
+    try:
+        SlaPolicy(settings.sla)
+    except HubError as exc:
+        _fail(f"FH_SLA: {exc.message}")
+    rules = f"rules file {settings.rules_file}"
+    try:
+        ctx = rule_context(settings)
+    except HubError as exc:
+        message = exc.message
+        if message.startswith("rules file:"):  # name the file
+            message = rules + message.removeprefix("rules file")
+        elif not message.startswith("rules file"):
+            message = f"{rules}: {message}"
+        _fail(message)
+    except (TypeError, AttributeError) as exc:
+        # A value where the file wants a table, or a table where it wants a value.
+        _fail(f"{rules}: malformed ({exc})")
+    try:
+        ComplaintPolicy.from_settings(settings)
+    except HubError as exc:
+        known = exc.details.get("known") if isinstance(exc.details, dict) else None
+        _fail(f"{exc.message}; known: {', '.join(known)}" if known else exc.message)
+    return settings, ctx
 
 
 @db_app.command("upgrade")
@@ -150,15 +233,14 @@ def serve(
 
     from hub.scheduler import start_scheduler
 
-    settings = _settings(config)
+    settings, ctx = _checked(config, bridge=bridge)
     try:
         settings.check_production()
     except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        _fail(str(exc))
     engine = make_engine(settings.effective_database_url)
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
-    ingest = _start_bridge(settings, session_factory(engine)) if bridge else None
+    ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
@@ -173,16 +255,10 @@ def serve(
             jobs.shutdown(wait=False)
 
 
-def _start_bridge(settings: Settings, sessions: Any) -> Any:
+def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
     from bridges.mqtt import Bridge, tune_gc
-    from hub.alarms.engine import rule_context
 
-    try:
-        ctx = rule_context(settings)
-    except HubError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
-        raise typer.Exit(2) from exc
     ingest = Bridge(settings, sessions, ctx=ctx)
     tune_gc()
     ingest.start()
@@ -212,7 +288,8 @@ def demo(
     from hub.demo import DEMO_SITE, demo_devices, seed_demo
     from hub.scheduler import start_scheduler
 
-    settings = _settings(config)
+    # The demo runs its own broker, so FH_MQTT_URL is not checked.
+    settings, ctx = _checked(config, bridge=False)
     mqtt_port = _demo_mqtt_port(mqtt_port)
     settings = settings.model_copy(
         update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}"), "mqtt_protocol": "3.1.1"}
@@ -242,7 +319,7 @@ def demo(
         typer.echo(f"error: cannot start the MQTT broker on port {mqtt_port}: {exc}", err=True)
         raise typer.Exit(1) from exc
     print(f"  MQTT       {broker.url}   topics fh/{DEMO_SITE}/{{kind}}/{{device}}/{{channel}}")
-    ingest = _start_bridge(settings, sessions)
+    ingest = _start_bridge(settings, sessions, ctx)
     simulator = None
     if sim:
         simulator = Simulator(

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -23,6 +29,8 @@ from hub.workorders.policy import SlaPolicy
 from hub.workorders.routes import router as workorders_router
 
 API_PREFIX = "/api/v1"
+DOCS_ASSETS = "/docs/assets"
+"""Where the Swagger UI and ReDoc files are served from: the hub itself, no CDN."""
 
 DOMAIN_ROUTERS: list[APIRouter] = [
     registry_router,
@@ -46,6 +54,8 @@ def create_app(
         title="facility-hub",
         version="0.1.0",
         description="Facility signals, alarms, work orders and complaints for property services.",
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -54,6 +64,7 @@ def create_app(
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
     install_error_handlers(app)
+    install_docs(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
@@ -88,3 +99,45 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     return app
+
+
+def install_docs(app: FastAPI) -> None:
+    """Serve `/docs` (Swagger UI) and `/redoc` with their files from the hub, for offline sites."""
+    # The packaged files of fastapi-offline: Swagger UI 5 (it reads OpenAPI 3.1) and ReDoc 2.
+    app.mount(
+        DOCS_ASSETS, StaticFiles(packages=[("fastapi_offline", "static")]), name="docs-assets"
+    )
+    openapi_url = app.openapi_url or "/openapi.json"
+    redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        """Swagger UI on the hub's own copy of its files."""
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_swagger_ui_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=f"{root}{redirect_url}",
+            swagger_js_url=f"{root}{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            # No badge from the online validator: the page must not reach outside the site.
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get(redirect_url, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        """Where Swagger UI's OAuth2 flow returns to."""
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        """ReDoc on the hub's own copy of its script, without web fonts."""
+        root = str(request.scope.get("root_path", "")).rstrip("/")
+        return get_redoc_html(
+            openapi_url=f"{root}{openapi_url}",
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{root}{DOCS_ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{root}{DOCS_ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )

@@ -243,39 +243,89 @@ def _number(token: str) -> int | None:
     return None
 
 
-_NUM = r"(\d{1,3}|[一二两三四五六七八九十]{1,3})"
-_BUILDING_FLOOR = re.compile(_NUM + r"\s*(?:号楼|号|栋|幢|座|楼)\s*" + _NUM + r"\s*(?:层|楼)")
-_BUILDING_ROOM = re.compile(r"(?<!\d)(\d{1,2})\s*-\s*(\d{1,2})\s*-\s*(\d{3,4})(?!\d)")
-_BUILDING_ROOM_CN = re.compile(r"(\d{1,2})\s*(?:号楼|栋|幢|座)\s*(?:\d{1,2}\s*单元\s*)?(\d{3,4})")
-_BUILDING_FLOOR_EN = re.compile(
-    r"(?:building|block|bldg)\s*(\d{1,3})\D{0,12}?(?:floor|level|f)\s*(\d{1,3})"
+_NUM = r"(?<![0-9])([0-9]{1,3}|[一二两三四五六七八九十]{1,3})"
+_BUILDING_FLOOR = re.compile(
+    r"(?<!月)" + _NUM + r"\s*(?:号楼|号|栋|幢|座|楼)\s*" + _NUM + r"\s*(?:层|楼)"
 )
-_FLOOR_EN = re.compile(
-    r"(?:building|block|bldg)\s*(\d{1,3})\D{0,12}?(\d{1,3})(?:st|nd|rd|th)\s*floor"
+_BUILDING_ROOM = re.compile(
+    r"(?<![0-9+-])([0-9]{1,2})\s*-\s*([0-9]{1,2})\s*-\s*([0-9]{3,4})(?![0-9]|\s*-\s*[0-9])"
 )
+_BUILDING_ROOM_CN = re.compile(
+    r"(?<![0-9])([0-9]{1,2})\s*(?:号楼|栋|幢|座)\s*(?:[0-9]{1,2}\s*单元\s*)?([0-9]{3,4})"
+    r"(?![0-9]|\s*(?:年|元|块|万))"
+)
+_EN_BUILDING = (
+    r"(?<![a-z])(?:building|bldg|blk|block|tower)\.?\s*(?:no\.?\s*|#\s*)?([0-9]{1,3})(?![0-9])"
+)
+_EN_FLOOR = (
+    r"(?:(?<![a-z])(?:floor|flr|fl|level|lvl)\.?\s*(?:no\.?\s*|#\s*)?([0-9]{1,3})(?![0-9])"
+    r"|(?<![0-9a-z])([0-9]{1,3})\s*(?:st|nd|rd|th)?\s*(?:floor|flr|fl|f)(?![a-z]))"
+)
+_BUILDING_FLOOR_EN = re.compile(_EN_BUILDING + r"[^0-9.!?;。！？；\n]{0,15}?" + _EN_FLOOR)
+_FLOOR_BUILDING_EN = re.compile(
+    _EN_FLOOR + r"\s*(?:,\s*|of\s+|in\s+|at\s+)?(?:the\s+)?" + _EN_BUILDING
+)
+_BUILDING_FLOOR_CODE = re.compile(
+    r"(?<![a-z0-9])b\s?([0-9]{1,2})\s*[-/]?\s*f\s?([0-9]{1,3})(?![0-9a-z])"
+)
+
+
+def _place(building: int | None, floor: int | None, unit: str | None = None) -> str | None:
+    """A building/floor(/unit) path, or None when a number is missing or zero."""
+    if not building or not floor:
+        return None
+    return f"{building}/{floor}/{unit}" if unit else f"{building}/{floor}"
+
+
+def _looks_like_date(first: int, middle: int, last: str) -> bool:
+    """Whether a-b-yyyy reads as a day and month with a year (12-01-2026, 1-12-2026)."""
+    if len(last) != 4 or not 1900 <= int(last) <= 2099:
+        return False
+    return (1 <= first <= 31 and 1 <= middle <= 12) or (1 <= first <= 12 and 1 <= middle <= 31)
+
+
+def _room_path(match: re.Match[str]) -> str | None:
+    """The path of a building-floor-unit or building-entrance-room triple (see below)."""
+    building, middle, room = int(match.group(1)), int(match.group(2)), match.group(3)
+    floor = int(room[:-2])
+    if floor != middle and _looks_like_date(building, middle, room):
+        return None
+    return _place(building, floor, room)
 
 
 def location_from_text(text: str) -> tuple[str, str] | None:
     """A location path read from the text (e.g. 3号楼12层 → 3/12), and the words it came from.
 
-    A room number such as 4-2-301 (building, entrance, room) gives building 4, floor 3,
-    unit 301: the hub's tree is building / floor / unit and a room's leading digits are
-    its floor.
+    Forms read: 3号楼12层, 3栋12楼, 二号楼十二层; 7号楼1202室, 4栋2单元301; building 3
+    floor 12, bldg 3, 12th floor, building 3 12F, floor 12 of building 3, 12th floor of
+    block 3, B3 F12, B3F12; and number triples. A triple a-b-ccc(c) is building, floor,
+    unit when the room number's leading digits are the middle group (3-12-1201 →
+    3/12/1201), otherwise building, entrance (单元), room (4-2-301 → 4/3/301); either way
+    the floor is the room's leading digits, since the hub's tree is building / floor /
+    unit. A triple that is not self-consistent and reads as a date with a year
+    (12-01-2026) is not a location; neither are ISO dates (2026-12-01), phone numbers or
+    amounts (3栋2023年, 5000元). Zero buildings or floors are refused.
     """
     folded = fold(text).text
-    if m := _BUILDING_ROOM.search(folded):
-        building, room = int(m.group(1)), m.group(3)
-        return f"{building}/{int(room[:-2])}/{room}", m.group(0)
-    if m := _BUILDING_ROOM_CN.search(folded):
-        building, room = int(m.group(1)), m.group(2)
-        return f"{building}/{int(room[:-2])}/{room}", m.group(0)
-    if m := _BUILDING_FLOOR.search(folded):
-        number, floor = _number(m.group(1)), _number(m.group(2))
-        if number and floor:
-            return f"{number}/{floor}", m.group(0)
-    for pattern in (_BUILDING_FLOOR_EN, _FLOOR_EN):
-        if m := pattern.search(folded):
-            return f"{int(m.group(1))}/{int(m.group(2))}", m.group(0)
+    for m in _BUILDING_ROOM.finditer(folded):
+        if (path := _room_path(m)) is not None:
+            return path, m.group(0)
+    for m in _BUILDING_ROOM_CN.finditer(folded):
+        room = m.group(2)
+        if (path := _place(int(m.group(1)), int(room[:-2]), room)) is not None:
+            return path, m.group(0)
+    for m in _BUILDING_FLOOR.finditer(folded):
+        if (path := _place(_number(m.group(1)), _number(m.group(2)))) is not None:
+            return path, m.group(0)
+    for m in _BUILDING_FLOOR_EN.finditer(folded):
+        if (path := _place(int(m.group(1)), int(m.group(2) or m.group(3)))) is not None:
+            return path, m.group(0)
+    for m in _FLOOR_BUILDING_EN.finditer(folded):
+        if (path := _place(int(m.group(3)), int(m.group(1) or m.group(2)))) is not None:
+            return path, m.group(0)
+    for m in _BUILDING_FLOOR_CODE.finditer(folded):
+        if (path := _place(int(m.group(1)), int(m.group(2)))) is not None:
+            return path, m.group(0)
     return None
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from hub.alarms.service import active_by_device
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.registry import service
-from hub.registry.enums import DeviceKind
+from hub.registry.enums import DeviceKind, DeviceStatus
 from hub.registry.models import Site
 from hub.registry.schemas import DeviceOut, SiteOut
 
@@ -22,16 +25,35 @@ def list_sites(session: SessionDep, principal: PrincipalDep) -> list[SiteOut]:
     return [SiteOut.build(s) for s in sites]
 
 
+class DeviceFilter(BaseModel):
+    """Query parameters of `GET /devices`; an unknown name is refused, never ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    site: str | None = Field(None, description="One site of the caller's.")
+    kind: list[DeviceKind] = Field(default_factory=list, description="Repeatable: any of these.")
+    status: list[DeviceStatus] = Field(
+        default_factory=list, description="Repeatable: online, late, offline."
+    )
+    location: str | None = Field(
+        None, description="Location path prefix: 3/12 matches 3/12 and below it, not 3/120."
+    )
+
+
 @router.get("/devices", response_model=list[DeviceOut])
 def list_devices(
     session: SessionDep,
     principal: PrincipalDep,
-    site: str | None = None,
-    kind: DeviceKind | None = None,
+    filters: Annotated[DeviceFilter, Query()],
 ) -> list[DeviceOut]:
-    """Devices in the caller's sites with live status."""
+    """Devices in the caller's sites with live status, filtered by site, kind, status, place."""
     devices = service.list_devices(
-        session=session, site_ids=principal.site_ids, site=site, kind=kind
+        session=session,
+        site_ids=principal.site_ids,
+        site=filters.site,
+        kinds=filters.kind,
+        statuses=filters.status,
+        location=filters.location,
     )
     alarms = active_by_device(session=session, device_ids=[d.id for d in devices])
     return [DeviceOut.build(d, active_alarms=alarms.get(d.id)) for d in devices]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.errors import InvalidInput, NotFound
-from hub.registry.enums import DeviceKind, LocationKind
+from hub.registry.enums import DeviceKind, DeviceStatus, LocationKind
 from hub.registry.models import Device, Location, Owner, Site
 
 # Default heartbeat timeouts per kind: a device silent this long is late, twice this offline.
@@ -165,12 +165,26 @@ def list_devices(
     session: Session,
     site_ids: frozenset[str],
     site: str | None = None,
-    kind: DeviceKind | None = None,
+    kinds: Collection[DeviceKind] = (),
+    statuses: Collection[DeviceStatus] = (),
+    location: str | None = None,
 ) -> Sequence[Device]:
-    """Devices in the caller's sites, optionally filtered."""
+    """Devices in the caller's sites, optionally filtered (a filter's values are or-ed).
+
+    `location` is a path prefix in whole codes: `3/12` matches 3/12 and 3/12/pipe-well,
+    not 3/120.
+    """
     query = select(Device).where(Device.site_id.in_(site_ids))
     if site is not None:
         query = query.where(Device.site_id == site)
-    if kind is not None:
-        query = query.where(Device.kind == kind)
+    if kinds:
+        query = query.where(Device.kind.in_(sorted(kinds)))
+    if statuses:
+        query = query.where(Device.status.in_(sorted(statuses)))
+    if location is not None:
+        prefix = "/".join(split_path(location))
+        below = Location.path.startswith(f"{prefix}/", autoescape=True)
+        query = query.join(Location, Device.location_id == Location.id).where(
+            or_(Location.path == prefix, below)
+        )
     return session.scalars(query.order_by(Device.site_id, Device.id)).all()
