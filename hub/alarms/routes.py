@@ -10,6 +10,7 @@ from hub.alarms import flows, service
 from hub.alarms.enums import AlarmStatus
 from hub.alarms.schemas import AckIn, AlarmOut
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, require_roles
+from hub.api.params import IdPath, Offset
 from hub.auth.enums import Role
 from hub.auth.principal import Principal
 
@@ -33,7 +34,7 @@ def list_alarms(
     device_id: str | None = None,
     type: str | None = None,  # noqa: A002 - the contract's field name
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[AlarmOut]:
     """Alarms in the caller's sites, latest activity first (default: not cleared)."""
     alarms = service.list_alarms(
@@ -50,7 +51,7 @@ def list_alarms(
 
 
 @router.get("/{alarm_id}", response_model=AlarmOut)
-def get_alarm(alarm_id: int, session: SessionDep, principal: PrincipalDep) -> AlarmOut:
+def get_alarm(alarm_id: IdPath, session: SessionDep, principal: PrincipalDep) -> AlarmOut:
     """One alarm."""
     return AlarmOut.build(
         service.get_alarm(session=session, alarm_id=alarm_id, site_ids=principal.site_ids)
@@ -59,7 +60,7 @@ def get_alarm(alarm_id: int, session: SessionDep, principal: PrincipalDep) -> Al
 
 @router.post("/{alarm_id}/ack", response_model=AlarmOut)
 def ack_alarm(
-    alarm_id: int,
+    alarm_id: IdPath,
     session: SessionDep,
     principal: _StaffDep,
     now: NowDep,
@@ -73,7 +74,9 @@ def ack_alarm(
 
 
 @router.post("/{alarm_id}/clear", response_model=AlarmOut)
-def clear_alarm(alarm_id: int, session: SessionDep, principal: _ClearDep, now: NowDep) -> AlarmOut:
+def clear_alarm(
+    alarm_id: IdPath, session: SessionDep, principal: _ClearDep, now: NowDep
+) -> AlarmOut:
     """Clear an alarm by hand (event alarms the sensors cannot see end); 409 if cleared."""
     alarm = service.get_alarm(session=session, alarm_id=alarm_id, site_ids=principal.site_ids)
     service.clear_by_hand(session=session, alarm=alarm, actor=principal.name, now=now)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from hub.alarms.enums import AlarmStatus
 from hub.alarms.models import Alarm
+from hub.inputs import Input
 
 
 class AlarmOut(BaseModel):
@@ -62,9 +63,7 @@ class AlarmOut(BaseModel):
         )
 
 
-class AckIn(BaseModel):
+class AckIn(Input):
     """An acknowledgement, optionally with a note."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     note: str = Field("", max_length=2000)

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Engine
 
 from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
-from hub.api.errors import error_body, install_error_handlers
+from hub.api.errors import declare_errors, error_body, install_error_handlers
+from hub.api.params import StorableUrls
 from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
@@ -95,9 +96,12 @@ def create_app(
             "sites": sorted(principal.site_ids),
         }
 
+    declare_errors(api)
     for router in DOMAIN_ROUTERS:
+        declare_errors(router)
         api.include_router(router)
     app.include_router(api)
+    app.add_middleware(StorableUrls)
     return app
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from hub.errors import HubError
 
@@ -53,12 +56,14 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette names only the first route of the path; the path may have several.
+            headers["Allow"] = ", ".join(allowed_methods(app, dict(request.scope)))
         return JSONResponse(
-            error_body(code, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
+            error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(Exception)
@@ -67,3 +72,63 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             error_body("internal", "internal error; it has been logged"), status_code=500
         )
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code, a sentence, and for bad input the fields at fault."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(BaseModel):
+    """Every error response."""
+
+    error: ErrorDetail
+
+
+_MEANINGS = {
+    401: "No valid API token (Authorization: Bearer <token>).",
+    403: "The caller's role may not do this.",
+    404: "No such object in the caller's sites.",
+    409: "The request clashes with the object's state (e.g. a move the workflow forbids).",
+    422: "Invalid input; `details` names each field.",
+}
+
+
+def declare_errors(router: APIRouter) -> None:
+    """Declare in the OpenAPI document each error status a route of `router` can return.
+
+    Every route can refuse the token (401), the role (403) and the input (422); a route
+    naming an object in its path or a site can answer 404; a route that changes state can
+    answer 409.
+    """
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        statuses = {401, 403, 422}
+        names = {p.name for p in route.dependant.query_params}
+        if route.param_convertors or "site" in names or route.body_field is not None:
+            statuses.add(404)
+        if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
+            statuses.add(409)
+        for status in sorted(statuses):
+            route.responses.setdefault(
+                status, {"model": ErrorOut, "description": _MEANINGS[status]}
+            )
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
+    """Every method some route of the app takes on the request's path."""
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**scope, "method": method})[0] is Match.FULL
+            for route in app.router.routes
+        )
+    ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
+from hub.api.params import IdPath, Offset
 from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
@@ -25,6 +26,7 @@ from hub.complaints.schemas import (
     WorkOrderIn,
 )
 from hub.errors import InvalidInput, NotFound
+from hub.inputs import INT32_MAX
 from hub.workorders.deps import PolicyDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])
@@ -108,10 +110,10 @@ def list_complaints(
     responsibility: Responsibility | None = None,
     repeat: bool | None = None,
     escalated: bool | None = None,
-    work_order: int | None = None,
+    work_order: Annotated[int | None, Query(ge=1, le=INT32_MAX)] = None,
     site: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ComplaintOut]:
     """Complaints in the caller's sites, newest first."""
     complaints = queries.list_complaints(
@@ -156,7 +158,7 @@ def check_phrases(body: PhraseCheckIn, _principal: PrincipalDep) -> list[Warning
 
 @router.get("/{complaint_id}", response_model=ComplaintOut, response_model_by_alias=True)
 def get_complaint(
-    complaint_id: int, session: SessionDep, principal: PrincipalDep, now: NowDep
+    complaint_id: IdPath, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> ComplaintOut:
     """One complaint with its classification, deadlines, replies and full history."""
     complaint = queries.get_complaint(
@@ -169,7 +171,7 @@ def get_complaint(
     "/{complaint_id}/transitions", response_model=ComplaintOut, response_model_by_alias=True
 )
 def move_complaint(
-    complaint_id: int,
+    complaint_id: IdPath,
     body: TransitionIn,
     session: SessionDep,
     principal: PrincipalDep,
@@ -201,7 +203,7 @@ def move_complaint(
     "/{complaint_id}/replies", response_model=ReplyOut, status_code=status.HTTP_201_CREATED
 )
 def reply_to_owner(
-    complaint_id: int,
+    complaint_id: IdPath,
     body: ReplyIn,
     session: SessionDep,
     principal: PrincipalDep,
@@ -238,7 +240,7 @@ def reply_to_owner(
     "/{complaint_id}/classification", response_model=ComplaintOut, response_model_by_alias=True
 )
 def override_classification(
-    complaint_id: int,
+    complaint_id: IdPath,
     body: OverrideIn,
     session: SessionDep,
     principal: DeskDep,
@@ -270,7 +272,7 @@ def override_classification(
     status_code=status.HTTP_201_CREATED,
 )
 def escalate_complaint(
-    complaint_id: int,
+    complaint_id: IdPath,
     body: EscalationIn,
     session: SessionDep,
     principal: PrincipalDep,
@@ -303,7 +305,7 @@ def escalate_complaint(
     status_code=status.HTTP_201_CREATED,
 )
 def open_work_order(
-    complaint_id: int,
+    complaint_id: IdPath,
     body: WorkOrderIn,
     session: SessionDep,
     principal: DeskDep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
@@ -23,15 +23,12 @@ from hub.complaints.enums import (
     Step,
 )
 from hub.complaints.models import Complaint, ComplaintEvent, Reply
+from hub.inputs import Amount, Id, Input
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class ComplaintCreate(_In):
+class ComplaintCreate(Input):
     """A contact as the desk records it in the ledger."""
 
     content: str = Field(min_length=1, max_length=10_000, description="What the owner said.")
@@ -44,7 +41,7 @@ class ComplaintCreate(_In):
     kind: Kind = Kind.complaint
     complainant_name: str = Field("", max_length=128)
     complainant_phone: str | None = Field(None, max_length=32)
-    owner_id: int | None = Field(None, description="A registered owner, if known.")
+    owner_id: Id | None = Field(None, description="A registered owner, if known.")
     request: str = Field("", max_length=5_000, description="What the owner asks for.")
     target_department: str = Field(
         "", max_length=200, description="The person or department complained about."
@@ -53,13 +50,13 @@ class ComplaintCreate(_In):
     severity: ComplaintSeverity | None = Field(None, description="Default: high for emergencies.")
     media_exposure: bool = False
     reputational_damage: bool = False
-    loss_amount: int | None = Field(None, ge=0, description="Direct economic loss, RMB.")
+    loss_amount: Amount | None = Field(None, description="Direct economic loss, RMB.")
     open_work_order: bool = Field(
         False, description="Also open a work order (repairs and facility complaints)."
     )
 
 
-class TransitionIn(_In):
+class TransitionIn(Input):
     """A workflow move."""
 
     to: Status
@@ -69,7 +66,7 @@ class TransitionIn(_In):
     reasonable: bool | None = Field(None, description="The desk's judgement when verifying.")
 
 
-class ReplyIn(_In):
+class ReplyIn(Input):
     """What the desk said to the owner, and what the owner said back."""
 
     text: str = Field(min_length=1, max_length=10_000)
@@ -79,13 +76,13 @@ class ReplyIn(_In):
     owner_accepts: bool | None = None
 
 
-class PhraseCheckIn(_In):
+class PhraseCheckIn(Input):
     """Text to check before saying it."""
 
     text: str = Field(min_length=1, max_length=10_000)
 
 
-class OverrideIn(_In):
+class OverrideIn(Input):
     """A correction of the classification by staff."""
 
     responsibility: Responsibility | None = None
@@ -95,16 +92,16 @@ class OverrideIn(_In):
     reason: str = Field(min_length=1, max_length=2_000)
 
 
-class EscalationIn(_In):
+class EscalationIn(Input):
     """Escalate a case that turned serious while being handled."""
 
     media_exposure: bool = False
     reputational_damage: bool = False
-    loss_amount: int | None = Field(None, ge=0)
+    loss_amount: Amount | None = None
     note: str = Field("", max_length=5_000)
 
 
-class WorkOrderIn(_In):
+class WorkOrderIn(Input):
     """Open a work order for the complaint; everything defaults from the complaint."""
 
     department: Department | None = None

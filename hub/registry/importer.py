@@ -11,11 +11,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.errors import HubError, InvalidInput
+from hub.inputs import Input
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device, Site
 from hub.registry.service import add_device, ensure_location, split_path
@@ -23,10 +24,8 @@ from hub.registry.service import add_device, ensure_location, split_path
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
-class DeviceRow(BaseModel):
+class DeviceRow(Input):
     """One device as written in an import file."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     id: str
     site: str

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from hub.alarms.service import active_by_device
 from hub.api.deps import PrincipalDep, SessionDep
+from hub.inputs import Input
 from hub.registry import service
 from hub.registry.enums import DeviceKind, DeviceStatus
 from hub.registry.models import Site
@@ -25,10 +26,8 @@ def list_sites(session: SessionDep, principal: PrincipalDep) -> list[SiteOut]:
     return [SiteOut.build(s) for s in sites]
 
 
-class DeviceFilter(BaseModel):
+class DeviceFilter(Input):
     """Query parameters of `GET /devices`; an unknown name is refused, never ignored."""
-
-    model_config = ConfigDict(extra="forbid")
 
     site: str | None = Field(None, description="One site of the caller's.")
     kind: list[DeviceKind] = Field(default_factory=list, description="Repeatable: any of these.")

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from hub.api.deps import PrincipalDep, SessionDep
+from hub.api.params import Offset
 from hub.auth.enums import Role
 from hub.errors import InvalidInput
 from hub.registry.service import get_device
@@ -59,7 +60,7 @@ def dead_letters(
     principal: PrincipalDep,
     reason: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> DeadLetterPage:
     """Rejected MQTT messages, newest first, and counts per reason.
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
+from hub.api.params import IdPath, Offset
 from hub.complaints.queries import complaint_ids_by_order
 from hub.errors import InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
@@ -56,7 +57,7 @@ def list_work_orders(
     source: Annotated[list[Source] | None, Query()] = None,
     site: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[WorkOrderOut]:
     """Orders in the caller's sites, newest first."""
     orders = service.list_orders(
@@ -73,7 +74,7 @@ def list_work_orders(
 
 @router.get("/{order_id}", response_model=WorkOrderOut, response_model_by_alias=True)
 def get_work_order(
-    order_id: int, session: SessionDep, principal: PrincipalDep, now: NowDep
+    order_id: IdPath, session: SessionDep, principal: PrincipalDep, now: NowDep
 ) -> WorkOrderOut:
     """One order with its deadlines and full history."""
     order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
@@ -128,7 +129,7 @@ def create_work_order(
 
 @router.post("/{order_id}/transitions", response_model=WorkOrderOut, response_model_by_alias=True)
 def move_work_order(
-    order_id: int,
+    order_id: IdPath,
     body: TransitionIn,
     session: SessionDep,
     principal: PrincipalDep,

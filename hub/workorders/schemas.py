@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
+from hub.inputs import Input
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import WorkOrder
 
 
-class WorkOrderCreate(BaseModel):
+class WorkOrderCreate(Input):
     """A manual order typed in by staff."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     site: str = Field(min_length=1, max_length=64)
     title: str = Field(min_length=1, max_length=300)
@@ -27,10 +26,8 @@ class WorkOrderCreate(BaseModel):
     assignee: str | None = Field(None, max_length=128)
 
 
-class TransitionIn(BaseModel):
+class TransitionIn(Input):
     """A lifecycle move."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     to: Status
     assignee: str | None = Field(None, max_length=128)
