@@ -6,23 +6,18 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from hub.access import Action
 from hub.alarms import flows, service
 from hub.alarms.enums import AlarmStatus
 from hub.alarms.schemas import AckIn, AlarmOut
-from hub.api.deps import NowDep, PrincipalDep, SessionDep, require_roles
+from hub.api.deps import NowDep, PrincipalDep, SessionDep, allowed
 from hub.api.params import IdPath, Offset
-from hub.auth.enums import Role
 from hub.auth.principal import Principal
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
-_StaffDep = Annotated[
-    Principal,
-    Depends(
-        require_roles(Role.front_desk, Role.engineer, Role.cleaner, Role.security, Role.manager)
-    ),
-]
-_ClearDep = Annotated[Principal, Depends(require_roles(Role.engineer, Role.manager))]
+_StaffDep = Annotated[Principal, Depends(allowed(Action.ack_alarm))]
+_ClearDep = Annotated[Principal, Depends(allowed(Action.clear_alarm))]
 
 
 @router.get("", response_model=list[AlarmOut])

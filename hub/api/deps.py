@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from hub.auth.enums import Role
+from hub.access import Action, Reach, reach
 from hub.auth.principal import Principal
 from hub.clock import Clock
 from hub.errors import Forbidden, Unauthorized
@@ -82,13 +82,16 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
-    """A dependency admitting only the given roles (admin always)."""
-    allowed = frozenset(roles) | {Role.admin}
+def allowed(action: Action) -> Callable[[Principal], Principal]:
+    """A dependency admitting the roles the access matrix lets take `action` at all.
+
+    How far they may take it (their department's orders, the complaints they took in) is
+    checked on the object, with `hub.access.require`.
+    """
 
     def check(principal: PrincipalDep) -> Principal:
-        if principal.role not in allowed:
-            raise Forbidden(f"role {principal.role} may not do this")
+        if reach(principal.role, action) == Reach.none:
+            raise Forbidden(f"role {principal.role} may not {action}")
         return principal
 
     return check

@@ -7,11 +7,13 @@ query string is refused before routing, whatever the parameter's type.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
 import orjson
 from fastapi import Path, Query
+from pydantic import BeforeValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.api.errors import error_body
@@ -19,6 +21,25 @@ from hub.inputs import INT32_MAX, unstorable
 
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The object's id.")]
 Offset = Annotated[int, Query(ge=0, le=INT32_MAX, description="Rows to skip.")]
+
+
+def _iso_with_offset(value: object) -> object:
+    """A time in a query is ISO-8601 with its offset; `0.5` or `1700000000` is refused."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(
+                "expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00"
+            ) from exc
+        if parsed.tzinfo is None:
+            raise ValueError("the time needs its UTC offset, e.g. +08:00")
+        return parsed
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_iso_with_offset)]
+"""A moment in a query string (`since`, `until`): ISO-8601 with its offset."""
 
 
 class StorableUrls:

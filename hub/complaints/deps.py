@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from hub.api.deps import SettingsDep, require_roles
-from hub.auth.enums import Role
+from hub.access import Action
+from hub.api.deps import SettingsDep, allowed
 from hub.auth.principal import Principal
 from hub.complaints.policy import ComplaintPolicy
 
@@ -19,5 +19,5 @@ def get_complaint_policy(settings: SettingsDep) -> ComplaintPolicy:
 
 ComplaintPolicyDep = Annotated[ComplaintPolicy, Depends(get_complaint_policy)]
 
-DeskDep = Annotated[Principal, Depends(require_roles(Role.front_desk, Role.manager))]
+DeskDep = Annotated[Principal, Depends(allowed(Action.run_workflow))]
 """The desk and management run the workflow; engineers and others see cases and file them."""

@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from hub import access
+from hub.access import Action
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
-from hub.api.params import IdPath, Offset
+from hub.api.params import IdPath, Offset, When
 from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
@@ -92,6 +94,7 @@ def create_complaint(
         now=now,
     )
     if body.open_work_order:
+        access.require(principal, Action.run_workflow)
         flows.open_work_order(
             session=session, policy=policy, complaint=complaint, actor=principal.name, now=now
         )
@@ -138,13 +141,10 @@ def complaint_stats(
     session: SessionDep,
     principal: PrincipalDep,
     site: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: When | None = None,
+    until: When | None = None,
 ) -> dict[str, Any]:
     """Counts by status, kind, category and responsibility; overrides; phrase hits; breaches."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"`{name}` needs a time zone", details={"field": name})
     return queries.stats(
         session=session, site_ids=principal.site_ids, site=site, since=since, until=until
     )
@@ -214,6 +214,7 @@ def reply_to_owner(
     complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
+    access.require(principal, Action.reply, receiver=complaint.receiver)
     outcome = replies.record_reply(
         session=session,
         policy=cpolicy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
@@ -48,10 +48,10 @@ class ComplaintCreate(Input):
     )
     received_at: AwareDatetime | None = Field(None, description="Default: now.")
     severity: ComplaintSeverity | None = Field(None, description="Default: high for emergencies.")
-    media_exposure: bool = False
-    reputational_damage: bool = False
+    media_exposure: StrictBool = False
+    reputational_damage: StrictBool = False
     loss_amount: Amount | None = Field(None, description="Direct economic loss, RMB.")
-    open_work_order: bool = Field(
+    open_work_order: StrictBool = Field(
         False, description="Also open a work order (repairs and facility complaints)."
     )
 
@@ -63,7 +63,7 @@ class TransitionIn(Input):
     note: str = Field("", max_length=10_000)
     assignee: str | None = Field(None, max_length=200)
     outcome: CallbackOutcome | None = Field(None, description="Required on the move to callback.")
-    reasonable: bool | None = Field(None, description="The desk's judgement when verifying.")
+    reasonable: StrictBool | None = Field(None, description="The desk's judgement when verifying.")
 
 
 class ReplyIn(Input):
@@ -73,7 +73,7 @@ class ReplyIn(Input):
     channel: Channel = Channel.phone
     purpose: ReplyPurpose | None = Field(None, description="Default: from the case's status.")
     owner_opinion: str = Field("", max_length=5_000)
-    owner_accepts: bool | None = None
+    owner_accepts: StrictBool | None = None
 
 
 class PhraseCheckIn(Input):
@@ -95,8 +95,8 @@ class OverrideIn(Input):
 class EscalationIn(Input):
     """Escalate a case that turned serious while being handled."""
 
-    media_exposure: bool = False
-    reputational_damage: bool = False
+    media_exposure: StrictBool = False
+    reputational_damage: StrictBool = False
     loss_amount: Amount | None = None
     note: str = Field("", max_length=5_000)
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
-from hub.api.deps import PrincipalDep, SessionDep
-from hub.api.params import Offset
+from hub.access import Action
+from hub.api.deps import PrincipalDep, SessionDep, allowed
+from hub.api.params import Offset, When
 from hub.auth.enums import Role
+from hub.auth.principal import Principal
 from hub.errors import InvalidInput
 from hub.registry.service import get_device
 from hub.signals import service
@@ -23,15 +24,12 @@ def device_signals(
     device_id: str,
     session: SessionDep,
     principal: PrincipalDep,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: When | None = None,
+    until: When | None = None,
     channel: Literal["telemetry", "event", "status"] | None = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> SignalPage:
     """The device's recorded signals between `since` and `until` (ISO-8601 with offset)."""
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"{name} needs a UTC offset", details={"field": name})
     if since and until and until <= since:
         raise InvalidInput("until must be after since", details={"field": "until"})
     device = get_device(session=session, device_id=device_id, site_ids=principal.site_ids)
@@ -57,18 +55,22 @@ def device_signals(
 @router.get("/dead-letters", response_model=DeadLetterPage)
 def dead_letters(
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: Annotated[Principal, Depends(allowed(Action.read_dead_letters))],
     reason: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> DeadLetterPage:
-    """Rejected MQTT messages, newest first, and counts per reason.
+    """Rejected MQTT messages of the caller's sites, newest first, and counts per reason.
 
-    Admins also see messages whose topic named no known site.
+    Admins also see messages whose topic named no site at all (a malformed topic).
     """
-    scope = None if principal.role == Role.admin else principal.site_ids
     items, counts = service.list_dead_letters(
-        session=session, site_ids=scope, reason=reason, limit=limit, offset=offset
+        session=session,
+        site_ids=principal.site_ids,
+        unattributed=principal.role == Role.admin,
+        reason=reason,
+        limit=limit,
+        offset=offset,
     )
     return DeadLetterPage(
         counts=counts,

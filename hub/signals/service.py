@@ -9,8 +9,9 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from devices.base import Reading, Reason
 from hub.signals.models import DeadLetter, Signal
@@ -131,17 +132,22 @@ def verify_chain(*, session: Session, device_id: str) -> tuple[bool, int]:
 def list_dead_letters(
     *,
     session: Session,
-    site_ids: frozenset[str] | None,
+    site_ids: frozenset[str],
+    unattributed: bool = False,
     reason: str | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[Sequence[DeadLetter], dict[str, int]]:
-    """Dead letters newest first and the count per reason (all sites when `site_ids` is None)."""
-    query = select(DeadLetter)
-    counts = select(DeadLetter.reason, func.count()).group_by(DeadLetter.reason)
-    if site_ids is not None:
-        query = query.where(DeadLetter.site_id.in_(site_ids))
-        counts = counts.where(DeadLetter.site_id.in_(site_ids))
+    """Dead letters of `site_ids` newest first, and the count per reason.
+
+    A dead letter belongs to the site its topic names; `unattributed` adds those whose topic
+    named no site at all (a malformed topic).
+    """
+    scope: ColumnElement[bool] = DeadLetter.site_id.in_(site_ids)
+    if unattributed:
+        scope = or_(scope, DeadLetter.site_id.is_(None))
+    query = select(DeadLetter).where(scope)
+    counts = select(DeadLetter.reason, func.count()).where(scope).group_by(DeadLetter.reason)
     if reason is not None:
         query = query.where(DeadLetter.reason == reason)
     items = session.scalars(

@@ -122,6 +122,7 @@ def create_work_order(
         location_id=location_id,
         assignee=body.assignee,
         actor=principal.name,
+        by=principal,
     )
     session.commit()
     return order_view(session=session, order=order, now=now)
@@ -147,7 +148,7 @@ def move_work_order(
         now=now,
         note=body.note,
         assignee=body.assignee,
-        role=principal.role,
+        by=principal,
     )
     session.commit()
     return order_view(session=session, order=order, now=now)

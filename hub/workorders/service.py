@@ -10,7 +10,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from hub import access
+from hub.access import Action
 from hub.auth.enums import Role
+from hub.auth.principal import Principal
 from hub.cases import service as cases
 from hub.cases.moves import Move, MoveTable
 from hub.cases.watchdog import CaseType
@@ -53,7 +56,7 @@ def _needs_objection(_order: WorkOrder, request: MoveRequest) -> None:
 
 
 # The desk verifies and calls back; the people doing the work do not close their own orders.
-DESK = frozenset({Role.front_desk, Role.manager})
+DESK = access.roles_for(Action.close_order)
 
 
 def _move(
@@ -124,8 +127,15 @@ def open_order(
     device_id: str | None = None,
     location_id: int | None = None,
     assignee: str | None = None,
+    by: Principal | None = None,
 ) -> WorkOrder:
-    """Register a new order in `open` with its dispatch, on-site and resolve deadlines."""
+    """Register a new order in `open` with its dispatch, on-site and resolve deadlines.
+
+    `by` None is the hub itself (rules, the desk's flows); a person opens orders only for
+    the departments the access matrix gives them.
+    """
+    if by is not None:
+        access.require(by, Action.open_order, department=department)
     order = WorkOrder(
         site_id=site_id,
         device_id=device_id,
@@ -164,17 +174,21 @@ def transition(
     now: datetime,
     note: str = "",
     assignee: str | None = None,
-    role: Role | None = None,
+    by: Principal | None = None,
 ) -> WorkOrder:
-    """Move `order` to `to` if the lifecycle, the caller's `role` and the order allow it.
+    """Move `order` to `to` if the lifecycle, the caller and the order allow it.
 
-    `role` None is the hub itself. Records who, when and why.
+    `by` None is the hub itself; a person may move only the orders the access matrix gives
+    them (`hub.access`). Records who, when and why.
     """
+    if by is not None:
+        access.require(by, Action.move_order, department=order.department, assignee=order.assignee)
     current = Status(order.status)
     to = Status(to)
     request = MoveRequest(
         note=note.strip(), assignee=assignee.strip() if assignee is not None else None
     )
+    role = by.role if by is not None else None
     move = MOVES.check(order, request, source=current, target=to, role=role)
     order.assignee = request.assignee_after(order)
     reopening = move.action == "reopened"
