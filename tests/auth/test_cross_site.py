@@ -1,0 +1,204 @@
+"""Every route, for every role of site A, against site B's objects: 404, or filtered out.
+
+The table below must name every route of the API: a new route fails
+`test_every_route_is_checked` until its cross-site case is written here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from hub.alarms.engine import RuleContext
+from hub.auth.enums import Role
+from hub.clock import ManualClock
+from hub.complaints import intake
+from hub.complaints.policy import ComplaintPolicy
+from hub.registry.enums import DeviceKind
+from hub.signals.service import Incoming
+from hub.workorders import service as orders
+from hub.workorders.enums import Department, Source
+from hub.workorders.policy import SlaPolicy
+from tests.conftest import OTHER_SITE, SITE, bearer
+from tests.pipeline import alarms_of, ingest, register, send, topic
+
+
+@dataclass(frozen=True)
+class Theirs:
+    """Site B's objects."""
+
+    device: str
+    alarm: int
+    order: int
+    complaint: int
+
+
+@pytest.fixture
+def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
+    """A leak with its alarm and sensor order, and a complaint, all in site B."""
+    (leak,) = register(
+        db, clock, OTHER_SITE, [("leak-maple-1", DeviceKind.leak, "1/1/pipe-well")]
+    ).values()
+    send(db, clock, leak, {"leak": True}, ctx=RuleContext())
+    bad = Incoming(topic=topic(OTHER_SITE, "leak", leak.id), payload=b"{", received_at=clock.now())
+    assert ingest(db, clock, bad).dead == 1
+    (alarm,) = alarms_of(db, leak.id)
+    assert alarm.work_order_id is not None
+    order = orders.open_order(
+        session=db,
+        policy=SlaPolicy(),
+        now=clock.now(),
+        site_id=OTHER_SITE,
+        title="枫叶苑 manual",
+        source=Source.manual,
+        department=Department.engineering,
+        actor="them",
+    )
+    complaint = intake.register(
+        session=db,
+        policy=ComplaintPolicy(),
+        intake=intake.Intake(site_id=OTHER_SITE, content="1号楼1层管井漏水"),
+        actor="them",
+        actor_id=None,
+        now=clock.now(),
+    )
+    db.flush()
+    return Theirs(leak.id, alarm.id, order.id, complaint.id)
+
+
+Request = tuple[str, str, dict[str, Any] | None]
+
+NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
+    "GET /api/v1/devices/{device_id}": lambda t: ("GET", f"/api/v1/devices/{t.device}", None),
+    "GET /api/v1/devices/{device_id}/signals": lambda t: (
+        "GET",
+        f"/api/v1/devices/{t.device}/signals",
+        None,
+    ),
+    "GET /api/v1/work-orders/{order_id}": lambda t: ("GET", f"/api/v1/work-orders/{t.order}", None),
+    "POST /api/v1/work-orders": lambda t: (
+        "POST",
+        "/api/v1/work-orders",
+        {"site": OTHER_SITE, "title": "x", "department": "engineering"},
+    ),
+    "POST /api/v1/work-orders/{order_id}/transitions": lambda t: (
+        "POST",
+        f"/api/v1/work-orders/{t.order}/transitions",
+        {"to": "cancelled"},
+    ),
+    "GET /api/v1/alarms/{alarm_id}": lambda t: ("GET", f"/api/v1/alarms/{t.alarm}", None),
+    "POST /api/v1/alarms/{alarm_id}/ack": lambda t: ("POST", f"/api/v1/alarms/{t.alarm}/ack", None),
+    "POST /api/v1/alarms/{alarm_id}/clear": lambda t: (
+        "POST",
+        f"/api/v1/alarms/{t.alarm}/clear",
+        None,
+    ),
+    "POST /api/v1/complaints": lambda t: (
+        "POST",
+        "/api/v1/complaints",
+        {"content": "走廊灯坏了", "site": OTHER_SITE},
+    ),
+    "GET /api/v1/complaints/{complaint_id}": lambda t: (
+        "GET",
+        f"/api/v1/complaints/{t.complaint}",
+        None,
+    ),
+    "POST /api/v1/complaints/{complaint_id}/transitions": lambda t: (
+        "POST",
+        f"/api/v1/complaints/{t.complaint}/transitions",
+        {"to": "verified"},
+    ),
+    "POST /api/v1/complaints/{complaint_id}/replies": lambda t: (
+        "POST",
+        f"/api/v1/complaints/{t.complaint}/replies",
+        {"text": "您好,我们马上处理。"},
+    ),
+    "POST /api/v1/complaints/{complaint_id}/classification": lambda t: (
+        "POST",
+        f"/api/v1/complaints/{t.complaint}/classification",
+        {"category": "sanitation", "reason": "x"},
+    ),
+    "POST /api/v1/complaints/{complaint_id}/escalations": lambda t: (
+        "POST",
+        f"/api/v1/complaints/{t.complaint}/escalations",
+        {"media_exposure": True},
+    ),
+    "POST /api/v1/complaints/{complaint_id}/work-orders": lambda t: (
+        "POST",
+        f"/api/v1/complaints/{t.complaint}/work-orders",
+        {},
+    ),
+}
+"""Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
+
+
+def _ids(body: Any, key: str = "id") -> list[Any]:
+    items = body if isinstance(body, list) else body.get("items", [])
+    return [item[key] for item in items]
+
+
+FILTERED: dict[str, Callable[[Theirs, Any], bool]] = {
+    "GET /api/v1/sites": lambda t, body: OTHER_SITE not in _ids(body),
+    "GET /api/v1/devices": lambda t, body: t.device not in _ids(body),
+    "GET /api/v1/work-orders": lambda t, body: t.order not in _ids(body),
+    "GET /api/v1/alarms": lambda t, body: t.alarm not in _ids(body),
+    "GET /api/v1/complaints": lambda t, body: t.complaint not in _ids(body),
+    "GET /api/v1/complaints/stats": lambda t, body: body["total"] == 0,
+    "GET /api/v1/dead-letters": lambda t, body: body["total"] == 0,
+    "GET /api/v1/me": lambda t, body: body["sites"] == [SITE],
+}
+"""Routes that list: B's objects never appear, even when B is asked for by name."""
+
+NEUTRAL = {"POST /api/v1/complaints/phrase-check", "GET /healthz", "GET /readyz"}
+"""Routes that touch no site's data."""
+
+
+def test_every_route_is_checked(app: FastAPI) -> None:
+    routes = {
+        f"{method.upper()} {path}"
+        for path, operations in app.openapi()["paths"].items()
+        for method in operations
+    }
+    assert routes == set(NOT_FOUND) | set(FILTERED) | NEUTRAL
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("route", sorted(NOT_FOUND))
+def test_another_sites_objects_are_not_found(
+    client: TestClient,
+    make_token: Callable[..., str],
+    theirs: Theirs,
+    role: Role,
+    route: str,
+) -> None:
+    method, url, body = NOT_FOUND[route](theirs)
+    response = client.request(method, url, json=body, headers=bearer(make_token(role)))
+    assert response.status_code in (403, 404), (route, response.status_code, response.text)
+    if response.status_code == 403:
+        assert response.json()["error"]["code"] == "forbidden"  # the role, before any lookup
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("route", sorted(FILTERED))
+def test_another_sites_objects_are_filtered_out(
+    client: TestClient,
+    make_token: Callable[..., str],
+    theirs: Theirs,
+    role: Role,
+    route: str,
+) -> None:
+    _method, path = route.split(" ", 1)
+    headers = bearer(make_token(role))
+    for params in ({}, {"site": OTHER_SITE}):
+        response = client.get(path, params=params, headers=headers)
+        if response.status_code == 403:
+            continue  # the role may not read this at all
+        assert response.status_code in (200, 404, 422), (route, response.text)
+        if response.status_code == 200:
+            assert FILTERED[route](theirs, response.json()), (route, params, response.text)
