@@ -55,12 +55,16 @@ def check_storable(value: Any) -> None:
 
 
 class Input(BaseModel):
-    """Base of every request body: unknown fields refused, text trimmed and storable."""
+    """Base of every request body: unknown fields refused, text storable, then trimmed.
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Text is trimmed after its length is checked, so a limit means what the OpenAPI
+    document says of the text as sent.
+    """
+
+    model_config = ConfigDict(extra="forbid")
 
     @field_validator("*", mode="after")
     @classmethod
     def _storable(cls, value: Any) -> Any:
         check_storable(value)
-        return value
+        return value.strip() if isinstance(value, str) else value

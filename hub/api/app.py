@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import (
     get_redoc_html,
     get_swagger_ui_html,
@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import declare_errors, error_body, install_error_handlers
-from hub.api.params import StorableUrls
+from hub.api.params import StorableUrls, known_query_only
 from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
@@ -84,7 +84,7 @@ def create_app(
             )
         return {"status": "ready", "database": engine.dialect.name}
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
 
     @api.get("/me", tags=["auth"])
     def me(principal: PrincipalDep) -> dict[str, Any]:

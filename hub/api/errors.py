@@ -59,6 +59,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
         headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # A body that is not JSON (or not UTF-8) is bad input like any other: 422.
+            return JSONResponse(
+                error_body(
+                    "validation_error",
+                    "body: not a JSON document in UTF-8",
+                    [{"field": "body", "message": "not a JSON document in UTF-8"}],
+                ),
+                status_code=422,
+            )
         if exc.status_code == 405:
             # Starlette names only the first route of the path; the path may have several.
             headers["Allow"] = ", ".join(allowed_methods(app, dict(request.scope)))

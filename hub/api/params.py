@@ -12,8 +12,11 @@ from typing import Annotated
 from urllib.parse import unquote
 
 import orjson
-from fastapi import Path, Query
-from pydantic import BeforeValidator
+from fastapi import Path, Query, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, BeforeValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.api.errors import error_body
@@ -21,6 +24,9 @@ from hub.inputs import INT32_MAX, unstorable
 
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The object's id.")]
 Offset = Annotated[int, Query(ge=0, le=INT32_MAX, description="Rows to skip.")]
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+"""Site and device ids: the `{site}` and `{device}` of MQTT topics (CONTRACT.md §1)."""
+DeviceIdPath = Annotated[str, Path(pattern=SLUG, description="The device's id, as in its topics.")]
 
 
 def _iso_with_offset(value: object) -> object:
@@ -88,3 +94,40 @@ async def _refuse(send: Send, problem: tuple[str, str]) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def _query_names(dependant: Dependant) -> frozenset[str]:
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names |= {f.alias or name for name, f in model.model_fields.items()}
+            else:
+                names.add(field.alias)
+        stack.extend(current.dependencies)
+    return frozenset(names)
+
+
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the route does not take: a typo'd filter is a 422 naming it,
+    never a silently unfiltered answer."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    known = _KNOWN.get(id(route))
+    if known is None:
+        known = _KNOWN[id(route)] = _query_names(route.dependant)
+    unknown = sorted(set(request.query_params) - known)
+    if unknown:
+        raise RequestValidationError(
+            [
+                {"type": "extra_forbidden", "loc": ("query", name), "msg": "unknown parameter"}
+                for name in unknown
+            ]
+        )

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from hub.alarms.service import active_by_device
 from hub.api.deps import PrincipalDep, SessionDep
+from hub.api.params import DeviceIdPath
 from hub.inputs import Input
 from hub.registry import service
 from hub.registry.enums import DeviceKind, DeviceStatus
@@ -59,7 +60,7 @@ def list_devices(
 
 
 @router.get("/devices/{device_id}", response_model=DeviceOut)
-def get_device(device_id: str, session: SessionDep, principal: PrincipalDep) -> DeviceOut:
+def get_device(device_id: DeviceIdPath, session: SessionDep, principal: PrincipalDep) -> DeviceOut:
     """One device with live status."""
     device = service.get_device(session=session, device_id=device_id, site_ids=principal.site_ids)
     alarms = active_by_device(session=session, device_ids=[device.id])

@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from devices.base import Reason
 from hub.access import Action
 from hub.api.deps import PrincipalDep, SessionDep, allowed
-from hub.api.params import Offset, When
+from hub.api.params import DeviceIdPath, Offset, When
 from hub.auth.enums import Role
 from hub.auth.principal import Principal
 from hub.errors import InvalidInput
@@ -21,7 +22,7 @@ router = APIRouter(tags=["signals"])
 
 @router.get("/devices/{device_id}/signals", response_model=SignalPage)
 def device_signals(
-    device_id: str,
+    device_id: DeviceIdPath,
     session: SessionDep,
     principal: PrincipalDep,
     since: When | None = None,
@@ -56,7 +57,7 @@ def device_signals(
 def dead_letters(
     session: SessionDep,
     principal: Annotated[Principal, Depends(allowed(Action.read_dead_letters))],
-    reason: str | None = None,
+    reason: Reason | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Offset = 0,
 ) -> DeadLetterPage:
