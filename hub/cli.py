@@ -239,6 +239,12 @@ def serve(
     except ValueError as exc:
         _fail(str(exc))
     engine = make_engine(settings.effective_database_url)
+    try:
+        current = migrate.is_current(engine)
+    except Exception as exc:  # noqa: BLE001 - any failure here is the database's, said in one line
+        _fail(f"FH_DATABASE_URL: cannot reach the database ({type(exc).__name__}: {exc})")
+    if not current:
+        _fail("the database is not at this version's schema: run `fhub db upgrade` first")
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     try:
@@ -294,6 +300,12 @@ def demo(
     settings = settings.model_copy(
         update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}"), "mqtt_protocol": "3.1.1"}
     )
+    _port_free(host, port)
+    broker = EmbeddedBroker(port=mqtt_port)
+    try:
+        broker.start()
+    except Exception as exc:  # noqa: BLE001 - reported to the user
+        _fail(f"cannot start the MQTT broker on port {mqtt_port}: {exc}", code=1)
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     clock = SystemClock()
@@ -312,12 +324,6 @@ def demo(
         print(f"    {user:<11} {token}")
     print(f"  try: curl -H 'Authorization: Bearer fh_demo_manager' {base}/api/v1/work-orders")
     print(f"       curl -H 'Authorization: Bearer fh_demo_engineer' {base}/api/v1/alarms")
-    broker = EmbeddedBroker(port=mqtt_port)
-    try:
-        broker.start()
-    except Exception as exc:  # noqa: BLE001 - reported to the user
-        typer.echo(f"error: cannot start the MQTT broker on port {mqtt_port}: {exc}", err=True)
-        raise typer.Exit(1) from exc
     print(f"  MQTT       {broker.url}   topics fh/{DEMO_SITE}/{{kind}}/{{device}}/{{channel}}")
     ingest = _start_bridge(settings, sessions, ctx)
     simulator = None
@@ -338,6 +344,18 @@ def demo(
         ingest.stop()
         broker.stop()
         jobs.shutdown(wait=False)
+
+
+def _port_free(host: str, port: int) -> None:
+    """Exit with one line if the HTTP port is taken: before anything starts or is printed."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            _fail(f"cannot serve HTTP on {host}:{port}: {exc.strerror or exc} (try --port)", code=1)
 
 
 def _demo_mqtt_port(requested: int | None) -> int:

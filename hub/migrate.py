@@ -25,6 +25,20 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def script_heads() -> set[str]:
+    """The newest revisions the code knows."""
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", "hub:migrations")
+    return set(ScriptDirectory.from_config(config).get_heads())
+
+
+def is_current(engine: Engine) -> bool:
+    """Whether the database is at the schema this code expects."""
+    return current_heads(engine) == script_heads()
+
+
 def current_heads(engine: Engine) -> set[str]:
     """The revisions the database is at."""
     from alembic.runtime.migration import MigrationContext

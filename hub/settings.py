@@ -16,6 +16,7 @@ from pydantic_settings import (
 
 from hub.localtime import zone_named
 
+MIN_PEPPER_CHARS = 16
 DEFAULT_TOKEN_PEPPER = "facility-hub-demo-pepper"  # noqa: S105 - refused outside demo mode
 
 
@@ -148,9 +149,15 @@ class Settings(BaseSettings):
 
     def check_production(self) -> None:
         """Refuse to run production roles on the demo secrets."""
-        if self.token_pepper.get_secret_value() == DEFAULT_TOKEN_PEPPER:
+        pepper = self.token_pepper.get_secret_value()
+        if pepper == DEFAULT_TOKEN_PEPPER:
             raise ValueError(
                 "FH_TOKEN_PEPPER is still the demo default; set a secret before `fhub serve`"
+            )
+        if len(pepper) < MIN_PEPPER_CHARS:
+            raise ValueError(
+                f"FH_TOKEN_PEPPER is {len(pepper)} characters; use a random secret of at least "
+                f"{MIN_PEPPER_CHARS}, e.g. from `openssl rand -base64 32`"
             )
 
 

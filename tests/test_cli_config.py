@@ -157,3 +157,33 @@ def test_the_real_process_stops_before_starting(
     )
     fragment = "for_s" if "FH_RULES_FILE" in env else "verifyed"
     assert_refused(proc.returncode, proc.stdout, proc.stderr, fragment, workdir)
+
+
+def test_serve_refuses_a_database_behind_the_code(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FH_DATABASE_URL", f"sqlite:///{(workdir / 'empty.db').as_posix()}")
+    result = runner.invoke(app, ["serve", "--no-api", "--no-bridge"])
+    assert_refused(result.exit_code, result.stdout, result.stderr, "fhub db upgrade", workdir)
+
+
+def test_serve_refuses_a_short_token_pepper(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FH_TOKEN_PEPPER", "hunter2")
+    result = runner.invoke(app, ["serve", "--no-api"])
+    assert_refused(result.exit_code, result.stdout, result.stderr, "FH_TOKEN_PEPPER", workdir)
+
+
+@pytest.mark.parametrize("taken", ["http", "mqtt"])
+def test_demo_on_a_taken_port_says_so_before_printing_anything(workdir: Path, taken: str) -> None:
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        busy = str(holder.getsockname()[1])
+        free = str(free_port())
+        http, mqtt = (busy, free) if taken == "http" else (free, busy)
+        result = runner.invoke(app, ["demo", "--no-sim", "--port", http, "--mqtt-port", mqtt])
+    assert result.exit_code == 1, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ")
+    assert busy in line

@@ -25,7 +25,7 @@ def test_environment_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     config.write_text(
         'database_url = "postgresql://fhub@db/fhub"\n'
         "api_port = 9000\n"
-        'token_pepper = "s3cret"\n'
+        'token_pepper = "s3cret-of-twenty-chars"\n'
         "[sla.engineering.urgent]\non_site = 3\n",
         encoding="utf-8",
     )
@@ -34,8 +34,8 @@ def test_environment_and_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert settings.database_url == "postgresql://fhub@db/fhub"
     assert settings.api_port == 9100  # the environment wins over the file
     assert settings.sla == {"engineering": {"urgent": {"on_site": 3}}}
-    assert settings.token_pepper.get_secret_value() == "s3cret"
-    assert "s3cret" not in repr(settings)
+    assert settings.token_pepper.get_secret_value() == "s3cret-of-twenty-chars"
+    assert "s3cret-of-twenty-chars" not in repr(settings)
     settings.check_production()
 
 
