@@ -17,6 +17,8 @@ from hub.alarms.rules import RuleBook
 from hub.cases import watchdog
 from hub.clock import Clock
 from hub.complaints import workflow as complaint_workflow
+from hub.evidence import jobs as evidence_jobs
+from hub.evidence.keys import Keyring
 from hub.inspections import jobs as inspection_jobs
 from hub.inspections import rounds as inspection_rounds
 from hub.settings import Settings
@@ -97,6 +99,17 @@ def inspection_watch(
     run_job(sessions, "inspection_watch", body)
 
 
+def evidence_checkpoint(sessions: sessionmaker[Session], clock: Clock, keyring: Keyring) -> None:
+    """Sign a checkpoint of every site whose chain heads moved."""
+
+    def body(session: Session) -> None:
+        made = evidence_jobs.checkpoint_sites(session=session, keyring=keyring, now=clock.now())
+        if made:
+            logger.info("evidence: %d signed checkpoint(s)", made)
+
+    run_job(sessions, "evidence_checkpoint", body)
+
+
 def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
@@ -127,6 +140,15 @@ def start_scheduler(
         seconds=settings.inspection_check_seconds,
         args=(sessions, clock, settings.zone, RuleBook.from_file(settings.rules_file)),
         id="inspection_watch",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        evidence_checkpoint,
+        "interval",
+        seconds=settings.evidence_checkpoint_seconds,
+        args=(sessions, clock, Keyring.open(settings.key_dir, now=clock.now())),
+        id="evidence_checkpoint",
         max_instances=1,
         coalesce=True,
     )
