@@ -97,6 +97,7 @@ class Results:
     two_workers_exactly_once: bool = False
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    evidence: dict[str, Any] = field(default_factory=dict)
 
 
 def free_port() -> int:
@@ -792,6 +793,9 @@ def run(quick: bool) -> Results:
                 )
                 cell.raw_msgs_per_s = rate
                 results.cells.append(cell)
+    from benchmarks import evidence
+
+    results.evidence = evidence.run(quick)
     return results
 
 
@@ -877,6 +881,7 @@ def figures(results: Results) -> dict[str, Any]:
         "two_workers_exactly_once": results.two_workers_exactly_once,
         "latency_orders_exactly_once": results.latency_orders_ok,
         "all_accounted": all(c.accounted == c.sent for c in hub_cells),
+        **results.evidence,
     }
     for c in results.cells:
         if c.name.startswith("mosquitto-sqlite"):

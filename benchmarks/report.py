@@ -16,6 +16,8 @@ GOALS: list[tuple[str, str, float]] = [
     ("event_to_order_p99_ms", "<=", 50.0),
     ("rss_mb", "<=", 300.0),
     ("two_workers_ratio", ">=", 1.6),
+    ("evidence_check_ratio", ">=", 0.5),
+    ("evidence_export_p95_s", "<=", 2.0),
 ]
 
 

@@ -15,6 +15,10 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | acknowledge an alarm | yes | yes | yes | yes | yes | yes |
 | clear an alarm by hand | — | yes | — | — | yes | yes |
 | read dead letters | — | yes | — | — | yes | yes |
+| record a patrol entry | yes | yes | yes | yes | yes | yes |
+| plan patrol routes, read discrepancies | — | — | — | — | yes | yes |
+| read a dispute's evidence timeline | yes | — | — | — | yes | yes |
+| check the chains, export an evidence pack | — | — | — | — | yes | yes |
 
 Why: the desk verifies and calls back, so the people who did the work do not close their
 own orders (DOMAIN.md); field staff work their own department's orders, or one handed to
@@ -22,7 +26,10 @@ them by name; "whoever accepts it follows it up and replies" (谁受理、谁跟
 guard or cleaner who took a complaint on site may record what they told the owner;
 anyone who sees a case turn serious (a journalist at the gate) may alert management, which
 hides nothing and changes no work; clearing an alarm by hand says the fault is gone, which
-is an engineer's call; dead letters are the devices' raw traffic, for engineers.
+is an engineer's call; dead letters are the devices' raw traffic, for engineers; whoever
+walks a round records it, and managers, who answer for the rounds, plan them and see where
+logs and sensors disagree; evidence settles disputes, which is the managers' work, with the
+desk reading the timeline to answer the owner.
 """
 
 from __future__ import annotations
@@ -49,6 +56,10 @@ class Action(StrEnum):
     ack_alarm = "acknowledge an alarm"
     clear_alarm = "clear an alarm by hand"
     read_dead_letters = "read dead letters"
+    record_inspection = "record a patrol entry"
+    plan_inspections = "plan patrol routes or read discrepancies"
+    read_evidence = "read an evidence timeline"
+    prove = "check the chains or export an evidence pack"
 
 
 class Reach(StrEnum):
@@ -84,6 +95,10 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.ack_alarm: _EVERYONE,
     Action.clear_alarm: {Role.engineer: Reach.all, Role.manager: Reach.all},
     Action.read_dead_letters: {Role.engineer: Reach.all, Role.manager: Reach.all},
+    Action.record_inspection: _EVERYONE,
+    Action.plan_inspections: {Role.manager: Reach.all},
+    Action.read_evidence: _DESK,
+    Action.prove: {Role.manager: Reach.all},
 }
 """The table above as data; admins may do everything, so they are not listed."""
 

@@ -17,6 +17,8 @@ from hub.auth.enums import Role
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
+from hub.evidence import cli as evidence_cli
+from hub.inspections import cli as inspections_cli
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -31,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(sites_app, name="sites")
 app.add_typer(devices_app, name="devices")
+app.add_typer(evidence_cli.app, name="evidence")
+app.add_typer(inspections_cli.app, name="inspections")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
@@ -245,6 +249,7 @@ def serve(
         _fail(f"FH_DATABASE_URL: cannot reach the database ({type(exc).__name__}: {exc})")
     if not current:
         _fail("the database is not at this version's schema: run `fhub db upgrade` first")
+    _open_keyring(settings)
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     try:
@@ -259,6 +264,17 @@ def serve(
             ingest.stop()
         if jobs is not None:
             jobs.shutdown(wait=False)
+
+
+def _open_keyring(settings: Settings) -> None:
+    """The evidence signing key, created in the key directory on first start."""
+    from hub.evidence.keys import Keyring
+
+    try:
+        keyring = Keyring.open(settings.key_dir, now=SystemClock().now())
+    except (OSError, ValueError) as exc:
+        _fail(f"evidence keys in {settings.key_dir}: {exc}")
+    typer.echo(f"evidence signing key {keyring.current} ({settings.key_dir})", err=True)
 
 
 def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
@@ -308,6 +324,7 @@ def demo(
         _fail(f"cannot start the MQTT broker on port {mqtt_port}: {exc}", code=1)
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
+    _open_keyring(settings)
     clock = SystemClock()
     sessions = session_factory(engine)
     with session_scope(sessions) as session:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 INT32_MAX = 2**31 - 1
 """The largest value of an INTEGER column (ids, amounts, counts) on PostgreSQL."""
@@ -21,6 +22,26 @@ Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 """A row id as a request names it."""
 Amount = Annotated[int, Field(ge=0, le=INT32_MAX)]
 """A count or an amount kept in an INTEGER column."""
+
+
+def _iso_with_offset(value: object) -> object:
+    """A time is ISO-8601 text with its offset; `0.5` or `1700000000` is refused."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(
+                "expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00"
+            ) from exc
+        if parsed.tzinfo is None:
+            raise ValueError("the time needs its UTC offset, e.g. +08:00")
+        return parsed
+    return value
+
+
+When = Annotated[datetime, BeforeValidator(_iso_with_offset)]
+"""A moment given as text (`since`, `until`, `observed_at`): ISO-8601 with its offset."""
+
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -67,4 +88,4 @@ class Input(BaseModel):
     @classmethod
     def _storable(cls, value: Any) -> Any:
         check_storable(value)
-        return value.strip() if isinstance(value, str) else value
+        return value.strip() if type(value) is str else value  # enums are str too: kept

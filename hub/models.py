@@ -13,11 +13,34 @@ from hub.complaints.models import (
     Reply,
 )
 from hub.db import Base
+from hub.evidence.models import Checkpoint, Export
+from hub.inspections.models import (
+    Discrepancy,
+    Inspection,
+    InspectionDevice,
+    InspectionItem,
+    InspectionRound,
+    InspectionRoute,
+    RoundDeadline,
+    RoundEvent,
+    RouteCheckpoint,
+)
 from hub.registry.models import Device, Location, Owner, Site
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
+    "Checkpoint",
+    "Discrepancy",
+    "Export",
+    "Inspection",
+    "InspectionDevice",
+    "InspectionItem",
+    "InspectionRoute",
+    "InspectionRound",
+    "RoundDeadline",
+    "RoundEvent",
+    "RouteCheckpoint",
     "ClassificationOverride",
     "Complaint",
     "ComplaintDeadline",

@@ -13,9 +13,14 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.alarms.engine import RuleContext, rule_context
+from hub.alarms.rules import RuleBook
 from hub.cases import watchdog
 from hub.clock import Clock
 from hub.complaints import workflow as complaint_workflow
+from hub.evidence import jobs as evidence_jobs
+from hub.evidence.keys import Keyring
+from hub.inspections import jobs as inspection_jobs
+from hub.inspections import rounds as inspection_rounds
 from hub.settings import Settings
 from hub.signals.jobs import check_heartbeats, evaluate_durations
 from hub.workorders import service as workorders
@@ -47,8 +52,12 @@ def run_job(sessions: sessionmaker[Session], job: str, body: Callable[[Session],
     return True
 
 
-CASE_KINDS: tuple[watchdog.CaseType[Any], ...] = (workorders.CASES, complaint_workflow.CASES)
-"""Every kind of case with deadlines; the one SLA watchdog flags them all."""
+CASE_KINDS: tuple[watchdog.CaseType[Any], ...] = (
+    workorders.CASES,
+    complaint_workflow.CASES,
+    inspection_rounds.CASES,
+)
+"""Every kind of case with deadlines (orders, complaints, patrol rounds): one watchdog."""
 
 
 def sla_watchdog(sessions: sessionmaker[Session], clock: Clock, zone: tzinfo = UTC) -> None:
@@ -77,6 +86,30 @@ def pipeline_watchdog(sessions: sessionmaker[Session], clock: Clock, ctx: RuleCo
     run_job(sessions, "pipeline_watchdog", body)
 
 
+def inspection_watch(
+    sessions: sessionmaker[Session], clock: Clock, zone: tzinfo, rules: RuleBook
+) -> None:
+    """Open patrol rounds, close missed ones, re-check entries that late messages speak of."""
+
+    def body(session: Session) -> None:
+        result = inspection_jobs.watch(session=session, now=clock.now(), zone=zone, rules=rules)
+        if result.opened or result.missed or result.discrepancies:
+            logger.info("inspection watch: %s", result)
+
+    run_job(sessions, "inspection_watch", body)
+
+
+def evidence_checkpoint(sessions: sessionmaker[Session], clock: Clock, keyring: Keyring) -> None:
+    """Sign a checkpoint of every site whose chain heads moved."""
+
+    def body(session: Session) -> None:
+        made = evidence_jobs.checkpoint_sites(session=session, keyring=keyring, now=clock.now())
+        if made:
+            logger.info("evidence: %d signed checkpoint(s)", made)
+
+    run_job(sessions, "evidence_checkpoint", body)
+
+
 def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
@@ -98,6 +131,24 @@ def start_scheduler(
         seconds=settings.rules_check_seconds,
         args=(sessions, clock, rule_context(settings)),
         id="pipeline_watchdog",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        inspection_watch,
+        "interval",
+        seconds=settings.inspection_check_seconds,
+        args=(sessions, clock, settings.zone, RuleBook.from_file(settings.rules_file)),
+        id="inspection_watch",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        evidence_checkpoint,
+        "interval",
+        seconds=settings.evidence_checkpoint_seconds,
+        args=(sessions, clock, Keyring.open(settings.key_dir, now=clock.now())),
+        id="evidence_checkpoint",
         max_instances=1,
         coalesce=True,
     )

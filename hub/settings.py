@@ -110,6 +110,15 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Overrides of the complaint workflow's per-step minutes, e.g. verified = 15.",
     )
+    inspection_check_seconds: int = Field(
+        60, ge=1, description="How often patrol rounds and late-message re-checks run."
+    )
+    evidence_key_dir: Path | None = Field(
+        None, description="Where the hub's Ed25519 evidence keys live; default data_dir/keys."
+    )
+    evidence_checkpoint_seconds: int = Field(
+        300, ge=10, description="How often a signed checkpoint of every chain head is made."
+    )
     log_level: str = "INFO"
 
     @field_validator("timezone")
@@ -146,6 +155,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'hub.db').as_posix()}"
+
+    @property
+    def key_dir(self) -> Path:
+        """The directory of the evidence signing keys."""
+        return self.evidence_key_dir or self.data_dir / "keys"
 
     def check_production(self) -> None:
         """Refuse to run production roles on the demo secrets."""

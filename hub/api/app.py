@@ -23,6 +23,8 @@ from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
 from hub.db import make_engine, session_factory
+from hub.evidence.routes import router as evidence_router
+from hub.inspections.routes import router as inspections_router
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
@@ -39,6 +41,8 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     signals_router,
     alarms_router,
     complaints_router,
+    inspections_router,
+    evidence_router,
 ]
 
 

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
@@ -107,6 +108,22 @@ _MEANINGS = {
 }
 
 
+def query_names(dependant: Dependant) -> frozenset[str]:
+    """The query parameters a route takes, those of its dependencies and query models too."""
+    names: set[str] = set()
+    stack = [dependant]
+    while stack:
+        current = stack.pop()
+        for field in current.query_params:
+            model = field.field_info.annotation
+            if isinstance(model, type) and issubclass(model, BaseModel):
+                names |= {f.alias or name for name, f in model.model_fields.items()}
+            else:
+                names.add(field.alias)
+        stack.extend(current.dependencies)
+    return frozenset(names)
+
+
 def declare_errors(router: APIRouter) -> None:
     """Declare in the OpenAPI document each error status a route of `router` can return.
 
@@ -118,7 +135,7 @@ def declare_errors(router: APIRouter) -> None:
         if not isinstance(route, APIRoute):
             continue
         statuses = {401, 403, 422}
-        names = {p.name for p in route.dependant.query_params}
+        names = query_names(route.dependant)
         if route.param_convertors or "site" in names or route.body_field is not None:
             statuses.add(404)
         if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:

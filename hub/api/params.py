@@ -7,19 +7,16 @@ query string is refused before routing, whatever the parameter's type.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 from urllib.parse import unquote
 
 import orjson
 from fastapi import Path, Query, Request
-from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import BaseModel, BeforeValidator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.api.errors import error_body
+from hub.api.errors import error_body, query_names
 from hub.inputs import INT32_MAX, unstorable
 
 IdPath = Annotated[int, Path(ge=1, le=INT32_MAX, description="The object's id.")]
@@ -27,25 +24,6 @@ Offset = Annotated[int, Query(ge=0, le=INT32_MAX, description="Rows to skip.")]
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 """Site and device ids: the `{site}` and `{device}` of MQTT topics (CONTRACT.md §1)."""
 DeviceIdPath = Annotated[str, Path(pattern=SLUG, description="The device's id, as in its topics.")]
-
-
-def _iso_with_offset(value: object) -> object:
-    """A time in a query is ISO-8601 with its offset; `0.5` or `1700000000` is refused."""
-    if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(
-                "expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00"
-            ) from exc
-        if parsed.tzinfo is None:
-            raise ValueError("the time needs its UTC offset, e.g. +08:00")
-        return parsed
-    return value
-
-
-When = Annotated[datetime, BeforeValidator(_iso_with_offset)]
-"""A moment in a query string (`since`, `until`): ISO-8601 with its offset."""
 
 
 class StorableUrls:
@@ -96,21 +74,6 @@ async def _refuse(send: Send, problem: tuple[str, str]) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def _query_names(dependant: Dependant) -> frozenset[str]:
-    names: set[str] = set()
-    stack = [dependant]
-    while stack:
-        current = stack.pop()
-        for field in current.query_params:
-            model = field.field_info.annotation
-            if isinstance(model, type) and issubclass(model, BaseModel):
-                names |= {f.alias or name for name, f in model.model_fields.items()}
-            else:
-                names.add(field.alias)
-        stack.extend(current.dependencies)
-    return frozenset(names)
-
-
 _KNOWN: dict[int, frozenset[str]] = {}
 
 
@@ -122,7 +85,7 @@ def known_query_only(request: Request) -> None:
         return
     known = _KNOWN.get(id(route))
     if known is None:
-        known = _KNOWN[id(route)] = _query_names(route.dependant)
+        known = _KNOWN[id(route)] = query_names(route.dependant)
     unknown = sorted(set(request.query_params) - known)
     if unknown:
         raise RequestValidationError(

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, status
 from hub import access
 from hub.access import Action
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
-from hub.api.params import IdPath, Offset, When
+from hub.api.params import IdPath, Offset
 from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
@@ -28,7 +28,7 @@ from hub.complaints.schemas import (
     WorkOrderIn,
 )
 from hub.errors import InvalidInput, NotFound
-from hub.inputs import INT32_MAX
+from hub.inputs import INT32_MAX, When
 from hub.workorders.deps import PolicyDep
 
 router = APIRouter(prefix="/complaints", tags=["complaints"])

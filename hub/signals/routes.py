@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from devices.base import Reason
 from hub.access import Action
 from hub.api.deps import PrincipalDep, SessionDep, allowed
-from hub.api.params import DeviceIdPath, Offset, When
+from hub.api.params import DeviceIdPath, Offset
 from hub.auth.enums import Role
 from hub.auth.principal import Principal
 from hub.errors import InvalidInput
+from hub.inputs import When
 from hub.registry.service import get_device
 from hub.signals import service
 from hub.signals.schemas import DeadLetterOut, DeadLetterPage, SignalOut, SignalPage

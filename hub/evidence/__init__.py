@@ -1,0 +1,1 @@
+"""Dispute evidence: timelines, chain verification, signed checkpoints, verifiable export packs."""

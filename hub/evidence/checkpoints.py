@@ -1,0 +1,146 @@
+"""Signed checkpoints: a Merkle tree over every chain head of a site, signed, append-only.
+
+Each checkpoint carries its sequence number in the site and the digest of the one before
+it, and is signed with the hub's key, whose private half is not in the database. A row
+edited, removed from the middle or forged shows when the checkpoints are checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hub.evidence.chains import Expected
+from hub.evidence.keys import Keyring, verify_signature
+from hub.evidence.merkle import MerkleTree
+from hub.evidence.models import Checkpoint
+from hub.evidence.verify import GENESIS, checkpoint_statement, leaf_of
+from hub.localtime import shown
+from hub.registry.models import Device
+from hub.signals.models import DeviceState
+
+
+def site_heads(*, session: Session, site_id: str) -> list[tuple[str, int, str]]:
+    """Every device of the site with a chain: (device, count, head), by device id."""
+    rows = session.execute(
+        select(DeviceState.device_id, DeviceState.signal_count, DeviceState.head_digest)
+        .join(Device, Device.id == DeviceState.device_id)
+        .where(Device.site_id == site_id, DeviceState.signal_count > 0)
+        .order_by(DeviceState.device_id)
+    )
+    return [(d, int(n), h) for d, n, h in rows]
+
+
+def as_statement(row: Checkpoint) -> dict[str, Any]:
+    """The signed fields of a checkpoint, with its signature."""
+    return {
+        "at": row.created_at.isoformat(),
+        "key_id": row.key_id,
+        "prev": row.prev,
+        "root": row.root,
+        "seq": row.seq,
+        "site": row.site_id,
+        "tree_size": row.tree_size,
+        "signature": row.signature,
+    }
+
+
+def tree(row: Checkpoint) -> MerkleTree:
+    """The Merkle tree of a checkpoint's heads."""
+    return MerkleTree([leaf_of(d, int(n), str(h)) for d, n, h in row.heads])
+
+
+def latest(*, session: Session, site_id: str) -> Checkpoint | None:
+    """The site's newest checkpoint."""
+    return session.scalar(
+        select(Checkpoint).where(Checkpoint.site_id == site_id).order_by(Checkpoint.seq.desc())
+    )
+
+
+def make(*, session: Session, site_id: str, keyring: Keyring, now: datetime) -> Checkpoint:
+    """Sign the site's chain heads as they stand now (a new checkpoint, always)."""
+    heads = site_heads(session=session, site_id=site_id)
+    before = latest(session=session, site_id=site_id)
+    row = Checkpoint(
+        site_id=site_id,
+        seq=before.seq + 1 if before else 1,
+        created_at=now,
+        tree_size=len(heads),
+        heads=[list(h) for h in heads],
+        prev=before.digest if before else GENESIS,
+        key_id=keyring.current,
+    )
+    row.root = tree(row).root().hex()
+    statement = checkpoint_statement(as_statement(row))
+    row.digest = hashlib.sha256(statement).hexdigest()
+    row.signature = keyring.sign(statement)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def if_changed(
+    *, session: Session, site_id: str, keyring: Keyring, now: datetime
+) -> Checkpoint | None:
+    """A new checkpoint when any head moved since the last one; None otherwise."""
+    before = latest(session=session, site_id=site_id)
+    heads = [list(h) for h in site_heads(session=session, site_id=site_id)]
+    if before is not None and before.heads == heads:
+        return None
+    if before is None and not heads:
+        return None
+    return make(session=session, site_id=site_id, keyring=keyring, now=now)
+
+
+def proof(row: Checkpoint, device_id: str) -> dict[str, Any]:
+    """The inclusion proof of a device's head in the checkpoint."""
+    for index, (device, count, head) in enumerate(row.heads):
+        if device == device_id:
+            path = tree(row).proof(index)
+            return {"index": index, "count": count, "head": head, "path": [p.hex() for p in path]}
+    raise KeyError(device_id)
+
+
+def all_of(*, session: Session, site_id: str) -> Sequence[Checkpoint]:
+    """The site's checkpoints in order."""
+    return session.scalars(
+        select(Checkpoint).where(Checkpoint.site_id == site_id).order_by(Checkpoint.seq)
+    ).all()
+
+
+def check(
+    *, rows: Sequence[Checkpoint], keyring: Keyring, zone: tzinfo
+) -> tuple[list[str], dict[str, list[Expected]]]:
+    """Problems of the checkpoints themselves, and what the sound ones say of each device."""
+    problems: list[str] = []
+    expected: dict[str, list[Expected]] = {}
+    keys = keyring.public_keys()
+    prev = GENESIS
+    for number, row in enumerate(rows, start=1):
+        name = f"checkpoint {row.seq} of {shown(row.created_at, zone)}"
+        statement = checkpoint_statement(as_statement(row))
+        sound = True
+        if row.seq != number:
+            problems.append(f"checkpoint {number} is missing (the next one is {row.seq})")
+        if row.prev != prev:
+            problems.append(f"{name} does not follow the checkpoint before it")
+        key = keys.get(row.key_id)
+        if key is None or not verify_signature(key.public_key, statement, row.signature):
+            problems.append(f"{name}: the signature does not verify (edited or forged)")
+            sound = False
+        if (
+            hashlib.sha256(statement).hexdigest() != row.digest
+            or tree(row).root().hex() != row.root
+        ):
+            problems.append(f"{name}: its heads or digest were edited")
+            sound = False
+        prev = row.digest
+        if sound:
+            for device, count, head in row.heads:
+                expected.setdefault(device, []).append(Expected(int(count), str(head), name))
+    return problems, expected

@@ -1,0 +1,153 @@
+"""Making an evidence pack: one ZIP a manager hands over, checked offline by `verify_pack`.
+
+Files (each canonical JSON, RFC 8785, listed with its SHA-256 in the signed manifest):
+`records.jsonl` (the timeline), `chains/<device>.jsonl` (each link from the first signal of
+the window to the head in the checkpoint: body, prev, digest), `checkpoint.json` (made at
+export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hub.evidence import chains, checkpoints, summary
+from hub.evidence.canonical import canonical
+from hub.evidence.flows import SiteCheck, check_site
+from hub.evidence.keys import Keyring
+from hub.evidence.models import Export
+from hub.evidence.timeline import Subject, entries
+from hub.evidence.verify import FORMAT, MANIFEST, SIGNATURE
+from hub.localtime import shown
+from hub.registry.models import Site
+
+
+@dataclass(frozen=True)
+class Pack:
+    """A made pack: its bytes and digest."""
+
+    data: bytes
+    sha256: str
+    export_id: int
+    problems: list[str]
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    return {**record, "at": record["at"].isoformat()}
+
+
+def _lines(rows: list[dict[str, Any]]) -> bytes:
+    return b"".join(canonical(r) + b"\n" for r in rows)
+
+
+def _link(item: chains.Link) -> dict[str, Any]:
+    return {
+        "position": item.position,
+        "id": item.id,
+        "ts": item.ts.isoformat(),
+        "body": item.body.decode(),
+        "prev": item.prev,
+        "digest": item.digest,
+    }
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0)), files[name])
+    return buffer.getvalue()
+
+
+def integrity_of(
+    check: SiteCheck, *, keyring: Keyring, checkpoint: dict[str, Any]
+) -> dict[str, Any]:
+    """The integrity block of a timeline or pack."""
+    return {
+        "verified": check.ok,
+        "chains": [
+            {
+                "device_id": r.device_id,
+                "first": r.first.isoformat() if r.first else None,
+                "last": r.last.isoformat() if r.last else None,
+                "count": r.count,
+                "head": r.head,
+            }
+            for r in check.devices
+        ],  # fmt: skip
+        "problems": check.problems(),
+        "checkpoint": checkpoint,
+        "key_id": checkpoint.get("key_id", keyring.current),
+        "public_key": keyring.public_keys()[checkpoint.get("key_id", keyring.current)].public_key,
+    }
+
+
+def build(
+    *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
+) -> Pack:
+    """Write the pack of `subject`; a new signed checkpoint of its site is made for it."""
+    checkpoint = checkpoints.make(
+        session=session, site_id=subject.site_id, keyring=keyring, now=now
+    )
+    statement = checkpoints.as_statement(checkpoint)
+    check = check_site(
+        session=session,
+        site_id=subject.site_id,
+        keyring=keyring,
+        zone=zone,
+        device_ids=subject.device_ids,
+    )
+    records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
+    files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
+    proofs: dict[str, Any] = {}
+    heads = {d: int(n) for d, n, _h in checkpoint.heads}
+    for device_id in subject.device_ids:
+        if device_id not in heads:
+            continue
+        proofs[device_id] = checkpoints.proof(checkpoint, device_id)
+        segment, _ = chains.segment(
+            session=session, device_id=device_id, since=subject.since, upto=heads[device_id]
+        )
+        files[f"chains/{device_id}.jsonl"] = _lines([_link(s) for s in segment])
+    files["proofs.json"] = canonical(proofs)
+    files["checkpoint.json"] = canonical(statement)
+    files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})
+    site = session.get(Site, subject.site_id)
+    window = {"since": shown(subject.since, zone), "until": shown(subject.until, zone)}
+    files["summary.html"] = summary.render(
+        subject={"type": subject.type, "id": subject.id},
+        window=window,
+        records=records,
+        integrity=integrity_of(check, keyring=keyring, checkpoint=statement),
+        site_name=site.name if site else subject.site_id,
+        made_at=shown(now, zone),
+    ).encode("utf-8")
+    manifest = {
+        "format": FORMAT,
+        "site": subject.site_id,
+        "subject": {"type": subject.type, "id": subject.id},
+        "window": {"since": subject.since.isoformat(), "until": subject.until.isoformat()},
+        "created_at": now.isoformat(),
+        "created_by": actor,
+        "checkpoint_digest": checkpoint.digest,
+        "key_id": keyring.current,
+        "problems_at_export": check.problems(),
+        "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
+    }
+    files[MANIFEST] = canonical(manifest)
+    files[SIGNATURE] = keyring.sign(files[MANIFEST]).encode()
+    data = _zip(files)
+    digest = hashlib.sha256(data).hexdigest()
+    row = Export(
+        site_id=subject.site_id, subject_type=subject.type, subject_id=subject.id, created_at=now,
+        created_by=actor, checkpoint_id=checkpoint.id, sha256=digest, size=len(data),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return Pack(data, digest, row.id, check.problems())

@@ -1,0 +1,89 @@
+"""Pydantic shapes of evidence in the API (CONTRACT.md §4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from hub.inputs import Id, Input, When
+
+
+class WindowQuery(Input):
+    """Query of `GET /devices/{id}/evidence`: the window (default the last 24 hours)."""
+
+    since: When | None = None
+    until: When | None = None
+    limit: int = Field(5000, ge=1, le=50_000, description="Signals at most.")
+
+
+class TimelineQuery(Input):
+    """Query of the complaint and work-order timelines."""
+
+    limit: int = Field(5000, ge=1, le=50_000, description="Signals at most.")
+
+
+class CheckQuery(Input):
+    """Query of `GET /evidence/check`."""
+
+    site: str | None = Field(None, max_length=64)
+
+
+class ExportIn(Input):
+    """`POST /evidence/exports`: what the pack is about (one of complaint, order, device)."""
+
+    complaint_id: Id | None = None
+    work_order_id: Id | None = None
+    device_id: str | None = Field(None, min_length=1, max_length=64)
+    since: When | None = None
+    until: When | None = None
+
+    @model_validator(mode="after")
+    def _one_subject(self) -> ExportIn:
+        given = [self.complaint_id, self.work_order_id, self.device_id]
+        if sum(v is not None for v in given) != 1:
+            raise ValueError("give exactly one of complaint_id, work_order_id, device_id")
+        if self.device_id is None and (self.since or self.until):
+            raise ValueError("since and until are for a device's pack")
+        return self
+
+
+class TimelineEntry(BaseModel):
+    """One thing that happened."""
+
+    at: datetime
+    at_local: str
+    type: str
+    ref: dict[str, Any]
+    device_id: str | None
+    summary: str
+    data: dict[str, Any]
+    digest: str | None
+
+
+class Timeline(BaseModel):
+    """An evidence timeline with its integrity block."""
+
+    subject: dict[str, Any]
+    window: dict[str, Any]
+    timeline: list[TimelineEntry]
+    truncated: bool
+    integrity: dict[str, Any]
+
+
+class PublicKeyOut(BaseModel):
+    """The hub's public key in use, and every earlier one (they verify older checkpoints)."""
+
+    algorithm: str
+    key_id: str
+    public_key: str
+    keys: list[dict[str, Any]]
+
+
+class CheckOut(BaseModel):
+    """What a check of the stored chains and checkpoints found."""
+
+    ok: bool
+    sites: list[dict[str, Any]]
+    problems: list[str]

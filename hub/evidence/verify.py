@@ -1,0 +1,219 @@
+"""Checking an evidence pack offline: no database, only the file and, if given, a trusted key.
+
+A pack is a ZIP of canonical JSON (RFC 8785) files listed with their SHA-256 in a signed
+manifest: timeline records, each device's chain segment (every link's body and digest),
+the inclusion proof of each segment's last digest in a signed checkpoint, the public keys.
+Every problem is named; an intact pack has none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from hub.evidence.canonical import canonical
+from hub.evidence.keys import key_id, unb64, verify_signature
+from hub.evidence.merkle import leaf_hash, verify_inclusion
+
+GENESIS = "0" * 64
+FORMAT = "facility-hub-evidence/1"
+CHECKPOINT_FORMAT = "facility-hub-checkpoint/1"
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+
+
+def chain_body(
+    device_id: str, channel: str, kind: str | None, ts: str, key: str, payload: Any
+) -> bytes:
+    """The bytes a signal's chain digest covers (as ingest writes them)."""
+    return orjson.dumps([device_id, channel, kind, ts, key, payload], option=orjson.OPT_SORT_KEYS)
+
+
+def link(prev: str, body: bytes) -> str:
+    """The digest linking a body to the digest before it."""
+    return hashlib.sha256(prev.encode() + body).hexdigest()
+
+
+def leaf_of(device_id: str, count: int, head: str) -> bytes:
+    """The Merkle leaf hash of a device's chain head in a checkpoint."""
+    return leaf_hash(canonical({"count": count, "device_id": device_id, "head": head}))
+
+
+def checkpoint_statement(checkpoint: Mapping[str, Any]) -> bytes:
+    """The bytes a checkpoint's signature covers."""
+    fields = ("at", "key_id", "prev", "root", "seq", "site", "tree_size")
+    return canonical({"format": CHECKPOINT_FORMAT, **{k: checkpoint[k] for k in fields}})
+
+
+@dataclass
+class Report:
+    """What verifying a pack found."""
+
+    problems: list[str] = field(default_factory=list)
+    manifest: dict[str, Any] = field(default_factory=dict)
+    key_id: str | None = None
+    records: int = 0
+    signals: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """No problem at all."""
+        return not self.problems
+
+
+def _json(name: str, data: bytes, report: Report) -> Any:
+    try:
+        value = json.loads(data)
+    except ValueError:
+        report.problems.append(f"{name}: not JSON")
+        return None
+    if canonical(value) != data.rstrip(b"\n"):
+        report.problems.append(f"{name}: not in canonical form (RFC 8785)")
+    return value
+
+
+def _lines(name: str, data: bytes, report: Report) -> list[Any]:
+    out = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        value = _json(f"{name}:{number}", line, report)
+        if value is not None:
+            out.append(value)
+    return out
+
+
+def _keys(files: Mapping[str, bytes], report: Report) -> dict[str, str]:
+    keys = _json("keys.json", files.get("keys.json", b"{}"), report) or {}
+    good: dict[str, str] = {}
+    for kid, public in keys.items():
+        try:
+            if key_id(unb64(public)) != kid:
+                report.problems.append(f"keys.json: key {kid} is not the key of that id")
+                continue
+        except (ValueError, TypeError):
+            report.problems.append(f"keys.json: key {kid} is not base64")
+            continue
+        good[kid] = public
+    return good
+
+
+def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
+    """Verify a pack's bytes; `trusted`: the hub's public key (base64) it must be signed by."""
+    report = Report()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            files = {n: archive.read(n) for n in archive.namelist()}
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        report.problems.append(f"not a readable pack: {exc}")
+        return report
+    for required in (MANIFEST, SIGNATURE, "keys.json", "checkpoint.json", "proofs.json"):
+        if required not in files:
+            report.problems.append(f"{required} is missing")
+    if report.problems:
+        return report
+    manifest = _json(MANIFEST, files[MANIFEST], report) or {}
+    report.manifest = manifest
+    keys = _keys(files, report)
+    report.key_id = manifest.get("key_id")
+    signer = keys.get(str(manifest.get("key_id")))
+    if signer is None:
+        report.problems.append(f"the manifest's key {manifest.get('key_id')} is not in keys.json")
+    elif not verify_signature(signer, files[MANIFEST], files[SIGNATURE].decode().strip()):
+        report.problems.append("manifest.sig is not a valid signature of manifest.json")
+    if trusted is not None and signer != trusted:
+        report.problems.append("the pack is not signed by the trusted key")
+    _files(files, manifest, report)
+    checkpoint = _checkpoint(files, manifest, keys, report)
+    heads = _proofs(files, checkpoint, report)
+    digests = _chains(files, heads, report)
+    for record in _lines("records.jsonl", files.get("records.jsonl", b""), report):
+        report.records += 1
+        digest, device = record.get("digest"), record.get("device_id")
+        if record.get("type") == "signal" and digest not in digests.get(device, set()):
+            report.problems.append(f"record of signal {record.get('ref')} is in no chain segment")
+    return report
+
+
+def _files(files: Mapping[str, bytes], manifest: Mapping[str, Any], report: Report) -> None:
+    listed: Mapping[str, str] = manifest.get("files", {})
+    for name in sorted(set(files) - {MANIFEST, SIGNATURE} - set(listed)):
+        report.problems.append(f"{name} is not listed in the manifest")
+    for name, digest in sorted(listed.items()):
+        if name not in files:
+            report.problems.append(f"{name} is listed but missing")
+        elif hashlib.sha256(files[name]).hexdigest() != digest:
+            report.problems.append(f"{name} was changed: its SHA-256 is not the manifest's")
+
+
+def _checkpoint(
+    files: Mapping[str, bytes], manifest: Mapping[str, Any], keys: Mapping[str, str], report: Report
+) -> dict[str, Any]:
+    checkpoint: dict[str, Any] = _json("checkpoint.json", files["checkpoint.json"], report) or {}
+    try:
+        statement = checkpoint_statement(checkpoint)
+    except KeyError as exc:
+        report.problems.append(f"checkpoint.json lacks {exc}")
+        return {}
+    if hashlib.sha256(statement).hexdigest() != manifest.get("checkpoint_digest"):
+        report.problems.append("checkpoint.json is not the checkpoint the manifest names")
+    public = keys.get(str(checkpoint.get("key_id")))
+    if public is None or not verify_signature(public, statement, str(checkpoint.get("signature"))):
+        report.problems.append("the checkpoint's signature does not verify")
+    return checkpoint
+
+
+def _proofs(
+    files: Mapping[str, bytes], checkpoint: Mapping[str, Any], report: Report
+) -> dict[str, tuple[int, str]]:
+    proofs = _json("proofs.json", files["proofs.json"], report) or {}
+    heads: dict[str, tuple[int, str]] = {}
+    try:
+        root = bytes.fromhex(str(checkpoint.get("root", "")))
+    except ValueError:
+        root = b""
+    for device, proof in sorted(proofs.items()):
+        try:
+            leaf = leaf_of(device, int(proof["count"]), str(proof["head"]))
+            path = [bytes.fromhex(p) for p in proof["path"]]
+            index, size = int(proof["index"]), int(checkpoint.get("tree_size", -1))
+        except (KeyError, TypeError, ValueError):
+            report.problems.append(f"proofs.json: the proof of {device} is malformed")
+            continue
+        if not verify_inclusion(leaf, index, size, path, root):
+            report.problems.append(f"the head of {device} is not in the signed checkpoint")
+        heads[device] = (int(proof["count"]), str(proof["head"]))
+    return heads
+
+
+def _chains(
+    files: Mapping[str, bytes], heads: Mapping[str, tuple[int, str]], report: Report
+) -> dict[str, set[str]]:
+    digests: dict[str, set[str]] = {}
+    for device, (count, head) in sorted(heads.items()):
+        name = f"chains/{device}.jsonl"
+        rows = _lines(name, files.get(name, b""), report)
+        seen = digests.setdefault(device, set())
+        prev: str | None = None
+        position = 0
+        for row in rows:
+            body = str(row.get("body", "")).encode()
+            if prev is not None and row.get("prev") != prev:
+                report.problems.append(
+                    f"{name}: #{row.get('position')} does not follow the one before"
+                )
+            if prev is not None and row.get("position") != position + 1:
+                report.problems.append(f"{name}: #{row.get('position')} is out of order")
+            if link(str(row.get("prev")), body) != row.get("digest"):
+                report.problems.append(f"{name}: #{row.get('position')} does not match its digest")
+            prev, position = str(row.get("digest")), int(row.get("position", 0))
+            seen.add(prev)
+            report.signals += 1
+        if rows and (position, prev) != (count, head):
+            report.problems.append(f"{name} does not end at the head in the checkpoint")
+    return digests
