@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,13 +14,19 @@ import orjson
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from devices.base import Reading, Reason
+from devices.base import MAX_PAYLOAD_BYTES, Reading, Reason
 from hub.signals.models import DeadLetter, Signal
 
 GENESIS = "0" * 64
 """The `prev_digest` of a device's first signal."""
 
 DEAD_PAYLOAD_CHARS = 1024
+"""A dead letter's readable payload: the first this many characters."""
+DEAD_RAW_BYTES = MAX_PAYLOAD_BYTES
+"""A dead letter's original bytes: every byte of a message within the contract's size."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL text cannot hold: U+0000, and surrogates (not valid UTF-8 on their own)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,21 @@ def chain_digest(
     return hashlib.sha256(prev.encode() + body).hexdigest()
 
 
+def storable_text(text: str) -> str:
+    """`text` with U+0000 and lone surrogates written as `\\uXXXX`, which any text column holds."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def message_digest(topic: str, payload: bytes) -> str:
+    """SHA-256 of a message's topic and payload: what makes two deliveries the same message."""
+    digest = hashlib.sha256(topic.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(payload)
+    return digest.hexdigest()
+
+
 def dead_letter_row(
     message: Incoming,
     *,
@@ -70,18 +93,23 @@ def dead_letter_row(
     site_id: str | None = None,
     device_id: str | None = None,
 ) -> dict[str, Any]:
-    """A dead-letter row for a Core insert: the payload truncated, never lost silently."""
+    """A dead-letter row for a Core insert: readable text, the original bytes, never lost.
+
+    Topic, payload and detail are made storable (`storable_text`) so that the row can always
+    be written, whatever the message held; `payload_base64` keeps the bytes as they came.
+    """
+    text = message.payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")
     return {
         "received_at": message.received_at,
-        "topic": message.topic[:512],
-        "payload": message.payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")[
-            :DEAD_PAYLOAD_CHARS
-        ],
+        "topic": storable_text(message.topic)[:512],
+        "payload": storable_text(text[:DEAD_PAYLOAD_CHARS])[: DEAD_PAYLOAD_CHARS * 6],
         "payload_bytes": len(message.payload),
         "reason": reason.value,
-        "detail": detail[:1000],
+        "detail": storable_text(detail)[:1000],
         "site_id": site_id,
         "device_id": device_id,
+        "payload_base64": base64.b64encode(message.payload[:DEAD_RAW_BYTES]).decode("ascii"),
+        "digest": message_digest(message.topic, message.payload),
     }
 
 
