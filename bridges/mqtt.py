@@ -30,11 +30,13 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridges.client import broker_address, connect, make_client, subscriptions
 from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
 from bridges.inbox import Inbox
+from bridges.spool import SPOOL_FILE, Spool
 from bridges.turns import Turns
 from devices.base import Reason
 from hub.alarms.engine import RuleContext
@@ -76,6 +78,10 @@ class BridgeStats:
     batches: int = 0
     failures: int = 0
     connects: int = 0
+    spooled: int = 0
+    """Messages kept in the local spool: their dead letter could not be written."""
+    lost: int = 0
+    """Messages acknowledged without being kept anywhere: the spool was full."""
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -147,6 +153,7 @@ class Bridge:
         sqlite = bind is None or bind.dialect.name == "sqlite"
         self.pipeline = 1 if sqlite else settings.bridge_pipeline
         self._batchers: list[threading.Thread] = []
+        self._spool = Spool(settings.data_dir / SPOOL_FILE)
         self._client = self._make_client()
 
     # -- the MQTT side (paho's thread) -------------------------------------------------
@@ -211,9 +218,13 @@ class Bridge:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Stamp and enqueue; never raises, never touches the database."""
         try:
+            try:
+                topic = msg.topic
+            except UnicodeDecodeError:  # paho keeps the topic's bytes only privately
+                topic = msg._topic.decode("utf-8", "replace")  # dead-lettered as bad_topic
             item = _Item(
                 Incoming(
-                    topic=msg.topic,
+                    topic=topic,
                     payload=bytes(msg.payload),
                     received_at=self.clock.now(),
                     qos=msg.qos,
@@ -276,13 +287,18 @@ class Bridge:
     def _write(
         self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
     ) -> _Written:
-        """Commit the batch; isolate a message that keeps failing. Returns what to ack."""
+        """Commit the batch; isolate a message that keeps failing. Returns what to ack.
+
+        A batch that fails is written again message by message; a message that fails alone
+        `MAX_TRIES` times becomes an `internal_error` dead letter. While the database does
+        not answer at all, nothing is given up on: it is retried with backoff.
+        """
         tries = 0
         while True:
             try:
                 result = self._commit(batch, lock_turn)
                 return _Written(items=list(batch), results=[result])
-            except Exception:
+            except Exception as exc:
                 tries += 1
                 with self._lock:
                     self.stats.failures += 1
@@ -292,7 +308,7 @@ class Bridge:
                     for item in batch:  # find the poison message, keep the rest
                         written.add(self._write([item], nullcontext))
                     return written
-                if tries >= MAX_TRIES and self._dead_letter(batch[0]):
+                if tries >= MAX_TRIES and self._dead_letter(batch[0], exc):
                     return _Written(items=list(batch), dead_lettered=1)
                 if self._stop.wait(min(30.0, 0.5 * 2**tries)) and tries >= MAX_TRIES:
                     return _Written()  # stopping: leave it unacknowledged for redelivery
@@ -312,17 +328,40 @@ class Bridge:
             name = Reason.internal_error.value
             stats.reasons[name] = stats.reasons.get(name, 0) + written.dead_lettered
 
-    def _dead_letter(self, item: _Item) -> bool:
-        """Keep a message that crashes ingest as `internal_error`; False if that fails too."""
+    def _dead_letter(self, item: _Item, error: Exception) -> bool:
+        """Keep a message that crashes ingest as `internal_error`; False to retry it later.
+
+        If the dead letter cannot be written but the database answers, the message goes to
+        the local spool and counts as kept: it must not hold back the messages behind it.
+        """
+        detail = f"ingest failed {MAX_TRIES} times: {type(error).__name__}: {error}"
+        row = dead_letter_row(item.message, reason=Reason.internal_error, detail=detail)
         try:
             with self.sessions() as session:
-                row = dead_letter_row(
-                    item.message, reason=Reason.internal_error, detail="ingest failed repeatedly"
-                )
                 session.add(DeadLetter(**row))
                 session.commit()
         except Exception:
-            logger.exception("bridge could not dead-letter a message on %s", item.message.topic)
+            logger.exception("bridge could not dead-letter a message on %s", row["topic"])
+        else:
+            return True
+        if not self._database_answers():
+            return False  # an outage: acknowledge nothing, try again
+        with self._lock:
+            if self._spool.put(row):
+                self.stats.spooled += 1
+                logger.error("message on %s kept in %s", row["topic"], self._spool.path)
+            else:
+                self.stats.lost += 1
+                logger.error("message on %s dropped: the spool is full", row["topic"])
+        return True
+
+    def _database_answers(self) -> bool:
+        """Whether the database runs a trivial statement (an outage, if not)."""
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("the database does not answer")
             return False
         return True
 

@@ -72,17 +72,22 @@ def _validate(
                 SPECS[topic.kind], topic.channel, message.payload, received_at=message.received_at
             )
         except Rejected as exc:
-            dead.append(
-                dead_letter_row(
-                    message,
-                    reason=exc.reason,
-                    detail=exc.detail,
-                    site_id=device.site_id if device is not None else topic.site,
-                    device_id=topic.device,
-                )
-            )
+            reason, detail = exc.reason, exc.detail
+        except Exception as exc:  # a bug in a decoder: this message alone fails, not the batch
+            logger.exception("decoding a message on %s failed", message.topic)
+            reason, detail = Reason.internal_error, f"decoding failed: {type(exc).__name__}: {exc}"
+        else:
+            accepted.append(_Accepted(message, topic, device, reading))
             continue
-        accepted.append(_Accepted(message, topic, device, reading))
+        dead.append(
+            dead_letter_row(
+                message,
+                reason=reason,
+                detail=detail,
+                site_id=device.site_id if device is not None else topic.site,
+                device_id=topic.device,
+            )
+        )
     for row in dead:
         result.reasons[row["reason"]] = result.reasons.get(row["reason"], 0) + 1
     result.dead = len(dead)
