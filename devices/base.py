@@ -205,6 +205,8 @@ class Reading:
     message_id: str | None
     data: dict[str, Any]
     event_type: str | None = None
+    stamped: bool = True
+    """Whether the message carried its own `ts` (else `ts` is the time of receipt)."""
 
 
 def parse_topic(topic: str) -> Topic:
@@ -340,9 +342,16 @@ def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetim
         status = text.strip().lower()
         if status not in ("online", "offline"):
             raise Rejected(Reason.bad_status, "status must be online or offline")
-        return Reading(channel=channel, ts=received_at, message_id=None, data={"status": status})
+        return Reading(
+            channel=channel,
+            ts=received_at,
+            message_id=None,
+            data={"status": status},
+            stamped=False,
+        )
     doc = _load_object(text)
-    ts = parse_ts(doc.pop("ts", None), received_at=received_at)
+    raw_ts = doc.pop("ts", None)
+    ts = parse_ts(raw_ts, received_at=received_at)
     raw_id = doc.pop("id", None)
     if raw_id is not None and (not isinstance(raw_id, str | int) or isinstance(raw_id, bool)):
         raise Rejected(Reason.invalid_payload, "id must be a string or an integer")
@@ -363,7 +372,14 @@ def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetim
     except ValidationError as exc:
         raise Rejected(Reason.invalid_payload, _errors(exc)) from exc
     data = parsed.model_dump(mode="json", exclude_unset=True)
-    return Reading(channel=channel, ts=ts, message_id=message_id, data=data, event_type=event_type)
+    return Reading(
+        channel=channel,
+        ts=ts,
+        message_id=message_id,
+        data=data,
+        event_type=event_type,
+        stamped=raw_ts is not None,
+    )
 
 
 def flag(state: Mapping[str, Any], name: str) -> bool | None:

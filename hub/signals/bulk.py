@@ -311,6 +311,19 @@ def insert_dead_letters(*, session: Session, rows: Sequence[dict[str, Any]]) -> 
     session.execute(insert(DeadLetter), rows)
 
 
+def known_dead_letters(
+    *, session: Session, wanted: Sequence[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Which (digest, reason) pairs of `wanted` are dead-lettered already."""
+    digests = sorted({digest for digest, _reason in wanted})
+    if not digests:
+        return set()
+    found = session.execute(
+        select(DeadLetter.digest, DeadLetter.reason).where(DeadLetter.digest.in_(digests))
+    )
+    return {(digest, reason) for digest, reason in found if digest is not None} & set(wanted)
+
+
 def write_heads(*, session: Session, heads: Sequence[Head], now: datetime) -> None:
     """Write the changed heads back in one statement (the rows are locked by this batch)."""
     changed = [

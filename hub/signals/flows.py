@@ -22,7 +22,12 @@ from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.registry.models import DeviceRef, DeviceStatus
 from hub.signals import bulk
-from hub.signals.service import Incoming, chain_digest, dead_letter_row, idem_key
+from hub.signals.service import (
+    Incoming,
+    chain_digest,
+    dead_letter_row,
+    idem_key,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +54,14 @@ def _validate(
     *, session: Session, messages: Sequence[Incoming], result: BatchResult
 ) -> tuple[list[_Accepted], list[dict[str, Any]], set[str]]:
     """Accepted readings, dead-letter rows, and the devices that have a chain head."""
-    dead: list[dict[str, Any]] = []
+    dead: list[tuple[dict[str, Any], bool]] = []  # a row, and whether it was retained
     topics: list[tuple[Incoming, Topic]] = []
     for message in messages:
         try:
             topics.append((message, parse_topic(message.topic)))
         except Rejected as exc:
-            dead.append(dead_letter_row(message, reason=exc.reason, detail=exc.detail))
+            row = dead_letter_row(message, reason=exc.reason, detail=exc.detail)
+            dead.append((row, message.retain))
     ids = sorted({t.device for _m, t in topics})
     devices, headed = bulk.device_refs(session=session, ids=ids)
     accepted: list[_Accepted] = []
@@ -79,19 +85,39 @@ def _validate(
         else:
             accepted.append(_Accepted(message, topic, device, reading))
             continue
-        dead.append(
-            dead_letter_row(
-                message,
-                reason=reason,
-                detail=detail,
-                site_id=device.site_id if device is not None else topic.site,
-                device_id=topic.device,
-            )
+        row = dead_letter_row(
+            message,
+            reason=reason,
+            detail=detail,
+            site_id=device.site_id if device is not None else topic.site,
+            device_id=topic.device,
         )
-    for row in dead:
+        dead.append((row, message.retain))
+    rows = _without_replayed(session=session, dead=dead, result=result)
+    for row in rows:
         result.reasons[row["reason"]] = result.reasons.get(row["reason"], 0) + 1
-    result.dead = len(dead)
-    return accepted, dead, headed
+    result.dead = len(rows)
+    return accepted, rows, headed
+
+
+def _without_replayed(
+    *,
+    session: Session,
+    dead: list[tuple[dict[str, Any], bool]],
+    result: BatchResult,
+) -> list[dict[str, Any]]:
+    """The dead letters less the retained messages dead-lettered before (counted duplicates).
+
+    The broker hands a retained message out again with every subscription: without this,
+    one retained piece of junk would become a new dead letter on each reconnect.
+    """
+    replays = [(row["digest"], row["reason"]) for row, retained in dead if retained]
+    known = bulk.known_dead_letters(session=session, wanted=replays) if replays else set()
+    kept = [
+        row for row, retained in dead if not (retained and (row["digest"], row["reason"]) in known)
+    ]
+    result.duplicates += len(dead) - len(kept)
+    return kept
 
 
 def ingest_batch(

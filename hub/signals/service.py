@@ -42,9 +42,16 @@ class Incoming:
 
 
 def idem_key(message: Incoming, reading: Reading) -> str:
-    """The message's idempotency key: its `id`, or a digest of topic, time and payload."""
+    """The message's idempotency key: its `id`, or a digest of topic, time and payload.
+
+    A retained reading without `id` or `ts` comes again with every subscription, each time
+    with a new receipt time: its key is the topic and payload alone, so it is stored once.
+    (Status is not keyed so: a retained status is judged against the device's status.)
+    """
     if reading.message_id is not None:
         return f"id:{reading.message_id}"
+    if message.retain and not reading.stamped and reading.channel != "status":
+        return "r:" + message_digest(message.topic, message.payload)[:48]
     digest = hashlib.sha256()
     digest.update(message.topic.encode())
     digest.update(b"\0" + reading.ts.isoformat().encode() + b"\0")
