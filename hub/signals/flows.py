@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -27,6 +28,7 @@ from hub.signals.service import (
     chain_digest,
     dead_letter_row,
     idem_key,
+    merged_state,
 )
 
 logger = logging.getLogger(__name__)
@@ -232,6 +234,12 @@ def _write_last_seen(
         bulk.update_last_seen(session=session, seen=rows)
 
 
+@cache
+def _interpreted(kind: str) -> frozenset[str]:
+    """The telemetry fields a kind's schema names (the rules read them from the state)."""
+    return frozenset(SPECS[kind].telemetry.model_fields)
+
+
 def _stale_retained_status(item: _Accepted) -> bool:
     """A retained status replayed on (re)subscription that says nothing new."""
     return (
@@ -269,7 +277,7 @@ def _apply(
     if reading.channel == "telemetry":
         if ds.state_ts is not None and reading.ts < ds.state_ts:
             return  # late arrival: kept as a signal, but the newer state stands
-        ds.state = {**ds.state, **reading.data}
+        ds.state = merged_state(ds.state, reading.data, _interpreted(item.device.kind))
         ds.state_ts = reading.ts
         engine.on_state(session=session, ctx=ctx, dr=dr, state=ds.state, at=reading.ts, now=now)
     elif reading.event_type is not None:

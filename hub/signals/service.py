@@ -25,6 +25,12 @@ DEAD_PAYLOAD_CHARS = 1024
 DEAD_RAW_BYTES = MAX_PAYLOAD_BYTES
 """A dead letter's original bytes: every byte of a message within the contract's size."""
 
+STATE_EXTRAS = 16
+"""Fields beyond the kind's own that a device's merged state keeps, the newest first."""
+STATE_EXTRA_KEY_CHARS = 64
+STATE_EXTRA_VALUE_BYTES = 256
+"""An extra field with a longer name or a larger value (as JSON) stays in its signal only."""
+
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 """What PostgreSQL text cannot hold: U+0000, and surrogates (not valid UTF-8 on their own)."""
 
@@ -75,6 +81,37 @@ def chain_digest(
         option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(prev.encode() + body).hexdigest()
+
+
+def merged_state(
+    state: dict[str, Any], data: dict[str, Any], interpreted: frozenset[str]
+) -> dict[str, Any]:
+    """A device's state with a reading's fields on top, bounded in size.
+
+    The fields the kind interprets are always kept. Other fields (the contract keeps them
+    but does not interpret them) are kept in the state only if small, and at most
+    `STATE_EXTRAS` of them, the newest reading's first: a device sending a new large key
+    with every message would otherwise grow its state row without bound. Every field stays
+    in the signal that brought it.
+    """
+    merged = {**state, **data}
+    if all(key in interpreted for key in merged):
+        return merged
+    bounded = {key: value for key, value in merged.items() if key in interpreted}
+    newest_first = [key for key in data if key not in interpreted]
+    newest_first += [key for key in state if key not in interpreted and key not in data]
+    kept = 0
+    for key in newest_first:
+        if kept == STATE_EXTRAS:
+            break
+        value = merged[key]
+        if len(key) <= STATE_EXTRA_KEY_CHARS and (
+            isinstance(value, bool | int | float | None)
+            or len(orjson.dumps(value)) <= STATE_EXTRA_VALUE_BYTES
+        ):
+            bounded[key] = value
+            kept += 1
+    return bounded
 
 
 def storable_text(text: str) -> str:
