@@ -31,10 +31,12 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.reasoncodes import ReasonCode
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridges.client import broker_address, connect, make_client, subscriptions
 from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
+from bridges.identity import ClientId, claim_client_id
 from bridges.inbox import Inbox
 from bridges.spool import SPOOL_FILE, Spool
 from bridges.turns import Turns
@@ -139,7 +141,12 @@ class Bridge:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.handler = handler or ingest_handler(ctx or RuleContext())
-        self.client_id = client_id or settings.mqtt_client_id
+        self._claim: ClientId | None = None
+        chosen = client_id or settings.mqtt_client_id
+        if not chosen:  # one per installation and worker, kept across restarts
+            self._claim = claim_client_id(_engine(sessions), settings.data_dir)
+            chosen = self._claim.value
+        self.client_id = chosen
         self.topics = tuple(topics)
         self.stats = BridgeStats()
         self._queue: Inbox[_Item] = Inbox(settings.bridge_queue_size)
@@ -149,8 +156,7 @@ class Bridge:
         self._lock = threading.Lock()
         self._taking = threading.Lock()
         self._turns = Turns(("lock", "ack"))
-        bind = sessions.kw.get("bind")
-        sqlite = bind is None or bind.dialect.name == "sqlite"
+        sqlite = _engine(sessions).dialect.name == "sqlite"
         self.pipeline = 1 if sqlite else settings.bridge_pipeline
         self._batchers: list[threading.Thread] = []
         self._spool = Spool(settings.data_dir / SPOOL_FILE)
@@ -406,6 +412,15 @@ class Bridge:
             batcher.join(max(0.0, deadline - time.monotonic()))
         self._client.disconnect()
         self._client.loop_stop()
+        if self._claim is not None:
+            self._claim.release()
+
+
+def _engine(sessions: sessionmaker[Session]) -> Engine:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the bridge needs sessions bound to an engine")
+    return bind
 
 
 def new_client_id(prefix: str = "fhub") -> str:
