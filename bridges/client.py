@@ -31,8 +31,13 @@ RECV_ROUNDS = 4
 """Socket reads in one `loop_read` at most, before paho's loop gets to send (acks, pings)."""
 
 RECONNECT_MIN_S = 1
-RECONNECT_MAX_S = 30
-"""paho waits this long before a reconnect attempt, doubling from the minimum."""
+RECONNECT_MAX_S = 4
+"""paho waits before each reconnect attempt, doubling from the minimum up to the maximum.
+
+So the bridge is back at most ~4 s after the broker is (with paho's usual 30 s cap it
+was 9 s after a 20 s outage). An attempt at a broker that is down is one refused TCP
+connection: a few a minute cost the broker nothing.
+"""
 
 MAX_INFLIGHT = 1000
 """Outgoing QoS > 0 messages in flight (the bridge publishes little; paho's default is 20)."""
