@@ -38,6 +38,7 @@ from bridges.client import broker_address, connect, make_client, subscriptions
 from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
 from bridges.identity import ClientId, claim_client_id
 from bridges.inbox import Inbox
+from bridges.sinks import SINK_QUEUE, Sink, Sinks, SinkStats
 from bridges.spool import SPOOL_FILE, Spool
 from bridges.turns import Turns
 from devices.base import Reason
@@ -50,7 +51,15 @@ from hub.signals.service import Incoming, dead_letter_row
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["GC_THRESHOLDS", "Bridge", "BridgeStats", "ingest_handler", "new_client_id", "tune_gc"]
+__all__ = [
+    "GC_THRESHOLDS",
+    "BatchHandler",
+    "Bridge",
+    "BridgeStats",
+    "ingest_handler",
+    "new_client_id",
+    "tune_gc",
+]
 
 DEVICE_TOPICS = ("fh/+/+/+/+",)
 """Every device channel; `fh/{site}/hub/...` (the hub's own output) has four levels after fh."""
@@ -160,6 +169,7 @@ class Bridge:
         self.pipeline = 1 if sqlite else settings.bridge_pipeline
         self._batchers: list[threading.Thread] = []
         self._spool = Spool(settings.data_dir / SPOOL_FILE)
+        self.sinks = Sinks()
         self._client = self._make_client()
 
     # -- the MQTT side (paho's thread) -------------------------------------------------
@@ -275,6 +285,8 @@ class Bridge:
             with self._turns.turn("ack", ticket):
                 self._record(written)
                 self._ack(written.items)
+                for result in written.results:  # committed: in commit order, never blocking
+                    self.sinks.offer(result.changes)
 
     def _commit(
         self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
@@ -395,6 +407,10 @@ class Bridge:
         host, port = broker_address(self.settings)
         logger.info("bridge %s connecting to %s:%s", self.client_id, host, port)
 
+    def add_sink(self, name: str, sink: Sink, *, capacity: int = SINK_QUEUE) -> SinkStats:
+        """Hand each committed batch's changes to `sink`, on its own thread (`bridges.sinks`)."""
+        return self.sinks.add(name, sink, capacity=capacity)
+
     def wait_subscribed(self, timeout: float = 10.0) -> bool:
         """Block until the bridge is connected and subscribed (True) or `timeout` passes."""
         return self._subscribed.wait(timeout)
@@ -412,6 +428,7 @@ class Bridge:
             batcher.join(max(0.0, deadline - time.monotonic()))
         self._client.disconnect()
         self._client.loop_stop()
+        self.sinks.stop(max(0.0, deadline - time.monotonic()))
         if self._claim is not None:
             self._claim.release()
 

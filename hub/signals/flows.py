@@ -22,7 +22,8 @@ from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.registry.models import DeviceRef, DeviceStatus
-from hub.signals import bulk
+from hub.signals import bulk, changes
+from hub.signals.changes import Changes
 from hub.signals.service import (
     Incoming,
     chain_digest,
@@ -42,6 +43,7 @@ class BatchResult:
     duplicates: int = 0
     dead: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    changes: Changes = field(default_factory=Changes)
 
 
 @dataclass(frozen=True)
@@ -133,14 +135,33 @@ def ingest_batch(
     """Ingest `messages` in arrival order; the caller commits.
 
     `lock_turn` is held while the batch locks its devices' chain heads: the bridge passes
-    one so that batches in progress at once lock in the order they arrived.
+    one so that batches in progress at once lock in the order they arrived. The result's
+    `changes` say what the batch did, for whoever acts on it after the commit.
     """
     result = BatchResult()
+    with changes.tracking(session) as tracker:
+        rows = _ingest(
+            session=session, ctx=ctx, messages=messages, now=now, lock_turn=lock_turn, result=result
+        )
+    result.changes = tracker.changes(rows)
+    return result
+
+
+def _ingest(
+    *,
+    session: Session,
+    ctx: RuleContext,
+    messages: Sequence[Incoming],
+    now: datetime,
+    lock_turn: AbstractContextManager[None] | None,
+    result: BatchResult,
+) -> list[dict[str, Any]]:
+    """`ingest_batch`'s work; the signal rows it stored."""
     accepted, dead, headed = _validate(session=session, messages=messages, result=result)
     if dead:
         bulk.insert_dead_letters(session=session, rows=dead)
     if not accepted:
-        return result
+        return []
     device_ids = sorted({a.device.id for a in accepted})
     with lock_turn or nullcontext():
         states = bulk.lock_heads(session=session, device_ids=device_ids, existing=headed, now=now)
@@ -201,7 +222,7 @@ def ingest_batch(
         bulk.insert_signals(session=session, rows=rows)
     bulk.write_heads(session=session, heads=list(states.values()), now=now)
     session.flush()
-    return result
+    return rows
 
 
 def _refresh_availability(accepted: Sequence[_Accepted], states: dict[str, bulk.Head]) -> None:
