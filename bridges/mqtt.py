@@ -326,7 +326,7 @@ class Bridge:
                     for item in batch:  # find the poison message, keep the rest
                         written.add(self._write([item], nullcontext))
                     return written
-                if tries >= MAX_TRIES and self._dead_letter(batch[0], exc):
+                if tries >= MAX_TRIES and self._dead_letter(batch[0], exc, tries):
                     return _Written(items=list(batch), dead_lettered=1)
                 if self._stop.wait(min(30.0, 0.5 * 2**tries)) and tries >= MAX_TRIES:
                     return _Written()  # stopping: leave it unacknowledged for redelivery
@@ -346,13 +346,13 @@ class Bridge:
             name = Reason.internal_error.value
             stats.reasons[name] = stats.reasons.get(name, 0) + written.dead_lettered
 
-    def _dead_letter(self, item: _Item, error: Exception) -> bool:
+    def _dead_letter(self, item: _Item, error: Exception, tries: int) -> bool:
         """Keep a message that crashes ingest as `internal_error`; False to retry it later.
 
         If the dead letter cannot be written but the database answers, the message goes to
         the local spool and counts as kept: it must not hold back the messages behind it.
         """
-        detail = f"ingest failed {MAX_TRIES} times: {type(error).__name__}: {error}"
+        detail = f"ingest failed {tries} times: {type(error).__name__}: {error}"
         row = dead_letter_row(item.message, reason=Reason.internal_error, detail=detail)
         try:
             with self.sessions() as session:
@@ -364,13 +364,16 @@ class Bridge:
             return True
         if not self._database_answers():
             return False  # an outage: acknowledge nothing, try again
+        kept = self._spool.put(row)
         with self._lock:
-            if self._spool.put(row):
+            if kept:
                 self.stats.spooled += 1
-                logger.error("message on %s kept in %s", row["topic"], self._spool.path)
             else:
                 self.stats.lost += 1
-                logger.error("message on %s dropped: the spool is full", row["topic"])
+        if kept:
+            logger.error("message on %s kept in %s", row["topic"], self._spool.path)
+        else:
+            logger.error("message on %s dropped: the spool is full", row["topic"])
         return True
 
     def _database_answers(self) -> bool:
