@@ -1,4 +1,4 @@
-"""The MQTT ingest bridge: paho-mqtt 2 subscriber → bounded inbox → batchers → commit → ack.
+"""The MQTT ingest bridge: subscriber → bounded inbox → batchers → commit → ack.
 
 The paho network thread decodes nothing and stores nothing: it stamps the receipt time
 and puts the message in a bounded inbox (a full inbox applies backpressure to the broker).
@@ -11,13 +11,14 @@ On PostgreSQL `bridge_pipeline` batchers work at once, so one batch is decoded a
 evaluated while the one before it waits for the database. `bridges.turns` keeps them in
 arrival order where it matters: they lock their devices and acknowledge one after another.
 SQLite takes one writer at a time, so there a single batcher runs.
+
+The paho client itself (buffered reads, session, TLS, CONNECT properties) is
+`bridges.client`; this module wires its callbacks to the inbox and the batchers.
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import ssl
 import threading
 import time
 import uuid
@@ -28,13 +29,17 @@ from datetime import datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridges.client import broker_address, connect, make_client, subscriptions
+from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
+from bridges.identity import ClientId, claim_client_id
 from bridges.inbox import Inbox
+from bridges.sinks import SINK_QUEUE, Sink, Sinks, SinkStats
+from bridges.spool import SPOOL_FILE, Spool
 from bridges.turns import Turns
 from devices.base import Reason
 from hub.alarms.engine import RuleContext
@@ -45,6 +50,16 @@ from hub.signals.models import DeadLetter
 from hub.signals.service import Incoming, dead_letter_row
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "GC_THRESHOLDS",
+    "BatchHandler",
+    "Bridge",
+    "BridgeStats",
+    "ingest_handler",
+    "new_client_id",
+    "tune_gc",
+]
 
 DEVICE_TOPICS = ("fh/+/+/+/+",)
 """Every device channel; `fh/{site}/hub/...` (the hub's own output) has four levels after fh."""
@@ -74,6 +89,10 @@ class BridgeStats:
     batches: int = 0
     failures: int = 0
     connects: int = 0
+    spooled: int = 0
+    """Messages kept in the local spool: their dead letter could not be written."""
+    lost: int = 0
+    """Messages acknowledged without being kept anywhere: the spool was full."""
     reasons: dict[str, int] = field(default_factory=dict)
 
 
@@ -113,67 +132,6 @@ def ingest_handler(ctx: RuleContext) -> BatchHandler:
     return handle
 
 
-RECV_BYTES = 4096
-"""What the bridge's client asks the socket for at once: some twenty messages of the mix.
-
-Larger reads cost the batchers more than they save: between two reads the network thread
-parses without releasing the GIL, and a batcher back from the database waits for it, once
-per statement. One worker, Mosquitto + PostgreSQL, 15 s cells, msg/s: reading as paho
-does, QoS 1 6,652 · 6,807 · 6,662 and QoS 0 6,126; 4 KiB reads, QoS 1 6,679 · 6,324 and
-QoS 0 7,282; 16 KiB, QoS 1 5,893; 64 KiB, QoS 1 6,318 · 6,236 and QoS 0 6,954.
-"""
-
-RECV_ROUNDS = 4
-"""Socket reads in one `loop_read` at most, before paho's loop gets to send (acks, pings)."""
-
-
-class BufferedClient(mqtt.Client):
-    """paho's client, reading the socket in large chunks rather than a few bytes at a time.
-
-    paho 2 reads each packet with at least three `recv` calls (its command byte, each byte
-    of its remaining length, then the rest) and, with nothing of its own in flight, handles
-    one packet per `select`. At thousands of small messages a second those system calls
-    were a large part of the network thread's time. Here one `recv` of up to `RECV_BYTES`
-    feeds every packet it holds to paho's own parser (`_sock_recv` is paho's private hook
-    for reading, stable across paho 2; the tests count the socket reads). `loop_read`
-    returns only once the buffer is drained, so `select` never waits on bytes already
-    read; after `RECV_ROUNDS` reads in one call it stops reading, and the rest of the
-    packet stays on the socket for the next round of the loop, which sends in between.
-    """
-
-    _buffer = b""
-    _offset = 0
-    _buffered_socket: object = None
-    _reads = 0
-
-    def _sock_recv(self, bufsize: int) -> bytes:
-        if self._buffered_socket is not self._sock:  # a new connection: nothing carries over
-            self._buffer, self._offset, self._buffered_socket = b"", 0, self._sock
-        if self._offset >= len(self._buffer):
-            if self._reads >= RECV_ROUNDS:
-                raise BlockingIOError
-            self._reads += 1
-            data = super()._sock_recv(RECV_BYTES)
-            if not data:
-                return data  # the connection closed
-            self._buffer, self._offset = data, 0
-        start = self._offset
-        self._offset = min(start + bufsize, len(self._buffer))
-        return self._buffer[start : self._offset]
-
-    def buffered(self) -> int:
-        """Bytes read from the socket that paho has not taken yet."""
-        return len(self._buffer) - self._offset
-
-    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
-        """Handle every packet that arrived, up to `RECV_ROUNDS` socket reads' worth."""
-        self._reads = 0
-        rc = super().loop_read(max_packets)
-        while rc == MQTTErrorCode.MQTT_ERR_SUCCESS and self.buffered() and self._sock is not None:
-            rc = super().loop_read(max_packets)
-        return rc
-
-
 class Bridge:
     """A paho-mqtt client on a persistent session feeding the database in batches."""
 
@@ -192,7 +150,12 @@ class Bridge:
         self.sessions = sessions
         self.clock = clock or SystemClock()
         self.handler = handler or ingest_handler(ctx or RuleContext())
-        self.client_id = client_id or settings.mqtt_client_id
+        self._claim: ClientId | None = None
+        chosen = client_id or settings.mqtt_client_id
+        if not chosen:  # one per installation and worker, kept across restarts
+            self._claim = claim_client_id(_engine(sessions), settings.data_dir)
+            chosen = self._claim.value
+        self.client_id = chosen
         self.topics = tuple(topics)
         self.stats = BridgeStats()
         self._queue: Inbox[_Item] = Inbox(settings.bridge_queue_size)
@@ -202,42 +165,22 @@ class Bridge:
         self._lock = threading.Lock()
         self._taking = threading.Lock()
         self._turns = Turns(("lock", "ack"))
-        bind = sessions.kw.get("bind")
-        sqlite = bind is None or bind.dialect.name == "sqlite"
+        sqlite = _engine(sessions).dialect.name == "sqlite"
         self.pipeline = 1 if sqlite else settings.bridge_pipeline
         self._batchers: list[threading.Thread] = []
+        self._spool = Spool(settings.data_dir / SPOOL_FILE)
+        self.sinks = Sinks()
         self._client = self._make_client()
 
     # -- the MQTT side (paho's thread) -------------------------------------------------
 
     def _make_client(self) -> mqtt.Client:
-        v5 = self.settings.mqtt_protocol == "5"
-        client = BufferedClient(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id,
-            clean_session=None if v5 else False,
-            protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            manual_ack=True,
-        )
-        if self.settings.mqtt_username:
-            password = self.settings.mqtt_password
-            client.username_pw_set(
-                self.settings.mqtt_username, password.get_secret_value() if password else None
-            )
-        if self.settings.mqtt_url.scheme == "mqtts":
-            ca = str(self.settings.mqtt_ca_file) if self.settings.mqtt_ca_file else None
-            client.tls_set(ca_certs=ca, cert_reqs=ssl.CERT_REQUIRED)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.max_inflight_messages_set(1000)
+        client = make_client(self.settings, self.client_id)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         return client
-
-    def _subscriptions(self) -> list[tuple[str, int]]:
-        group = self.settings.mqtt_share_group
-        return [(f"$share/{group}/{t}" if group else t, 1) for t in self.topics]
 
     def _on_connect(
         self,
@@ -259,7 +202,7 @@ class Bridge:
         logger.info(
             "bridge %s connected (session present: %s)", self.client_id, flags.session_present
         )
-        result, _mid = client.subscribe(self._subscriptions())
+        result, _mid = client.subscribe(subscriptions(self.topics, self.settings.mqtt_share_group))
         if result != mqtt.MQTT_ERR_SUCCESS:
             logger.error("bridge %s could not subscribe: %s", self.client_id, result)
 
@@ -291,9 +234,13 @@ class Bridge:
     def _on_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Stamp and enqueue; never raises, never touches the database."""
         try:
+            try:
+                topic = msg.topic
+            except UnicodeDecodeError:  # paho keeps the topic's bytes only privately
+                topic = msg._topic.decode("utf-8", "replace")  # dead-lettered as bad_topic
             item = _Item(
                 Incoming(
-                    topic=msg.topic,
+                    topic=topic,
                     payload=bytes(msg.payload),
                     received_at=self.clock.now(),
                     qos=msg.qos,
@@ -338,6 +285,8 @@ class Bridge:
             with self._turns.turn("ack", ticket):
                 self._record(written)
                 self._ack(written.items)
+                for result in written.results:  # committed: in commit order, never blocking
+                    self.sinks.offer(result.changes)
 
     def _commit(
         self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
@@ -356,13 +305,18 @@ class Bridge:
     def _write(
         self, batch: Sequence[_Item], lock_turn: Callable[[], AbstractContextManager[None]]
     ) -> _Written:
-        """Commit the batch; isolate a message that keeps failing. Returns what to ack."""
+        """Commit the batch; isolate a message that keeps failing. Returns what to ack.
+
+        A batch that fails is written again message by message; a message that fails alone
+        `MAX_TRIES` times becomes an `internal_error` dead letter. While the database does
+        not answer at all, nothing is given up on: it is retried with backoff.
+        """
         tries = 0
         while True:
             try:
                 result = self._commit(batch, lock_turn)
                 return _Written(items=list(batch), results=[result])
-            except Exception:
+            except Exception as exc:
                 tries += 1
                 with self._lock:
                     self.stats.failures += 1
@@ -372,7 +326,7 @@ class Bridge:
                     for item in batch:  # find the poison message, keep the rest
                         written.add(self._write([item], nullcontext))
                     return written
-                if tries >= MAX_TRIES and self._dead_letter(batch[0]):
+                if tries >= MAX_TRIES and self._dead_letter(batch[0], exc, tries):
                     return _Written(items=list(batch), dead_lettered=1)
                 if self._stop.wait(min(30.0, 0.5 * 2**tries)) and tries >= MAX_TRIES:
                     return _Written()  # stopping: leave it unacknowledged for redelivery
@@ -392,17 +346,43 @@ class Bridge:
             name = Reason.internal_error.value
             stats.reasons[name] = stats.reasons.get(name, 0) + written.dead_lettered
 
-    def _dead_letter(self, item: _Item) -> bool:
-        """Keep a message that crashes ingest as `internal_error`; False if that fails too."""
+    def _dead_letter(self, item: _Item, error: Exception, tries: int) -> bool:
+        """Keep a message that crashes ingest as `internal_error`; False to retry it later.
+
+        If the dead letter cannot be written but the database answers, the message goes to
+        the local spool and counts as kept: it must not hold back the messages behind it.
+        """
+        detail = f"ingest failed {tries} times: {type(error).__name__}: {error}"
+        row = dead_letter_row(item.message, reason=Reason.internal_error, detail=detail)
         try:
             with self.sessions() as session:
-                row = dead_letter_row(
-                    item.message, reason=Reason.internal_error, detail="ingest failed repeatedly"
-                )
                 session.add(DeadLetter(**row))
                 session.commit()
         except Exception:
-            logger.exception("bridge could not dead-letter a message on %s", item.message.topic)
+            logger.exception("bridge could not dead-letter a message on %s", row["topic"])
+        else:
+            return True
+        if not self._database_answers():
+            return False  # an outage: acknowledge nothing, try again
+        kept = self._spool.put(row)
+        with self._lock:
+            if kept:
+                self.stats.spooled += 1
+            else:
+                self.stats.lost += 1
+        if kept:
+            logger.error("message on %s kept in %s", row["topic"], self._spool.path)
+        else:
+            logger.error("message on %s dropped: the spool is full", row["topic"])
+        return True
+
+    def _database_answers(self) -> bool:
+        """Whether the database runs a trivial statement (an outage, if not)."""
+        try:
+            with self.sessions() as session:
+                session.execute(text("SELECT 1"))
+        except Exception:
+            logger.exception("the database does not answer")
             return False
         return True
 
@@ -418,36 +398,21 @@ class Bridge:
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
-        """Connect (retrying in the background) and start the batcher."""
-        url = self.settings.mqtt_url
-        port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        """Connect (retrying in the background) and start the batchers."""
         self._batchers = [
             threading.Thread(target=self._run_batcher, name=f"fhub-batcher-{n}", daemon=True)
             for n in range(self.pipeline)
         ]
         for batcher in self._batchers:
             batcher.start()
-        if self.settings.mqtt_protocol == "5":
-            # A persistent session in MQTT 5 terms, and a receive window as large as what
-            # the bridge holds unacknowledged: its queue plus the batch being written.
-            connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            connect.SessionExpiryInterval = self.settings.mqtt_session_expiry_s
-            connect.ReceiveMaximum = min(
-                65535, self.settings.bridge_queue_size + self.settings.bridge_batch_size
-            )
-            self._client.connect_async(
-                url.host or "127.0.0.1",
-                port,
-                keepalive=self.settings.mqtt_keepalive,
-                clean_start=False,
-                properties=connect,
-            )
-        else:
-            self._client.connect_async(
-                url.host or "127.0.0.1", port, keepalive=self.settings.mqtt_keepalive
-            )
+        connect(self._client, self.settings)
         self._client.loop_start()
-        logger.info("bridge %s connecting to %s:%s", self.client_id, url.host, port)
+        host, port = broker_address(self.settings)
+        logger.info("bridge %s connecting to %s:%s", self.client_id, host, port)
+
+    def add_sink(self, name: str, sink: Sink, *, capacity: int = SINK_QUEUE) -> SinkStats:
+        """Hand each committed batch's changes to `sink`, on its own thread (`bridges.sinks`)."""
+        return self.sinks.add(name, sink, capacity=capacity)
 
     def wait_subscribed(self, timeout: float = 10.0) -> bool:
         """Block until the bridge is connected and subscribed (True) or `timeout` passes."""
@@ -466,25 +431,16 @@ class Bridge:
             batcher.join(max(0.0, deadline - time.monotonic()))
         self._client.disconnect()
         self._client.loop_stop()
+        self.sinks.stop(max(0.0, deadline - time.monotonic()))
+        if self._claim is not None:
+            self._claim.release()
 
 
-GC_THRESHOLDS = (20_000, 10, 10)
-"""Allocations between young collections (Python's default is 700), and the default ratios."""
-
-
-def tune_gc() -> None:
-    """Collect garbage in fewer, larger rounds; call once the bridge's process is set up.
-
-    paho's topic matcher leaves a reference cycle behind for every message it delivers (a
-    recursive closure in `MQTTMatcher.iter_match`: six objects), so at thousands of
-    messages a second the cyclic collector ran every ~100 messages. With Python's default
-    thresholds a worker spent ~10 % of its time in it (2.6 s of a 25 s cell). Objects
-    alive at start-up (modules, mappers, settings) are frozen out of every collection;
-    what is left is young and small. Measured on QoS 1 cells: 7,300–8,600 → 8,500–9,100
-    msg/s.
-    """
-    gc.freeze()
-    gc.set_threshold(*GC_THRESHOLDS)
+def _engine(sessions: sessionmaker[Session]) -> Engine:
+    bind = sessions.kw.get("bind")
+    if not isinstance(bind, Engine):
+        raise TypeError("the bridge needs sessions bound to an engine")
+    return bind
 
 
 def new_client_id(prefix: str = "fhub") -> str:

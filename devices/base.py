@@ -6,6 +6,7 @@ and the simulators read the same data.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +24,18 @@ from hub.workorders.enums import Department, Priority
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_FUTURE = timedelta(minutes=5)
+MIN_TS = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest `ts` accepted: before the epoch is a clock that was never set, or junk."""
+MAX_DEPTH = 32
+"""Levels of nesting a JSON payload may have, the object itself being the first.
+
+Devices send flat objects. orjson refuses to write documents deeper than 254 levels and
+pydantic to dump them; a payload is refused long before either, with its own reason.
+"""
+MAX_KEYS = 256
+"""Object members a JSON payload may have, at all levels together."""
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+"""Integers the hub stores exactly: signed 64 bits (orjson reads larger ones as floats)."""
 TOPIC_ROOT = "fh"
 CHANNELS = ("telemetry", "event", "status")
 SEGMENT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -44,7 +57,13 @@ class Reason(StrEnum):
     bad_timestamp = "bad_timestamp"
     future_timestamp = "future_timestamp"
     bad_status = "bad_status"
+    too_deep = "too_deep"
+    too_many_keys = "too_many_keys"
+    number_out_of_range = "number_out_of_range"
+    timestamp_out_of_range = "timestamp_out_of_range"
+    nul_character = "nul_character"
     internal_error = "internal_error"
+    """Ingest itself failed (a bug, not the message): the bridge's last resort."""
 
 
 class Rejected(Exception):
@@ -178,6 +197,8 @@ class Reading:
     message_id: str | None
     data: dict[str, Any]
     event_type: str | None = None
+    stamped: bool = True
+    """Whether the message carried its own `ts` (else `ts` is the time of receipt)."""
 
 
 def parse_topic(topic: str) -> Topic:
@@ -205,7 +226,9 @@ def parse_ts(value: Any, *, received_at: datetime) -> datetime:
         try:
             ts = datetime.fromtimestamp(value / 1000, tz=UTC)
         except (OverflowError, OSError, ValueError) as exc:
-            raise Rejected(Reason.bad_timestamp, "epoch milliseconds out of range") from exc
+            raise Rejected(
+                Reason.timestamp_out_of_range, "epoch milliseconds out of range"
+            ) from exc
     elif isinstance(value, str):
         try:
             ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -213,12 +236,89 @@ def parse_ts(value: Any, *, received_at: datetime) -> datetime:
             raise Rejected(Reason.bad_timestamp, "ts is not ISO-8601") from exc
         if ts.tzinfo is None:
             raise Rejected(Reason.bad_timestamp, "ts needs a UTC offset")
-        ts = ts.astimezone(UTC)
+        try:
+            ts = ts.astimezone(UTC)
+        except OverflowError as exc:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+            raise Rejected(Reason.timestamp_out_of_range, "ts is beyond year 9999 in UTC") from exc
     else:
         raise Rejected(Reason.bad_timestamp, "ts must be ISO-8601 with offset or epoch ms")
+    if ts < MIN_TS:
+        raise Rejected(Reason.timestamp_out_of_range, f"ts {ts.isoformat()} is before 1970")
     if ts - received_at > MAX_FUTURE:
         raise Rejected(Reason.future_timestamp, f"ts {ts.isoformat()} is in the future")
     return ts
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"0" * 9)
+_LONG_NUMBER = b"0" * 19
+"""Nineteen digits in a row: an integer that may not fit in 64 bits (or a long string).
+
+Looked for in the payload's bytes with every digit made a zero: one `translate` and one
+substring search, in C, 0.2 µs for a reading where a regular expression took 3 µs.
+"""
+
+
+def _depth(text: str) -> int:
+    """How deeply the JSON `text` nests (brackets inside strings do not count)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+def _count_keys(doc: Any) -> int:
+    if isinstance(doc, dict):
+        return len(doc) + sum(_count_keys(v) for v in doc.values())
+    if isinstance(doc, list):
+        return sum(_count_keys(v) for v in doc)
+    return 0
+
+
+def _has_nul(doc: Any) -> bool:
+    if isinstance(doc, str):
+        return "\x00" in doc
+    if isinstance(doc, dict):
+        return any("\x00" in k or _has_nul(v) for k, v in doc.items())
+    if isinstance(doc, list):
+        return any(_has_nul(v) for v in doc)
+    return False
+
+
+def _exact_int(digits: str) -> int:
+    value = int(digits)
+    if not INT_MIN <= value <= INT_MAX:
+        raise Rejected(Reason.number_out_of_range, f"{digits[:40]} does not fit in 64 bits")
+    return value
+
+
+def _load_object(text: str, payload: bytes) -> dict[str, Any]:
+    """Parse a JSON object the hub can store, or raise `Rejected` with the reason.
+
+    Each check is a scan in C over the text first (bracket, colon and escape counts, a run
+    of digits); only a payload that could fail it is looked at closely, so the ordinary
+    message pays well under a microsecond for all of them.
+    """
+    if text.count("[") + text.count("{") > MAX_DEPTH and _depth(text) > MAX_DEPTH:
+        raise Rejected(Reason.too_deep, f"JSON nested deeper than {MAX_DEPTH} levels")
+    try:
+        doc = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise Rejected(Reason.bad_json, str(exc)[:200]) from exc
+    if not isinstance(doc, dict):
+        raise Rejected(Reason.not_object, "payload must be a JSON object")
+    if text.count(":") > MAX_KEYS and _count_keys(doc) > MAX_KEYS:
+        raise Rejected(Reason.too_many_keys, f"more than {MAX_KEYS} keys")
+    if _LONG_NUMBER in payload.translate(_DIGITS_AS_ZERO):
+        json.loads(text, parse_int=_exact_int)  # orjson read big integers as floats
+    if "\\u0000" in text and _has_nul(doc):
+        raise Rejected(Reason.nul_character, "a string holds U+0000, which text columns cannot")
+    return doc
 
 
 def _errors(exc: ValidationError) -> str:
@@ -239,14 +339,16 @@ def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetim
         status = text.strip().lower()
         if status not in ("online", "offline"):
             raise Rejected(Reason.bad_status, "status must be online or offline")
-        return Reading(channel=channel, ts=received_at, message_id=None, data={"status": status})
-    try:
-        doc = orjson.loads(text)
-    except orjson.JSONDecodeError as exc:
-        raise Rejected(Reason.bad_json, str(exc)[:200]) from exc
-    if not isinstance(doc, dict):
-        raise Rejected(Reason.not_object, "payload must be a JSON object")
-    ts = parse_ts(doc.pop("ts", None), received_at=received_at)
+        return Reading(
+            channel=channel,
+            ts=received_at,
+            message_id=None,
+            data={"status": status},
+            stamped=False,
+        )
+    doc = _load_object(text, payload)
+    raw_ts = doc.pop("ts", None)
+    ts = parse_ts(raw_ts, received_at=received_at)
     raw_id = doc.pop("id", None)
     if raw_id is not None and (not isinstance(raw_id, str | int) or isinstance(raw_id, bool)):
         raise Rejected(Reason.invalid_payload, "id must be a string or an integer")
@@ -267,7 +369,14 @@ def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetim
     except ValidationError as exc:
         raise Rejected(Reason.invalid_payload, _errors(exc)) from exc
     data = parsed.model_dump(mode="json", exclude_unset=True)
-    return Reading(channel=channel, ts=ts, message_id=message_id, data=data, event_type=event_type)
+    return Reading(
+        channel=channel,
+        ts=ts,
+        message_id=message_id,
+        data=data,
+        event_type=event_type,
+        stamped=raw_ts is not None,
+    )
 
 
 def flag(state: Mapping[str, Any], name: str) -> bool | None:

@@ -35,7 +35,13 @@ class Settings(BaseSettings):
     )
     mqtt_username: str | None = None
     mqtt_password: SecretStr | None = None
-    mqtt_client_id: str = "fhub-bridge"
+    mqtt_client_id: str | None = Field(
+        None,
+        description=(
+            "The bridge's persistent-session client id. Unset: `fhub-{installation}-{worker}`,"
+            " derived from the database and the lowest free worker slot (bridges.identity)."
+        ),
+    )
     mqtt_share_group: str | None = Field(
         None, description="Shared-subscription group so several bridge workers split one stream."
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from devices.base import Rule
@@ -24,6 +24,28 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "rules"
 _ACTIVE = [s.value for s in ACTIVE]
+
+ORDER_FLOW_LOCK = (0x46480002, 0)
+"""The advisory lock (two-key form) that alarm → order decisions take on PostgreSQL."""
+
+
+def lock_order_flow(session: Session) -> None:
+    """Serialise alarm → order decisions with every other transaction's, until commit.
+
+    Each ingest batch holds only its own devices' locks, so batches with different devices
+    of one group (two batches in progress at once, or two workers) both looked for the
+    group's order, found none, and both opened one. Held from the lookup to the commit, the
+    lock makes the later batch find the order the earlier one committed. It is one key for
+    every group, not one per group: a batch raising alarms of several groups would take
+    their locks in the order its messages came, and two such batches could deadlock. It is
+    taken only when an alarm needs an order or its order changes (raised, reopened,
+    cleared), never per message; SQLite already has one writer at a time.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:c, :k)"), _LOCK_KEYS)
+
+
+_LOCK_KEYS = {"c": ORDER_FLOW_LOCK[0], "k": ORDER_FLOW_LOCK[1]}
 
 
 def _note(order: WorkOrder, *, action: str, now: datetime, note: str) -> None:
@@ -116,6 +138,9 @@ def on_raised(
     alarm = raised.alarm
     if not rule.opens_order:
         return None
+    if raised.outcome == Outcome.repeat and alarm.work_order_id is not None:
+        return session.get(WorkOrder, alarm.work_order_id)  # nothing to decide, nothing to lock
+    lock_order_flow(session)
     if alarm.work_order_id is not None:
         order = session.get(WorkOrder, alarm.work_order_id)
         if order is not None and order.status in _ACTIVE:
@@ -128,8 +153,6 @@ def on_raised(
                     note=f"alarm {alarm.id} ({alarm.type}) on {device.id} came back",
                 )
                 session.flush()
-            return order
-        if raised.outcome == Outcome.repeat:
             return order
     order = _order_for_same_fault(session=session, alarm=alarm, rule=rule)
     action = "alarm_recurred"
@@ -187,6 +210,7 @@ def on_cleared(*, session: Session, alarm: Alarm, now: datetime) -> None:
     order = session.get(WorkOrder, alarm.work_order_id)
     if order is None or order.status not in _ACTIVE:
         return
+    lock_order_flow(session)
     still = session.scalar(
         select(Alarm.id).where(Alarm.work_order_id == order.id, Alarm.cleared_at.is_(None)).limit(1)
     )

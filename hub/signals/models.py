@@ -57,10 +57,10 @@ class DeviceState(Base):
 
 
 class DeadLetter(Base):
-    """A rejected MQTT message: topic, truncated payload, reason, when."""
+    """A rejected MQTT message: topic, readable payload, original bytes, reason, when."""
 
     __tablename__ = "dead_letters"
-    __table_args__ = (Index(None, "received_at"), Index(None, "reason"))
+    __table_args__ = (Index(None, "received_at"), Index(None, "reason"), Index(None, "digest"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     received_at: Mapped[datetime]
@@ -71,3 +71,7 @@ class DeadLetter(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     site_id: Mapped[str | None] = mapped_column(String(64), index=True)
     device_id: Mapped[str | None] = mapped_column(String(64))
+    payload_base64: Mapped[str | None] = mapped_column(Text)
+    """The payload's bytes as sent (the first `DEAD_RAW_BYTES`); None on rows before 0005."""
+    digest: Mapped[str | None] = mapped_column(String(64))
+    """SHA-256 of topic and payload: the same retained message is dead-lettered once."""

@@ -64,6 +64,8 @@ class DeadLetterOut(BaseModel):
     detail: str
     site: str | None
     device_id: str | None
+    payload_base64: str | None
+    """The payload's bytes as sent (`payload` is text for reading: truncated, escaped)."""
 
     @classmethod
     def build(cls, row: DeadLetter) -> DeadLetterOut:
@@ -78,6 +80,7 @@ class DeadLetterOut(BaseModel):
             detail=row.detail,
             site=row.site_id,
             device_id=row.device_id,
+            payload_base64=row.payload_base64,
         )
 
 

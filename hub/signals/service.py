@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,13 +15,25 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from devices.base import Reading, Reason
+from devices.base import MAX_PAYLOAD_BYTES, Reading, Reason
 from hub.signals.models import DeadLetter, Signal
 
 GENESIS = "0" * 64
 """The `prev_digest` of a device's first signal."""
 
 DEAD_PAYLOAD_CHARS = 1024
+"""A dead letter's readable payload: the first this many characters."""
+DEAD_RAW_BYTES = MAX_PAYLOAD_BYTES
+"""A dead letter's original bytes: every byte of a message within the contract's size."""
+
+STATE_EXTRAS = 16
+"""Fields beyond the kind's own that a device's merged state keeps, the newest first."""
+STATE_EXTRA_KEY_CHARS = 64
+STATE_EXTRA_VALUE_BYTES = 256
+"""An extra field with a longer name or a larger value (as JSON) stays in its signal only."""
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+"""What PostgreSQL text cannot hold: U+0000, and surrogates (not valid UTF-8 on their own)."""
 
 
 @dataclass(frozen=True)
@@ -35,9 +49,16 @@ class Incoming:
 
 
 def idem_key(message: Incoming, reading: Reading) -> str:
-    """The message's idempotency key: its `id`, or a digest of topic, time and payload."""
+    """The message's idempotency key: its `id`, or a digest of topic, time and payload.
+
+    A retained reading without `id` or `ts` comes again with every subscription, each time
+    with a new receipt time: its key is the topic and payload alone, so it is stored once.
+    (Status is not keyed so: a retained status is judged against the device's status.)
+    """
     if reading.message_id is not None:
         return f"id:{reading.message_id}"
+    if message.retain and not reading.stamped and reading.channel != "status":
+        return "r:" + message_digest(message.topic, message.payload)[:48]
     digest = hashlib.sha256()
     digest.update(message.topic.encode())
     digest.update(b"\0" + reading.ts.isoformat().encode() + b"\0")
@@ -63,6 +84,52 @@ def chain_digest(
     return hashlib.sha256(prev.encode() + body).hexdigest()
 
 
+def merged_state(
+    state: dict[str, Any], data: dict[str, Any], interpreted: frozenset[str]
+) -> dict[str, Any]:
+    """A device's state with a reading's fields on top, bounded in size.
+
+    The fields the kind interprets are always kept. Other fields (the contract keeps them
+    but does not interpret them) are kept in the state only if small, and at most
+    `STATE_EXTRAS` of them, the newest reading's first: a device sending a new large key
+    with every message would otherwise grow its state row without bound. Every field stays
+    in the signal that brought it.
+    """
+    merged = {**state, **data}
+    if all(key in interpreted for key in merged):
+        return merged
+    bounded = {key: value for key, value in merged.items() if key in interpreted}
+    newest_first = [key for key in data if key not in interpreted]
+    newest_first += [key for key in state if key not in interpreted and key not in data]
+    kept = 0
+    for key in newest_first:
+        if kept == STATE_EXTRAS:
+            break
+        value = merged[key]
+        if len(key) <= STATE_EXTRA_KEY_CHARS and (
+            isinstance(value, bool | int | float | None)
+            or len(orjson.dumps(value)) <= STATE_EXTRA_VALUE_BYTES
+        ):
+            bounded[key] = value
+            kept += 1
+    return bounded
+
+
+def storable_text(text: str) -> str:
+    """`text` with U+0000 and lone surrogates written as `\\uXXXX`, which any text column holds."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def message_digest(topic: str, payload: bytes) -> str:
+    """SHA-256 of a message's topic and payload: what makes two deliveries the same message."""
+    digest = hashlib.sha256(topic.encode("utf-8", "surrogatepass"))
+    digest.update(b"\0")
+    digest.update(payload)
+    return digest.hexdigest()
+
+
 def dead_letter_row(
     message: Incoming,
     *,
@@ -71,18 +138,23 @@ def dead_letter_row(
     site_id: str | None = None,
     device_id: str | None = None,
 ) -> dict[str, Any]:
-    """A dead-letter row for a Core insert: the payload truncated, never lost silently."""
+    """A dead-letter row for a Core insert: readable text, the original bytes, never lost.
+
+    Topic, payload and detail are made storable (`storable_text`) so that the row can always
+    be written, whatever the message held; `payload_base64` keeps the bytes as they came.
+    """
+    text = message.payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")
     return {
         "received_at": message.received_at,
-        "topic": message.topic[:512],
-        "payload": message.payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")[
-            :DEAD_PAYLOAD_CHARS
-        ],
+        "topic": storable_text(message.topic)[:512],
+        "payload": storable_text(text[:DEAD_PAYLOAD_CHARS])[: DEAD_PAYLOAD_CHARS * 6],
         "payload_bytes": len(message.payload),
         "reason": reason.value,
-        "detail": detail[:1000],
+        "detail": storable_text(detail)[:1000],
         "site_id": site_id,
         "device_id": device_id,
+        "payload_base64": base64.b64encode(message.payload[:DEAD_RAW_BYTES]).decode("ascii"),
+        "digest": message_digest(message.topic, message.payload),
     }
 
 

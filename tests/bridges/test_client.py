@@ -9,7 +9,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bridges.broker import EmbeddedBroker
-from bridges.mqtt import RECV_BYTES, BufferedClient, new_client_id
+from bridges.client import RECV_BYTES, BufferedClient
+from bridges.mqtt import new_client_id
 from tests.bridges.conftest import wait_for
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bridges.mqtt import GC_THRESHOLDS, tune_gc
+from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
 
 
 @pytest.fixture

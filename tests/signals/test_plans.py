@@ -21,7 +21,7 @@ from hub import migrate
 from hub.clock import ManualClock
 from hub.db import make_engine
 from hub.registry.enums import DeviceKind
-from hub.signals.flows import pair_probe
+from hub.signals.bulk import pair_probe
 from tests.pipeline import ingest, message, register
 from tests.services import postgres_database
 

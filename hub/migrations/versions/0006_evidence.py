@@ -2,8 +2,8 @@
 
 Self-contained: it only adds tables, so it can be re-linked after another branch's revision.
 
-Revision ID: 0005e
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01 20:47:14.335510
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import hub.db
 
-revision: str = '0005e'
-down_revision: str | Sequence[str] | None = '0004'
+revision: str = '0006'
+down_revision: str | Sequence[str] | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
