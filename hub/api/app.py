@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from starlette.datastructures import State
 
 from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
@@ -62,12 +63,7 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.settings = settings
-    app.state.engine = engine
-    app.state.sessions = session_factory(engine)
-    app.state.clock = clock or SystemClock()
-    app.state.policy = SlaPolicy.from_settings(settings)
-    app.state.authenticate = principal_for_token
+    configure(app, settings=settings, engine=engine, clock=clock or SystemClock())
     install_error_handlers(app)
     install_docs(app)
 
@@ -107,6 +103,22 @@ def create_app(
     app.include_router(api)
     app.add_middleware(StorableUrls)
     return app
+
+
+def configure(app: FastAPI, *, settings: Settings, engine: Engine, clock: Clock) -> None:
+    """Give the app its settings, database, clock and policies, replacing all it held.
+
+    Everything the routes find on `app.state` is set here (and what they cache there on
+    first use, such as the evidence keyring, is dropped), so one built app can be pointed
+    at another configuration.
+    """
+    app.state = State()
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.clock = clock
+    app.state.policy = SlaPolicy.from_settings(settings)
+    app.state.authenticate = principal_for_token
 
 
 def install_docs(app: FastAPI) -> None:
