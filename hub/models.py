@@ -12,12 +12,20 @@ from hub.complaints.models import (
     PhraseHit,
     Reply,
 )
+from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
+from hub.notices.models import Notice
+from hub.outbox.models import OutboxMessage
 from hub.registry.models import Device, Location, Owner, Site
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
+    "CorrelationLink",
+    "FirstResponse",
+    "Notice",
+    "OutboxMessage",
+    "Reaction",
     "ClassificationOverride",
     "Complaint",
     "ComplaintDeadline",

@@ -22,7 +22,10 @@ from hub.api.params import StorableUrls
 from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
+from hub.correlation.deps import DeskCorrelation
+from hub.correlation.routes import router as correlation_router
 from hub.db import make_engine, session_factory
+from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
@@ -39,6 +42,8 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     signals_router,
     alarms_router,
     complaints_router,
+    notices_router,
+    correlation_router,
 ]
 
 
@@ -64,6 +69,7 @@ def create_app(
     app.state.clock = clock or SystemClock()
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
+    app.state.correlator = DeskCorrelation.from_settings(settings)
     install_error_handlers(app)
     install_docs(app)
 

@@ -55,9 +55,7 @@ def _load() -> tuple[Problem, ...]:
         for term in terms:
             if term != fold(term).text:
                 raise ValueError(f"problems.toml [{name}] {term!r}: write terms folded")
-        problems.append(
-            Problem(name, DeviceKind(table["kind"]), frozenset(table["alarms"]), terms)
-        )
+        problems.append(Problem(name, DeviceKind(table["kind"]), frozenset(table["alarms"]), terms))
     return tuple(problems)
 
 

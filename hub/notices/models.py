@@ -24,6 +24,9 @@ class Notice(Base):
     kind: Mapped[str] = mapped_column(String(16))
     alarm_type: Mapped[str] = mapped_column(String(48))
     locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """The places affected (for a leak, its floor and the floors below)."""
+    fault_locations: Mapped[list[str]] = mapped_column(JSON, default=list)
+    """Where the fault itself is (the devices of the order's alarms)."""
     units: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
