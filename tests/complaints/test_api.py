@@ -179,8 +179,9 @@ def test_bad_input_is_422(
     unknown = client.post(BASE, json={"content": LIGHT, "unit": "9/99/9901"}, headers=desk)
     assert unknown.status_code == 201  # recorded all the same, the reasons say why
     assert unknown.json()["unit"] is None
-    assert "unit 9/99/9901 is not in the registry, nor any place above it" in (
-        unknown.json()["classification"]["reasons"]
+    assert (
+        "unit 9/99/9901 is not in the registry, nor any place above it"
+        in (unknown.json()["classification"]["reasons"])
     )
     naive = client.post(
         BASE, json={"content": LIGHT, "received_at": "2026-11-23T08:00:00"}, headers=desk
