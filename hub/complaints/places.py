@@ -33,6 +33,8 @@ AREA_WORDS: dict[str, tuple[str, ...]] = {
     "东门": ("east", "gate"),
     "西门": ("west", "gate"),
     "north gate": ("north", "gate"),
+    "north entrance": ("north", "gate"),
+    "south entrance": ("south", "gate"),
     "south gate": ("south", "gate"),
     "east gate": ("east", "gate"),
     "west gate": ("west", "gate"),

@@ -76,7 +76,8 @@ def scope_of(session: Session, where: Where) -> Scope:
         return Scope(where.site_id, {}, where.kinds)
     site_kinds = where.kinds & AWAY_FROM_HOME if where.unit_only else frozenset()
     exact = ancestors(where.path)
-    ranges = [subtree_bounds("/".join(where.path))]
+    # A unit or room: its whole floor (the corridor, the pipe well, the room next door).
+    ranges = [subtree_bounds("/".join(where.path[:2]))]
     if DeviceKind.leak in where.kinds:
         for above in floors_above(where.path):
             exact.append(above)

@@ -22,10 +22,10 @@ class Relation(StrEnum):
     same_place = "same_place"
     same_entrance = "same_entrance"
     same_floor = "same_floor"
+    next_door = "next_door"
     floor_above = "floor_above"
     floors_above = "floors_above"
     in_building = "in_building"
-    other_floor = "other_floor"
     site = "site"
 
 

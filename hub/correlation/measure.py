@@ -27,7 +27,7 @@ from hub.workorders.enums import Source
 from hub.workorders.models import WorkOrder
 
 _NOTHING_SAID = Said(frozenset(), frozenset(), MappingProxyType({}))
-_FAR = frozenset({Relation.other_floor, Relation.site})
+_FAR = frozenset({Relation.site, Relation.next_door})
 
 
 def nearest_known(

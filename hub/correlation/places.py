@@ -20,10 +20,10 @@ _LABELS: dict[Relation, tuple[str, str]] = {
     Relation.same_place: ("同一位置", "same place"),
     Relation.same_entrance: ("同一出入口", "same entrance or lane"),
     Relation.same_floor: ("同一楼层", "same floor"),
+    Relation.next_door: ("同层另一处", "another room on the same floor"),
     Relation.floor_above: ("楼上一层", "one floor above (water runs down)"),
     Relation.floors_above: ("楼上{n}层", "{n} floors above (water runs down)"),
     Relation.in_building: ("同一楼栋", "in the building named"),
-    Relation.other_floor: ("同楼栋其他楼层", "another floor of the building"),
     Relation.site: ("同一小区", "same site, place not known"),
 }
 
@@ -63,10 +63,14 @@ class Related:
         return f"{zh} {target} ↔ {'/'.join(where)} {en}"
 
 
-def relate(where: Codes | None, there: Codes, *, leak: bool, gate: bool) -> Related | None:
+def relate(
+    where: Codes | None, there: Codes, *, leak: bool, gate: bool, room: bool = False
+) -> Related | None:
     """How `there` (a candidate's place) relates to `where` (the complaint's), or None.
 
-    None: another building or area, which never explains a complaint.
+    None: another building or area, which never explains a complaint. `room`: the kind's
+    devices serve one room (a restroom's dispensers), so another room on the same floor is
+    not the same place.
     """
     if where is None:
         return Related(Relation.site)
@@ -82,19 +86,23 @@ def relate(where: Codes | None, there: Codes, *, leak: bool, gate: bool) -> Rela
     if gate:
         return Related(Relation.same_entrance)
     if shared >= 2:
-        return Related(Relation.same_floor)
+        contained = shared in (len(where), len(there))
+        return Related(Relation.same_floor if contained or not room else Relation.next_door)
     if shared == len(where) or shared == len(there):
         return Related(Relation.in_building)
     return _other_floor(where, there, leak=leak)
 
 
-def _other_floor(where: Codes, there: Codes, *, leak: bool) -> Related:
-    """Two floors of one building: above a leak complaint counts, anything else barely."""
+def _other_floor(where: Codes, there: Codes, *, leak: bool) -> Related | None:
+    """Two floors of one building: only the floors above a leak complaint count.
+
+    A lamp out on floor 12 does not explain a dark corridor on floor 5.
+    """
     mine, theirs = _floor(where), _floor(there)
     if leak and mine is not None and theirs is not None and 0 < theirs - mine <= FLOORS_ABOVE:
         gap = theirs - mine
         return Related(Relation.floor_above if gap == 1 else Relation.floors_above, gap)
-    return Related(Relation.other_floor)
+    return None
 
 
 def ancestors(path: Codes) -> list[str]:

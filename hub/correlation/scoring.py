@@ -16,7 +16,7 @@ from hub.complaints.enums import Category
 from hub.correlation import weights as w
 from hub.correlation.enums import LinkType, Relation
 from hub.correlation.places import Codes, Related, relate
-from hub.correlation.problems import Said
+from hub.correlation.problems import ALARM_KIND, Said
 from hub.registry.enums import DeviceKind
 
 # Categories whose complaints may be about a job without a device kind (a manual order).
@@ -113,7 +113,11 @@ def _where(where: Where, cand: Candidate) -> tuple[Related, Codes] | None:
     best: tuple[Related, Codes] | None = None
     for there in cand.places:
         related = relate(
-            mine, there, leak=DeviceKind.leak in shared, gate=DeviceKind.gate in shared
+            mine,
+            there,
+            leak=DeviceKind.leak in shared,
+            gate=DeviceKind.gate in shared,
+            room=shared == {DeviceKind.restroom},
         )
         if related is None:
             continue
@@ -156,11 +160,18 @@ def score(where: Where, cand: Candidate, *, zone: tzinfo) -> Scored | None:
     reasons = [related.reason(where.path, there), when[1]]
     if what[1]:
         reasons.append(what[1])
+    shared = where.kinds & cand.kinds
     named = where.said.alarms & cand.alarms
-    if named and where.kinds & cand.kinds:
+    other = {a for a in where.said.alarms if ALARM_KIND.get(a) in shared} - cand.alarms
+    if named and shared:
         parts.append(w.WORDS)
         reasons.append(f"words: {', '.join(where.said.words_for(named))}")
-    total = round(min(1.0, sum(parts)), 3)
+    elif other and cand.alarms:
+        parts.append(w.OTHER_PROBLEM)
+        reasons.append(
+            f"words name another problem: {', '.join(where.said.words_for(frozenset(other)))}"
+        )
+    total = round(max(0.0, min(1.0, sum(parts))), 3)
     return Scored(cand, total, tuple(reasons), related)
 
 

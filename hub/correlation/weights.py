@@ -18,10 +18,10 @@ PLACE = MappingProxyType(
         Relation.same_place: 0.40,
         Relation.same_entrance: 0.40,
         Relation.same_floor: 0.36,
+        Relation.next_door: 0.05,
         Relation.floor_above: 0.30,
         Relation.floors_above: 0.22,
         Relation.in_building: 0.22,
-        Relation.other_floor: 0.05,
         Relation.site: 0.05,
     }
 )
@@ -33,6 +33,9 @@ CATEGORY = 0.15
 """What, between two complaints without device kinds: the same category (not `other`)."""
 WORDS = 0.15
 """Which problem: the complaint's words name the candidate's alarm type (不亮 → lamp_failure)."""
+OTHER_PROBLEM = -0.20
+"""Which problem: the words name another problem of the same kind (lights left on in
+daylight is not a lamp failure; a leak is not a sensor's low battery)."""
 ACTIVE = 0.15
 """When: the alarm is uncleared, the order still being worked, the notice up."""
 RECENT = 0.10
