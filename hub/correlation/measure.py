@@ -137,7 +137,7 @@ def proactive(*, session: Session, site_id: str, since: datetime, until: datetim
         select(Alarm.work_order_id, func.min(Alarm.raised_at))
         .where(Alarm.work_order_id.in_(ids))
         .group_by(Alarm.work_order_id)
-    ).tuples():
+    ).all():
         if alarm_order is not None:
             sensed[alarm_order] = at
     items = []
