@@ -88,6 +88,7 @@ def said(text: str) -> Said:
         hits = tuple(t for t in problem.terms if _found(folded, t))
         if not hits:
             continue
+        hits = tuple(t for t in hits if not any(t != o and t in o for o in hits))
         kinds.add(str(problem.kind))
         for alarm in problem.alarms:
             words[alarm] = words.get(alarm, ()) + hits

@@ -9,9 +9,10 @@ It never promises what the order does not say, and it passes the forbidden-phras
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
+from hub.complaints.phrases import check
 from hub.localtime import shown
 from hub.registry.places import place_text
 
@@ -126,7 +127,19 @@ def _hold(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
 
 
 def suggestion(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
-    """The reply the desk can give (zh, en) about the order already handling the problem."""
+    """The reply the desk can give (zh, en) about the order already handling the problem.
+
+    The free text it quotes (who is on it, why it waits) is staff's; if that would make the
+    reply break the desk's phrase rules, it is left out rather than said to the owner.
+    """
+    zh, en = _suggestion(on_it, zone)
+    if check(zh) or check(en):
+        quiet = replace(on_it, assignee=None, hold_reason="见工单 see the work order")
+        zh, en = _suggestion(quiet, zone)
+    return zh, en
+
+
+def _suggestion(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
     place_zh, place_en = place_text(on_it.place)
     fault_zh, fault_en = fault_text(on_it.alarm_types, on_it.kinds)
     who_zh, who_en = _who(on_it)
