@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from devices import SPECS
@@ -93,31 +93,44 @@ def scope_of(session: Session, where: Where) -> Scope:
     return Scope(where.site_id, {int(i): str(p) for i, p in rows}, site_kinds)
 
 
+def near_alarms(near: Sequence[int], kinds: Iterable[str], since: datetime) -> Select[Alarm]:
+    """Alarms uncleared or cleared since `since`, of devices of `kinds` at the `near` nodes.
+
+    Planned from the nodes: their devices by `ix_devices_location_id`, each device's alarms
+    by its index on (device_id, type, cleared_at).
+    """
+    return (
+        select(Alarm)
+        .join(Device, Device.id == Alarm.device_id)
+        .where(
+            Device.location_id.in_(sorted(near)),
+            Device.kind.in_(sorted(kinds)),
+            or_(Alarm.cleared_at.is_(None), Alarm.cleared_at >= since),
+        )
+        .limit(MAX_ROWS)
+    )
+
+
+def site_alarms(site_id: str, kinds: Iterable[str], since: datetime) -> list[Select[Alarm]]:
+    """A site's alarms of `kinds`, uncleared and cleared since `since` (one index range each)."""
+    return [
+        select(Alarm)
+        .join(Device, Device.id == Alarm.device_id)
+        .where(Alarm.site_id == site_id, when, Device.kind.in_(sorted(kinds)))
+        .limit(MAX_ROWS)
+        for when in (Alarm.cleared_at.is_(None), Alarm.cleared_at >= since)
+    ]
+
+
 def _alarm_rows(session: Session, scope: Scope, where: Where, since: datetime) -> list[Alarm]:
-    recent = or_(Alarm.cleared_at.is_(None), Alarm.cleared_at >= since)
     found: dict[int, Alarm] = {}
     if scope.near and where.kinds:
-        near = (
-            select(Alarm)
-            .join(Device, Device.id == Alarm.device_id)
-            .where(
-                Device.location_id.in_(sorted(scope.near)),
-                Device.kind.in_(sorted(where.kinds)),
-                recent,
-            )
-            .limit(MAX_ROWS)
+        found.update(
+            (a.id, a) for a in session.scalars(near_alarms(list(scope.near), where.kinds, since))
         )
-        found.update((a.id, a) for a in session.scalars(near))
     if scope.site_kinds:
-        kinds = sorted(scope.site_kinds)
-        for when in (Alarm.cleared_at.is_(None), Alarm.cleared_at >= since):
-            wide = (
-                select(Alarm)
-                .join(Device, Device.id == Alarm.device_id)
-                .where(Alarm.site_id == scope.site_id, when, Device.kind.in_(kinds))
-                .limit(MAX_ROWS)
-            )
-            found.update((a.id, a) for a in session.scalars(wide))
+        for query in site_alarms(scope.site_id, scope.site_kinds, since):
+            found.update((a.id, a) for a in session.scalars(query))
     return sorted(found.values(), key=lambda a: a.id)
 
 
@@ -250,33 +263,44 @@ def orders_near(
             (o.id, o) for o in session.scalars(select(WorkOrder).where(WorkOrder.id.in_(ids)))
         )
     if scope.near:
-        rows = session.scalars(
-            select(WorkOrder)
-            .where(
-                WorkOrder.location_id.in_(sorted(scope.near)),
-                or_(WorkOrder.status.in_(_HANDLING), WorkOrder.updated_at >= since),
-            )
-            .limit(MAX_ROWS)
-        )
-        found.update((o.id, o) for o in rows)
+        found.update((o.id, o) for o in session.scalars(orders_at(list(scope.near), since)))
     return sorted(found.values(), key=lambda o: o.id)
+
+
+def orders_at(near: Sequence[int], since: datetime) -> Select[WorkOrder]:
+    """Orders at the `near` nodes still being worked or changed since `since`."""
+    return (
+        select(WorkOrder)
+        .where(
+            WorkOrder.location_id.in_(sorted(near)),
+            or_(WorkOrder.status.in_(_HANDLING), WorkOrder.updated_at >= since),
+        )
+        .limit(MAX_ROWS)
+    )
+
+
+def complaints_between(
+    site_id: str, since: datetime, until: datetime, near: Sequence[int] = ()
+) -> Select[Complaint]:
+    """A site's complaints received in [since, until], at the `near` nodes if given."""
+    query = select(Complaint).where(
+        Complaint.site_id == site_id,
+        Complaint.received_at >= since,
+        Complaint.received_at <= until,
+    )
+    if near:
+        query = query.where(Complaint.location_id.in_(sorted(near)))
+    return query.order_by(Complaint.id).limit(MAX_ROWS)
 
 
 def complaints_near(session: Session, scope: Scope, where: Where) -> list[Candidate]:
     """Earlier complaints at the nodes near the place (or, without a place, at the site)."""
-    since = where.at - w.COMPLAINT_WINDOW
-    query = select(Complaint).where(
-        Complaint.site_id == scope.site_id,
-        Complaint.received_at >= since,
-        Complaint.received_at <= where.at,
-    )
-    if where.complaint_id is not None:
-        query = query.where(Complaint.id != where.complaint_id)
-    if scope.near:
-        query = query.where(Complaint.location_id.in_(sorted(scope.near)))
-    elif where.path is not None:
+    if where.path is not None and not scope.near:
         return []
-    return [complaint_candidate(c) for c in session.scalars(query.limit(MAX_ROWS))]
+    query = complaints_between(
+        scope.site_id, where.at - w.COMPLAINT_WINDOW, where.at, list(scope.near)
+    )
+    return [complaint_candidate(c) for c in session.scalars(query) if c.id != where.complaint_id]
 
 
 def complaint_candidate(complaint: Complaint) -> Candidate:
@@ -311,6 +335,16 @@ def _abnormal(kind: str, signal: Signal) -> frozenset[str]:
     return frozenset(held)
 
 
+def latest_signal(device_id: str, since: datetime, until: datetime) -> Select[Signal]:
+    """A device's latest signal in [since, until]: one probe of `ix_signals_device_id_ts`."""
+    return (
+        select(Signal)
+        .where(Signal.device_id == device_id, Signal.ts >= since, Signal.ts <= until)
+        .order_by(Signal.ts.desc())
+        .limit(1)
+    )
+
+
 def signals_near(session: Session, scope: Scope, where: Where) -> list[Candidate]:
     """The latest reading of the nearest devices of the complaint's kinds, if it is abnormal."""
     if not scope.near or not where.kinds:
@@ -325,12 +359,7 @@ def signals_near(session: Session, scope: Scope, where: Where) -> list[Candidate
     since = where.at - w.SIGNAL_WINDOW
     out = []
     for device_id, kind, path in nearest:
-        signal = session.scalar(
-            select(Signal)
-            .where(Signal.device_id == device_id, Signal.ts >= since, Signal.ts <= where.at)
-            .order_by(Signal.ts.desc())
-            .limit(1)
-        )
+        signal = session.scalar(latest_signal(device_id, since, where.at))
         if signal is None or not (shown := _abnormal(kind, signal)):
             continue
         out.append(

@@ -34,6 +34,7 @@ from hub.correlation import weights as w
 from hub.correlation.candidates import (
     Placed,
     alarm_candidate,
+    complaints_between,
     gather,
     order_candidates,
     where_of,
@@ -170,19 +171,12 @@ def react(*, session: Session, facts: Committed, policies: Policies, now: dateti
     return done
 
 
-def _recent_complaints(session: Session, alarm: Alarm) -> Sequence[Complaint]:
+def _recent_complaints(session: Session, alarm: Alarm) -> list[Complaint]:
     """Complaints of the alarm's site received in the day before it, still open."""
-    return session.scalars(
-        select(Complaint)
-        .where(
-            Complaint.site_id == alarm.site_id,
-            Complaint.received_at >= alarm.raised_at - w.ALARM_AFTER_WINDOW,
-            Complaint.received_at <= alarm.raised_at,
-            Complaint.status.not_in(sorted(COMPLAINT_TERMINAL)),
-        )
-        .order_by(Complaint.id)
-        .limit(500)
-    ).all()
+    query = complaints_between(
+        alarm.site_id, alarm.raised_at - w.ALARM_AFTER_WINDOW, alarm.raised_at
+    )
+    return [c for c in session.scalars(query) if c.status not in COMPLAINT_TERMINAL]
 
 
 def on_alarm_raised(
