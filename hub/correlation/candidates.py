@@ -282,7 +282,7 @@ def orders_at(near: Sequence[int], since: datetime) -> Select[WorkOrder]:
 def complaints_between(
     site_id: str, since: datetime, until: datetime, near: Sequence[int] = ()
 ) -> Select[Complaint]:
-    """A site's complaints received in [since, until], at the `near` nodes if given."""
+    """A site's complaints received in [since, until], newest first, at `near` nodes if given."""
     query = select(Complaint).where(
         Complaint.site_id == site_id,
         Complaint.received_at >= since,
@@ -290,7 +290,7 @@ def complaints_between(
     )
     if near:
         query = query.where(Complaint.location_id.in_(sorted(near)))
-    return query.order_by(Complaint.id).limit(MAX_ROWS)
+    return query.order_by(Complaint.received_at.desc(), Complaint.id.desc()).limit(MAX_ROWS)
 
 
 def complaints_near(session: Session, scope: Scope, where: Where) -> list[Candidate]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import Select, exists, or_, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.models import Alarm
@@ -43,29 +43,39 @@ DUTY_ORDER = (Role.security, Role.engineer, Role.cleaner, Role.front_desk, Role.
 """Who goes to shut the water off: security on duty first, then any staff."""
 
 
-def pending_facts(*, session: Session, now: datetime) -> Committed:
-    """Alarms raised and sensor orders opened that no reaction has handled yet."""
-    since = now - LOOKBACK
-    alarms = session.scalars(
+def unreacted_alarms(since: datetime) -> Select[int]:
+    """Alarms raised since `since` that no reaction has handled (by `ix_alarms_raised_at`)."""
+    return (
         select(Alarm.id)
         .where(
-            or_(Alarm.cleared_at.is_(None), Alarm.cleared_at >= since),
             Alarm.raised_at >= since,
+            or_(Alarm.cleared_at.is_(None), Alarm.cleared_at >= since),
             ~exists().where(Reaction.subject == "alarm", Reaction.subject_id == Alarm.id),
         )
-        .order_by(Alarm.id)
+        .order_by(Alarm.raised_at, Alarm.id)
         .limit(MAX_FACTS)
-    ).all()
-    opened = session.scalars(
+    )
+
+
+def unreacted_orders(since: datetime) -> Select[int]:
+    """Sensor orders opened since `since` that no reaction has handled."""
+    return (
         select(WorkOrder.id)
         .where(
             WorkOrder.created_at >= since,
             WorkOrder.source == Source.sensor,
             ~exists().where(Reaction.subject == "order", Reaction.subject_id == WorkOrder.id),
         )
-        .order_by(WorkOrder.id)
+        .order_by(WorkOrder.created_at, WorkOrder.id)
         .limit(MAX_FACTS)
-    ).all()
+    )
+
+
+def pending_facts(*, session: Session, now: datetime) -> Committed:
+    """Alarms raised and sensor orders opened that no reaction has handled yet."""
+    since = now - LOOKBACK
+    alarms = session.scalars(unreacted_alarms(since)).all()
+    opened = session.scalars(unreacted_orders(since)).all()
     return Committed(raised_alarm_ids=list(alarms), opened_order_ids=list(opened))
 
 

@@ -85,7 +85,8 @@ def _minutes(delta: timedelta) -> int:
 
 
 def _clock(at: datetime, zone: tzinfo) -> str:
-    return at.astimezone(zone).strftime("%H:%M")
+    """A time of day as people read it: local, with the offset (14:02+08:00)."""
+    return at.astimezone(zone).isoformat(timespec="minutes")[11:]
 
 
 def _what(where: Where, cand: Candidate) -> tuple[float, str] | None:

@@ -126,7 +126,7 @@ def test_a_score_adds_its_parts_and_says_each() -> None:
     assert found.score == round(w.PLACE[Relation.same_place] + w.KIND + w.ACTIVE + w.WORDS, 3)
     assert found.reasons == (
         "同一位置 3/12 same place",
-        "lamp_failure since 13:22, 38 min before",
+        "lamp_failure since 13:22+08:00, 38 min before",
         "设备类型 device kind light",
         "words: 灯不亮",
     )

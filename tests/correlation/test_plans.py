@@ -26,6 +26,7 @@ from hub.correlation.candidates import (
     orders_at,
     site_alarms,
 )
+from hub.correlation.jobs import unreacted_alarms, unreacted_orders
 from hub.db import make_engine
 from tests.services import postgres_database
 
@@ -43,6 +44,8 @@ def _statements() -> dict[str, Select[object]]:
         "complaints at": complaints_between("s", since, AT, [3, 4, 5]),  # type: ignore[dict-item]
         "complaints of a day": complaints_between("s", since, AT),  # type: ignore[dict-item]
         "latest signal": latest_signal("light-b3-f12", since, AT),  # type: ignore[dict-item]
+        "unreacted alarms": unreacted_alarms(since),  # type: ignore[dict-item]
+        "unreacted orders": unreacted_orders(since),  # type: ignore[dict-item]
     }
 
 
@@ -105,8 +108,8 @@ def _grow(session: Session) -> None:
             "INSERT INTO alarms (site_id, device_id, type, severity, title, raised_at,"
             " last_seen_at, count, detail, reopen_count, flapping, flap_window_start,"
             " flap_changes, cleared_at) SELECT 's', 'd' || (n % 2000 + 1), 't' || n, 'major',"
-            " '', :at, :at, 1, '{}', 0, false, :at, 1, :at - n * interval '5 minutes'"
-            " FROM generate_series(1, 20000) n"
+            " '', :at - n * interval '5 minutes' - interval '1 hour', :at, 1, '{}', 0, false,"
+            " :at, 1, :at - n * interval '5 minutes' FROM generate_series(1, 20000) n"
         ),
         {"at": AT},
     )
