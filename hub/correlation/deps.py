@@ -7,6 +7,7 @@ links and known issue without importing it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Annotated
@@ -19,6 +20,8 @@ from hub.complaints.schemas import Correlated
 from hub.correlation import flows, service
 from hub.correlation.flows import Policies
 from hub.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class DeskCorrelation:
@@ -33,10 +36,18 @@ class DeskCorrelation:
         return cls(Policies.from_settings(settings))
 
     def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> None:
-        """Find what explains the complaint; attach it to its known issue."""
-        flows.correlate_complaint(
-            session=session, complaint=complaint, policies=self.policies, now=now
-        )
+        """Find what explains the complaint; attach it to its known issue.
+
+        Isolated: should correlation fail, the complaint is registered all the same (the
+        desk's one-minute rule comes first) and the failure is logged.
+        """
+        try:
+            with session.begin_nested():
+                flows.correlate_complaint(
+                    session=session, complaint=complaint, policies=self.policies, now=now
+                )
+        except Exception:
+            logger.exception("correlation failed for complaint %s", complaint.id)
 
     def views(
         self, *, session: Session, complaints: Sequence[Complaint], now: datetime

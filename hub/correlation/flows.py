@@ -158,15 +158,15 @@ def _first_time(session: Session, subject: str, subject_id: int, now: datetime) 
 def react(*, session: Session, facts: Committed, policies: Policies, now: datetime) -> Reacted:
     """React to committed facts: notices for orders, complaints linked back from alarms."""
     done = Reacted()
-    for order_id in sorted(set(facts.opened_order_ids)):
-        if _first_time(session, "order", order_id, now):
-            done.notices += len(
-                notices.on_orders_opened(session=session, order_ids=[order_id], now=now)
-            )
+    # Alarms first: a sensor order folded into a complaint's order gets no notice.
     for alarm_id in sorted(set(facts.raised_alarm_ids)):
         alarm = session.get(Alarm, alarm_id)
         if alarm is not None and _first_time(session, "alarm", alarm_id, now):
             on_alarm_raised(session=session, alarm=alarm, policies=policies, now=now, done=done)
+    for order_id in sorted(set(facts.opened_order_ids)):
+        if _first_time(session, "order", order_id, now):
+            posted = notices.on_orders_opened(session=session, order_ids=[order_id], now=now)
+            done.notices += len(posted)
     session.flush()
     return done
 
@@ -182,31 +182,28 @@ def _recent_complaints(session: Session, alarm: Alarm) -> list[Complaint]:
 def on_alarm_raised(
     *, session: Session, alarm: Alarm, policies: Policies, now: datetime, done: Reacted
 ) -> None:
-    """An alarm after complaints: grow its order's notice, link back the complaints it explains."""
+    """An alarm after complaints: link back the complaints it explains, grow its order's notice."""
     order = session.get(WorkOrder, alarm.work_order_id) if alarm.work_order_id else None
-    if order is not None:
-        notices.on_order_opened(session=session, order=order, now=now)
     device = session.get(Device, alarm.device_id)
     placed = None
     if device is not None:
         placed = Placed(device.kind, device.location.path if device.location else None)
     candidate = alarm_candidate(alarm, placed)
+    ocand = order_candidates(session, [order])[0] if order is not None else None
     for complaint in _recent_complaints(session, alarm):
         where = where_of(complaint)
         found = score(where, candidate, zone=policies.zone)
         if found is None or found.score < w.LINK_THRESHOLD:
             continue
         scored = [found]
-        if order is not None:
-            (ocand,) = order_candidates(session, [order], exclude_complaint=complaint.id)
-            if (of := score(where, ocand, zone=policies.zone)) is not None:
-                scored.append(of)
+        if ocand is not None and (of := score(where, ocand, zone=policies.zone)) is not None:
+            scored.append(of)
         links = service.record(
             session=session, complaint_id=complaint.id, scored=scored, found=Found.alarm, now=now
         )
         done.links += len(scored)
         best = known_issue(rank(scored))
-        if best is None or order is None:
+        if best is None or order is None or order.status == Status.cancelled:
             continue
         if _merge_into_complaints_order(session, complaint, alarm, order, policies, now):
             done.merged += 1
@@ -214,6 +211,8 @@ def on_alarm_raised(
             session, complaint, best, links, now
         ):
             done.attached += 1
+    if order is not None:
+        notices.on_order_opened(session=session, order=order, now=now)
 
 
 def _merge_into_complaints_order(

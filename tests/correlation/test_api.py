@@ -196,6 +196,7 @@ def test_an_alarm_after_the_complaint_links_back_and_folds_its_order_in(
     assert any("min after" in r for r in alarm["reasons"])
     view = client.get(f"{API}/work-orders/{own.id}", headers=desk).json()
     assert len(view["alarm_ids"]) == 1
+    assert client.get(f"{API}/notices", headers=desk).json()["items"] == []  # folded in first
     report = client.get(f"{API}/reports/proactive", headers=desk).json()
     (issue,) = report["items"]
     assert (issue["work_order_id"], issue["sensor_first"]) == (own.id, False)
