@@ -214,6 +214,7 @@ def known_issue_view(
         resolved_at=_resolved_at(order),
         shutoff_by=shutoff.assignee if shutoff else None,
         shutoff=shutoff is not None,
+        overdue=due is not None and due < now,
     )
     zh, en = suggestion(on_it, zone)
     return KnownIssueOut(

@@ -46,8 +46,8 @@ FAULTS: dict[str, tuple[str, str]] = {
     "light_fault": ("灯具故障", "light fault"),
     "light_waste": ("白天亮灯的问题", "lights left on in daylight"),
     "leak_detected": ("漏水的问题", "leak"),
-    "supplies_low": ("卫生间用品不足的问题", "low restroom supplies"),
-    "supplies_empty": ("卫生间用品用完的问题", "empty restroom dispensers"),
+    "supplies_low": ("用品不足的问题", "low restroom supplies"),
+    "supplies_empty": ("用品用完的问题", "empty restroom dispensers"),
     "gate_fault": ("道闸故障", "barrier gate fault"),
     "gate_fault_event": ("道闸故障", "barrier gate fault"),
     "gate_stuck_open": ("道闸不落杆的问题", "barrier stuck open"),
@@ -93,6 +93,8 @@ class OnIt:
     resolved_at: datetime | None
     shutoff_by: str | None = None
     shutoff: bool = False
+    overdue: bool = False
+    """The next deadline has passed already."""
 
 
 def _who(on_it: OnIt) -> tuple[str, str]:
@@ -111,6 +113,11 @@ def _deadline(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
         return (
             f"，时限暂停计时，恢复后应于{when}前{step_zh}",
             f"; its deadline is paused (to be {step_en} by {when} once it resumes)",
+        )
+    if on_it.overdue:
+        return (
+            f"，原定{when}前{step_zh}，已经超时，我们正在催办",
+            f"; it was due to be {step_en} by {when}, it is late and we are chasing it",
         )
     return f"，按时限应于{when}前{step_zh}", f"; it is due to be {step_en} by {when}"
 

@@ -190,6 +190,7 @@ def test_two_orders_explaining_it_equally_leave_the_choice_to_the_desk() -> None
         ["lamp_failure", "leak_detected", "supplies_low", "gate_fault", "lane_blocked"]
     ),
     shutoff=st.booleans(),
+    overdue=st.booleans(),
 )
 def test_a_suggested_reply_never_breaks_the_desks_phrase_rules(
     status: str,
@@ -199,6 +200,7 @@ def test_a_suggested_reply_never_breaks_the_desks_phrase_rules(
     place: str | None,
     alarm: str,
     shutoff: bool,
+    overdue: bool,
 ) -> None:
     on_it = OnIt(
         order_id=7,
@@ -215,6 +217,7 @@ def test_a_suggested_reply_never_breaks_the_desks_phrase_rules(
         sensed_at=NOW - timedelta(hours=1),
         resolved_at=NOW if status in ("resolved", "callback", "closed") else None,
         shutoff=shutoff,
+        overdue=overdue,
     )
     zh, en = suggestion(on_it, ZONE)
     assert check(zh) == []
