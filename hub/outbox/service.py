@@ -25,12 +25,17 @@ def enqueue(
 
 
 def pending(*, session: Session, limit: int = 100) -> Sequence[OutboxMessage]:
-    """The oldest messages not yet published, in the order they were written."""
+    """The oldest messages not yet published, in the order they were written.
+
+    Locked for the caller's transaction, skipping rows another publisher holds (PostgreSQL;
+    SQLite has one writer): with several bridge workers each message goes out from one.
+    """
     return session.scalars(
         select(OutboxMessage)
         .where(OutboxMessage.published_at.is_(None))
         .order_by(OutboxMessage.id)
         .limit(limit)
+        .with_for_update(skip_locked=True)
     ).all()
 
 
