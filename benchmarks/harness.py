@@ -27,7 +27,7 @@ from paho.mqtt.properties import Properties
 from sqlalchemy import bindparam, create_engine, insert, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
-from benchmarks import procstat, raw
+from benchmarks import correlation, procstat, raw
 from benchmarks.mix import BenchDevice, fleet
 from benchmarks.progress import Progress
 from benchmarks.publisher import publish
@@ -95,6 +95,8 @@ class Results:
     latencies_ms: list[float] = field(default_factory=list)
     latency_orders_ok: bool = True
     two_workers_exactly_once: bool = False
+    correlation: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per database: correlation at intake (`benchmarks.correlation.run`)."""
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -793,6 +795,11 @@ def run(quick: bool) -> Results:
                 )
                 cell.raw_msgs_per_s = rate
                 results.cells.append(cell)
+        for kind in ("postgres", "sqlite"):
+            with database(kind, workdir) as (_url, engine):
+                results.correlation[kind] = correlation.run(engine, quick)
+                timings = results.correlation[kind]["timings"]
+                progress.done(f"correlation-{kind}", f"p95 {percentile(timings, 95):.1f} ms")
     from benchmarks import evidence
 
     results.evidence = evidence.run(quick)
@@ -883,10 +890,23 @@ def figures(results: Results) -> dict[str, Any]:
         "all_accounted": all(c.accounted == c.sent for c in hub_cells),
         **results.evidence,
     }
+    out.update(correlation_figures(results))
     for c in results.cells:
         if c.name.startswith("mosquitto-sqlite"):
             out[f"ingest_sqlite_qos{c.qos}_msgs"] = _r(c.msgs_per_s)
             out[f"ingest_sqlite_qos{c.qos}_ratio"] = _r(c.ratio, 3)
+    return out
+
+
+def correlation_figures(results: Results) -> dict[str, Any]:
+    """Correlation at intake: per database, and the worse of the two as the headline."""
+    out: dict[str, Any] = {}
+    for kind, cell in results.correlation.items():
+        for pct in (50, 95, 99):
+            out[f"correlation_{kind}_p{pct}_ms"] = _r(percentile(cell["timings"], pct), 1)
+    for pct in (95, 99):
+        values = [v for k, v in out.items() if k.endswith(f"_p{pct}_ms") and v is not None]
+        out[f"correlation_p{pct}_ms"] = max(values) if values else None
     return out
 
 

@@ -18,6 +18,8 @@ GOALS: list[tuple[str, str, float]] = [
     ("two_workers_ratio", ">=", 1.6),
     ("evidence_check_ratio", ">=", 0.5),
     ("evidence_export_p95_s", "<=", 2.0),
+    ("correlation_p95_ms", "<=", 30.0),
+    ("correlation_p99_ms", "<=", 60.0),
 ]
 
 
@@ -107,6 +109,7 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         f"{percentile(lat, 99):.1f} | {max(lat, default=float('nan')):.1f} | "
         f"{'yes' if results.latency_orders_ok else 'NO'} |",
         "",
+        *_correlation(results),
         "## Goals",
         "",
         "| figure | goal | measured | |",
@@ -124,3 +127,30 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _correlation(results: Results) -> list[str]:
+    """The correlation section: the history it ran on, and the timings per database."""
+    if not results.correlation:
+        return []
+    any_cell = next(iter(results.correlation.values()))
+    size = any_cell["size"]
+    lines = [
+        "## Correlation at intake",
+        "",
+        f"`correlate_complaint` for {size.samples} complaints registered one at a time, each",
+        f"rolled back, on a site with {size.signals:,} signals, {size.devices:,} devices,",
+        f"{size.alarms:,} alarms (1 % active) and {size.complaints:,} complaints"
+        " (`benchmarks/correlation.py`).",
+        "",
+        "| database | populate s | p50 ms | p95 ms | p99 ms | max ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, cell in sorted(results.correlation.items()):
+        t = cell["timings"]
+        worst = max(t, default=float("nan"))
+        lines.append(
+            f"| {kind} | {cell['populate_s']} | {percentile(t, 50):.1f} | "
+            f"{percentile(t, 95):.1f} | {percentile(t, 99):.1f} | {worst:.1f} |"
+        )
+    return [*lines, ""]

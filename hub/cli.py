@@ -252,6 +252,7 @@ def serve(
     _open_keyring(settings)
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
+    outbox = _start_outbox(settings, session_factory(engine)) if bridge else None
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
@@ -260,6 +261,8 @@ def serve(
     except KeyboardInterrupt:
         pass
     finally:
+        if outbox is not None:
+            outbox.stop()
         if ingest is not None:
             ingest.stop()
         if jobs is not None:
@@ -285,6 +288,15 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     tune_gc()
     ingest.start()
     return ingest
+
+
+def _start_outbox(settings: Settings, sessions: Any) -> Any:
+    """Start publishing the hub's own messages (notices) from the outbox to the broker."""
+    from bridges.outbox import OutboxPublisher
+
+    publisher = OutboxPublisher(settings, sessions)
+    publisher.start()
+    return publisher
 
 
 @app.command()
@@ -343,6 +355,7 @@ def demo(
     print(f"       curl -H 'Authorization: Bearer fh_demo_engineer' {base}/api/v1/alarms")
     print(f"  MQTT       {broker.url}   topics fh/{DEMO_SITE}/{{kind}}/{{device}}/{{channel}}")
     ingest = _start_bridge(settings, sessions, ctx)
+    outbox = _start_outbox(settings, sessions)
     simulator = None
     if sim:
         simulator = Simulator(
@@ -358,6 +371,7 @@ def demo(
         if simulator is not None:
             simulator.stop()
             time.sleep(0.5)
+        outbox.stop()
         ingest.stop()
         broker.stop()
         jobs.shutdown(wait=False)

@@ -12,6 +12,7 @@ from hub.complaints.models import (
     PhraseHit,
     Reply,
 )
+from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
 from hub.evidence.models import Checkpoint, Export
 from hub.inspections.models import (
@@ -25,6 +26,8 @@ from hub.inspections.models import (
     RoundEvent,
     RouteCheckpoint,
 )
+from hub.notices.models import Notice
+from hub.outbox.models import OutboxMessage
 from hub.registry.models import Device, Location, Owner, Site
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
@@ -41,6 +44,11 @@ __all__ = [
     "RoundDeadline",
     "RoundEvent",
     "RouteCheckpoint",
+    "CorrelationLink",
+    "FirstResponse",
+    "Notice",
+    "OutboxMessage",
+    "Reaction",
     "ClassificationOverride",
     "Complaint",
     "ComplaintDeadline",

@@ -1,4 +1,5 @@
-"""Periodic jobs (APScheduler): the SLA watchdog, run by one hub process at a time."""
+"""Periodic jobs (APScheduler): the SLA watchdog, the pipeline watchdog, the desk's reactions;
+each run by one hub process at a time."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from hub.alarms.rules import RuleBook
 from hub.cases import watchdog
 from hub.clock import Clock
 from hub.complaints import workflow as complaint_workflow
+from hub.correlation.flows import Policies
+from hub.correlation.jobs import watch
 from hub.evidence import jobs as evidence_jobs
 from hub.evidence.keys import Keyring
 from hub.inspections import jobs as inspection_jobs
@@ -110,6 +113,23 @@ def evidence_checkpoint(sessions: sessionmaker[Session], clock: Clock, keyring: 
     run_job(sessions, "evidence_checkpoint", body)
 
 
+def correlation_watch(sessions: sessionmaker[Session], clock: Clock, policies: Policies) -> None:
+    """The desk's reactions to what committed; shut-off tasks for undispatched leak orders."""
+
+    def body(session: Session) -> None:
+        done = watch(session=session, policies=policies, now=clock.now())
+        if done.notices or done.links or done.attached or done.merged:
+            logger.info(
+                "correlation: %d notice(s), %d link(s), %d attached, %d merged",
+                done.notices,
+                done.links,
+                done.attached,
+                done.merged,
+            )
+
+    run_job(sessions, "correlation_watch", body)
+
+
 def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
@@ -149,6 +169,15 @@ def start_scheduler(
         seconds=settings.evidence_checkpoint_seconds,
         args=(sessions, clock, Keyring.open(settings.key_dir, now=clock.now())),
         id="evidence_checkpoint",
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.add_job(
+        correlation_watch,
+        "interval",
+        seconds=settings.correlation_check_seconds,
+        args=(sessions, clock, Policies.from_settings(settings)),
+        id="correlation_watch",
         max_instances=1,
         coalesce=True,
     )

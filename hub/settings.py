@@ -67,6 +67,14 @@ class Settings(BaseSettings):
     rules_check_seconds: int = Field(
         5, ge=1, description="How often duration rules and heartbeats are evaluated."
     )
+    correlation_check_seconds: int = Field(
+        5,
+        ge=1,
+        description=(
+            "How often the desk's reactions run: alarms linked back to complaints, notices"
+            " for new orders, shut-off tasks for leak orders nobody was dispatched to."
+        ),
+    )
     mqtt_ca_file: Path | None = Field(None, description="CA bundle for mqtts:// brokers.")
     mqtt_keepalive: int = Field(30, ge=5, le=3600)
     mqtt_protocol: Literal["5", "3.1.1"] = Field(

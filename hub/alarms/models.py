@@ -27,6 +27,7 @@ class Alarm(Base):
         ),
         Index(None, "site_id", "cleared_at"),
         Index(None, "device_id", "type", "cleared_at"),
+        Index(None, "raised_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -23,9 +23,12 @@ from hub.api.params import StorableUrls, known_query_only
 from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
+from hub.correlation.deps import DeskCorrelation
+from hub.correlation.routes import router as correlation_router
 from hub.db import make_engine, session_factory
 from hub.evidence.routes import router as evidence_router
 from hub.inspections.routes import router as inspections_router
+from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
@@ -44,6 +47,8 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     complaints_router,
     inspections_router,
     evidence_router,
+    notices_router,
+    correlation_router,
 ]
 
 
@@ -119,6 +124,7 @@ def configure(app: FastAPI, *, settings: Settings, engine: Engine, clock: Clock)
     app.state.clock = clock
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
+    app.state.correlator = DeskCorrelation.from_settings(settings)
 
 
 def install_docs(app: FastAPI) -> None:

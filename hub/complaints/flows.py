@@ -7,6 +7,7 @@ the complaint it came from.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority, Source
 from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
+from hub.workorders.service import TERMINAL as ORDER_TERMINAL
 from hub.workorders.service import open_order
 
 logger = logging.getLogger(__name__)
@@ -129,3 +131,101 @@ def _title(complaint: Complaint) -> str:
     text = complaint.content.replace("\n", " ")
     head = text if len(text) <= 60 else text[:59] + "…"
     return f"{where} {head}".strip()
+
+
+def attach_to_order(
+    *, session: Session, complaint: Complaint, order: WorkOrder, actor: str, now: datetime, why: str
+) -> bool:
+    """Link the complaint to an order that already handles it (no new order); False if linked.
+
+    Both sides record it: the order's history names the complaint, the complaint's the order.
+    """
+    if any(link.work_order_id == order.id for link in complaint.work_orders):
+        return False
+    complaint.work_orders.append(ComplaintWorkOrder(work_order_id=order.id, at=now, actor=actor))
+    remark(
+        order,
+        WorkOrderEvent,
+        action="complaint_attached",
+        actor=actor,
+        at=now,
+        note=f"complaint {complaint.id} attached: {why}",
+    )
+    remark(
+        complaint,
+        ComplaintEvent,
+        action="known_issue",
+        actor=actor,
+        at=now,
+        note=f"attached to work order {order.id} ({order.status}): {why}",
+    )
+    complaint.updated_at = now
+    session.flush()
+    logger.info("complaint %s attached to work order %s", complaint.id, order.id)
+    return True
+
+
+def linked_active_order(*, session: Session, complaint: Complaint) -> WorkOrder | None:
+    """The most recent order linked to the complaint that is not closed or cancelled."""
+    for link in sorted(complaint.work_orders, key=lambda c: c.id, reverse=True):
+        order = session.get(WorkOrder, link.work_order_id)
+        if order is not None and order.status not in ORDER_TERMINAL:
+            return order
+    return None
+
+
+@dataclass(frozen=True)
+class OrderFor:
+    """The order a complaint's request for one got: opened now, or the one already on it."""
+
+    order: WorkOrder
+    opened: bool
+    reason: str
+
+
+def work_order_for(
+    *,
+    session: Session,
+    policy: SlaPolicy,
+    complaint: Complaint,
+    actor: str,
+    now: datetime,
+    department: Department | None = None,
+    priority: Priority | None = None,
+    title: str | None = None,
+    assignee: str | None = None,
+) -> OrderFor:
+    """Open a work order for the complaint, unless an order it is linked to still runs.
+
+    Asking again for a complaint whose problem an order already handles (its known issue,
+    or an order opened earlier) returns that order with the reason, recorded in history:
+    one fault, one order.
+    """
+    existing = linked_active_order(session=session, complaint=complaint)
+    if existing is not None:
+        reason = (
+            f"work order {existing.id} ({existing.status}, {existing.department}) already "
+            f"handles complaint {complaint.id}; no second order opened"
+        )
+        remark(
+            complaint,
+            ComplaintEvent,
+            action="work_order_existing",
+            actor=actor,
+            at=now,
+            note=reason,
+        )
+        session.flush()
+        return OrderFor(existing, opened=False, reason=reason)
+    order = open_work_order(
+        session=session,
+        policy=policy,
+        complaint=complaint,
+        actor=actor,
+        now=now,
+        department=department,
+        priority=priority,
+        title=title,
+        assignee=assignee,
+    )
+    return OrderFor(order, opened=True, reason=f"work order {order.id} opened")

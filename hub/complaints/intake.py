@@ -38,10 +38,11 @@ from hub.complaints.models import (
     ComplaintDeadline,
     ComplaintEvent,
 )
+from hub.complaints.places import area_hint, best_area
 from hub.complaints.policy import NEXT_STEP, ComplaintPolicy
 from hub.errors import InvalidInput, NotFound
 from hub.localtime import shown
-from hub.registry.enums import DeviceKind
+from hub.registry.enums import DeviceKind, LocationKind
 from hub.registry.models import Location, Owner
 from hub.registry.service import find_location, split_path
 
@@ -89,13 +90,29 @@ def normalise_phone(phone: str | None) -> str | None:
     return digits or None
 
 
-def _location(session: Session, site_id: str, path: str | None, field_name: str) -> Location | None:
+def _known(
+    session: Session, site_id: str, path: str | None, field_name: str, notes: list[str]
+) -> Location | None:
+    """The registry node at `path`; an unknown path gives its nearest known ancestor.
+
+    The desk may type a unit or place the registry does not have yet (a new unit, a typo
+    in the room number): the complaint is still recorded, at the nearest place above it,
+    and the reasons say so.
+    """
     if not path:
         return None
     try:
         return find_location(session=session, site_id=site_id, path=path)
-    except NotFound as exc:
-        raise InvalidInput(exc.message, details={"field": field_name}) from exc
+    except NotFound:
+        pass
+    nearest = _deepest_known(session, site_id, path)
+    if nearest is None:
+        notes.append(f"{field_name} {path} is not in the registry, nor any place above it")
+    else:
+        notes.append(
+            f"{field_name} {path} is not in the registry: nearest known place {nearest.path}"
+        )
+    return nearest
 
 
 def _deepest_known(session: Session, site_id: str, path: str) -> Location | None:
@@ -110,6 +127,27 @@ def _deepest_known(session: Session, site_id: str, path: str) -> Location | None
         if node is not None:
             return node
     return None
+
+
+def _from_text(session: Session, site_id: str, content: str) -> Location | None:
+    """The place the text names: building/floor/unit by number, refined or found by area words."""
+    hint = location_from_text(content)
+    base = _deepest_known(session, site_id, hint[0]) if hint is not None else None
+    area = area_hint(content)
+    if area is None:
+        return base
+    query = select(Location.path).where(
+        Location.site_id == site_id, Location.kind != LocationKind.unit
+    )
+    if base is not None:
+        low, high = f"{base.path}/", f"{base.path}0"
+        query = query.where(Location.path >= low, Location.path < high)
+    found = best_area(area, session.scalars(query), under=base.path if base else None)
+    if found is None:
+        return base
+    return session.scalar(
+        select(Location).where(Location.site_id == site_id, Location.path == found)
+    )
 
 
 def _owner(session: Session, intake: Intake, phone: str | None) -> Owner | None:
@@ -140,20 +178,30 @@ class _Parties:
     unit: Location | None
     where: Location | None
     from_text: Location | None
+    notes: list[str]
 
 
 def _parties(session: Session, intake: Intake, content: str) -> _Parties:
     phone = normalise_phone(intake.complainant_phone)
     owner = _owner(session, intake, phone)
-    unit = _location(session, intake.site_id, intake.unit, "unit")
-    place = _location(session, intake.site_id, intake.location, "location")
+    notes: list[str] = []
+    unit = _known(session, intake.site_id, intake.unit, "unit", notes)
+    near_unit: Location | None = None
+    if unit is not None and intake.unit and unit.path != "/".join(split_path(intake.unit)):
+        unit, near_unit = None, unit  # a floor is not the complainant's unit
+    place = _known(session, intake.site_id, intake.location, "location", notes)
+    exact = place is not None and place.path == "/".join(split_path(intake.location or ""))
     if owner is not None:
         unit = unit or owner.unit
         phone = phone or normalise_phone(owner.phone)
     from_text: Location | None = None
-    if place is None and (hint := location_from_text(content)) is not None:
-        from_text = _deepest_known(session, intake.site_id, hint[0])
-    return _Parties(owner, phone, unit, place or from_text or unit, from_text)
+    if not exact:
+        # No place given, or one the registry lacks: what the text names, if more precise.
+        found = _from_text(session, intake.site_id, content)
+        if found is not None and (place is None or found.path.startswith(place.path + "/")):
+            from_text = found
+    where = from_text or place or unit or near_unit
+    return _Parties(owner, phone, unit, where, from_text, notes)
 
 
 def _received_at(intake: Intake, now: datetime) -> datetime:
@@ -207,11 +255,11 @@ def _entry(
         repeat_reasons=[],
     )
     _apply_classification(complaint, result)
+    notes = list(parties.notes)
     if parties.from_text is not None:
-        complaint.reasons = [
-            *complaint.reasons,
-            f"location {parties.from_text.path} found in the registry",
-        ]
+        notes.append(f"location {parties.from_text.path} found in the registry")
+    if notes:
+        complaint.reasons = [*complaint.reasons, *notes]
     return complaint
 
 

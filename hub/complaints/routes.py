@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
+from sqlalchemy.orm import Session
 
 from hub import access
 from hub.access import Action
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
-from hub.complaints.deps import ComplaintPolicyDep, DeskDep
+from hub.complaints.deps import ComplaintPolicyDep, Correlator, CorrelatorDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
 from hub.complaints.models import Complaint
 from hub.complaints.schemas import (
@@ -34,9 +35,31 @@ from hub.workorders.deps import PolicyDep
 router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 
-def _out(session: SessionDep, complaint: Complaint, now: datetime) -> ComplaintOut:
-    later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
-    return ComplaintOut.build(complaint, now=now, repeated_by=later)
+def _views(
+    session: Session, complaints: list[Complaint], now: datetime, correlator: Correlator
+) -> list[ComplaintOut]:
+    """The API views of `complaints`, with what correlation found for each."""
+    found = correlator.views(session=session, complaints=complaints, now=now)
+    views = []
+    for complaint in complaints:
+        later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
+        extra = found.get(complaint.id)
+        views.append(
+            ComplaintOut.build(
+                complaint,
+                now=now,
+                repeated_by=later,
+                found=extra.links if extra else None,
+                known_issue=extra.known_issue if extra else None,
+            )
+        )
+    return views
+
+
+def _out(
+    session: Session, complaint: Complaint, now: datetime, correlator: Correlator
+) -> ComplaintOut:
+    return _views(session, [complaint], now, correlator)[0]
 
 
 class ReplyBlocked(InvalidInput):
@@ -57,9 +80,10 @@ def create_complaint(
     principal: PrincipalDep,
     cpolicy: ComplaintPolicyDep,
     policy: PolicyDep,
+    correlator: CorrelatorDep,
     now: NowDep,
 ) -> ComplaintOut:
-    """Record a contact; the answer carries its classification, reasons and links."""
+    """Record a contact; the answer carries its classification, reasons, links, known issue."""
     site = body.site
     if site is None:
         if len(principal.site_ids) != 1:
@@ -93,19 +117,21 @@ def create_complaint(
         actor_id=principal.user_id,
         now=now,
     )
+    correlator.correlate(session=session, complaint=complaint, now=now)
     if body.open_work_order:
         access.require(principal, Action.run_workflow)
-        flows.open_work_order(
+        flows.work_order_for(
             session=session, policy=policy, complaint=complaint, actor=principal.name, now=now
         )
     session.commit()
-    return _out(session, complaint, now)
+    return _out(session, complaint, now, correlator)
 
 
 @router.get("", response_model=list[ComplaintOut], response_model_by_alias=True)
 def list_complaints(
     session: SessionDep,
     principal: PrincipalDep,
+    correlator: CorrelatorDep,
     now: NowDep,
     status_: Annotated[list[Status] | None, Query(alias="status")] = None,
     kind: Annotated[list[Kind] | None, Query()] = None,
@@ -133,7 +159,7 @@ def list_complaints(
         limit=limit,
         offset=offset,
     )
-    return [_out(session, c, now) for c in complaints]
+    return _views(session, list(complaints), now, correlator)
 
 
 @router.get("/stats")
@@ -158,13 +184,17 @@ def check_phrases(body: PhraseCheckIn, _principal: PrincipalDep) -> list[Warning
 
 @router.get("/{complaint_id}", response_model=ComplaintOut, response_model_by_alias=True)
 def get_complaint(
-    complaint_id: IdPath, session: SessionDep, principal: PrincipalDep, now: NowDep
+    complaint_id: IdPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    correlator: CorrelatorDep,
+    now: NowDep,
 ) -> ComplaintOut:
     """One complaint with its classification, deadlines, replies and full history."""
     complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    return _out(session, complaint, now)
+    return _out(session, complaint, now, correlator)
 
 
 @router.post(
@@ -176,6 +206,7 @@ def move_complaint(
     session: SessionDep,
     principal: PrincipalDep,
     cpolicy: ComplaintPolicyDep,
+    correlator: CorrelatorDep,
     now: NowDep,
 ) -> ComplaintOut:
     """Move a complaint through the workflow; a move the workflow forbids is 409."""
@@ -196,7 +227,7 @@ def move_complaint(
         role=principal.role,
     )
     session.commit()
-    return _out(session, complaint, now)
+    return _out(session, complaint, now, correlator)
 
 
 @router.post(
@@ -245,6 +276,7 @@ def override_classification(
     body: OverrideIn,
     session: SessionDep,
     principal: DeskDep,
+    correlator: CorrelatorDep,
     now: NowDep,
 ) -> ComplaintOut:
     """Correct the classification; the change is recorded and counted in the statistics."""
@@ -263,7 +295,7 @@ def override_classification(
         device_kinds=body.device_kinds,
     )
     session.commit()
-    return _out(session, complaint, now)
+    return _out(session, complaint, now, correlator)
 
 
 @router.post(
@@ -278,6 +310,7 @@ def escalate_complaint(
     session: SessionDep,
     principal: PrincipalDep,
     cpolicy: ComplaintPolicyDep,
+    correlator: CorrelatorDep,
     now: NowDep,
 ) -> ComplaintOut:
     """Escalate to the site's managers: media, a large loss, or harm to the company's name."""
@@ -296,7 +329,7 @@ def escalate_complaint(
         note=body.note,
     )
     session.commit()
-    return _out(session, complaint, now)
+    return _out(session, complaint, now, correlator)
 
 
 @router.post(
@@ -311,13 +344,20 @@ def open_work_order(
     session: SessionDep,
     principal: DeskDep,
     policy: PolicyDep,
+    correlator: CorrelatorDep,
+    response: Response,
     now: NowDep,
 ) -> ComplaintOut:
-    """Open a work order (dispatch slip) for a repair or facility complaint, linked both ways."""
+    """Open a work order (dispatch slip) for a repair or facility complaint, linked both ways.
+
+    If an order the complaint is linked to still runs (its known issue, or one opened
+    before), no second order is opened: the answer is 200 with that order, and the
+    complaint's history says why.
+    """
     complaint = queries.get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
-    flows.open_work_order(
+    got = flows.work_order_for(
         session=session,
         policy=policy,
         complaint=complaint,
@@ -329,4 +369,7 @@ def open_work_order(
         assignee=body.assignee,
     )
     session.commit()
-    return _out(session, complaint, now)
+    if not got.opened:
+        response.status_code = status.HTTP_200_OK
+        response.headers["X-Existing-Work-Order"] = str(got.order.id)
+    return _out(session, complaint, now, correlator)

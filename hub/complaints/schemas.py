@@ -209,6 +209,30 @@ class LinkOut(BaseModel):
     reasons: list[str]
 
 
+class KnownIssueOut(BaseModel):
+    """The order that already handles what the complaint is about (CONTRACT.md §4)."""
+
+    work_order_id: int
+    status: str
+    department: str
+    assignee: str | None
+    next_due: datetime | None = Field(
+        description="The next deadline of the order (paused while on hold)."
+    )
+    next_step: str | None = Field(description="The step `next_due` is for.")
+    alarm_ids: list[int]
+    notice_id: int | None
+    reply_suggestion: str
+    reply_suggestion_en: str
+    score: float
+    reasons: list[str]
+    hold_reason: str | None = None
+    on_hold_since: datetime | None = None
+    shutoff_order_id: int | None = Field(
+        None, description="The shut-off task raised when no engineer was dispatched in time."
+    )
+
+
 class HistoryOut(BaseModel):
     """One recorded event."""
 
@@ -273,6 +297,7 @@ class ComplaintOut(BaseModel):
     assignee: str | None
     classification: ClassificationOut
     links: list[LinkOut]
+    known_issue: KnownIssueOut | None = None
     repeat_of: int | None
     work_order_ids: list[int]
     escalated_at: datetime | None
@@ -295,9 +320,19 @@ class ComplaintOut(BaseModel):
 
     @classmethod
     def build(
-        cls, complaint: Complaint, *, now: datetime, repeated_by: list[int] | None = None
+        cls,
+        complaint: Complaint,
+        *,
+        now: datetime,
+        repeated_by: list[int] | None = None,
+        found: list[LinkOut] | None = None,
+        known_issue: KnownIssueOut | None = None,
     ) -> ComplaintOut:
-        """The API view of `complaint`; pending deadlines are shown paused while on hold."""
+        """The API view of `complaint`; pending deadlines are shown paused while on hold.
+
+        `found` are the links correlation found, merged with the complaint's own; `links` is
+        sorted by score, best first.
+        """
         current = current_deadlines(
             complaint.deadlines,
             due=lambda d: effective_due(d, hold_started_at=complaint.hold_started_at, now=now),
@@ -327,7 +362,8 @@ class ComplaintOut(BaseModel):
             receiver=complaint.receiver,
             assignee=complaint.assignee,
             classification=ClassificationOut.build(complaint),
-            links=_links(complaint, repeated_by or []),
+            links=merge_links(_links(complaint, repeated_by or []), found or []),
+            known_issue=known_issue,
             repeat_of=complaint.repeat_of_id,
             work_order_ids=[link.work_order_id for link in complaint.work_orders],
             escalated_at=complaint.escalated_at,
@@ -383,3 +419,34 @@ def _links(complaint: Complaint, repeated_by: list[int]) -> list[LinkOut]:
             )
         )
     return links
+
+
+_LINK_ORDER = ("work_order", "alarm", "notice", "signal", "complaint", "inspection")
+
+
+def merge_links(own: list[LinkOut], found: list[LinkOut]) -> list[LinkOut]:
+    """One link per (type, id): the higher score, the reasons of both; best first."""
+    merged: dict[tuple[str, int], LinkOut] = {}
+    for link in [*own, *found]:
+        key = (link.type, link.id)
+        seen = merged.get(key)
+        if seen is None:
+            merged[key] = link.model_copy()
+            continue
+        reasons = [*seen.reasons, *(r for r in link.reasons if r not in seen.reasons)]
+        merged[key] = LinkOut(
+            type=link.type, id=link.id, score=max(seen.score, link.score), reasons=reasons
+        )
+
+    def rank(link: LinkOut) -> tuple[float, int, int]:
+        kind = _LINK_ORDER.index(link.type) if link.type in _LINK_ORDER else len(_LINK_ORDER)
+        return (-link.score, kind, link.id)
+
+    return sorted(merged.values(), key=rank)
+
+
+class Correlated(BaseModel):
+    """What correlation adds to a complaint's view: the links it found, the known issue."""
+
+    links: list[LinkOut] = Field(default_factory=list)
+    known_issue: KnownIssueOut | None = None

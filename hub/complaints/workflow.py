@@ -340,3 +340,32 @@ def transition(
     )
     session.flush()
     return complaint
+
+
+def callback_due(
+    complaint: Complaint, *, policy: ComplaintPolicy, now: datetime, actor: str, note: str
+) -> ComplaintDeadline | None:
+    """The work on the complaint is done: its callback (回访) is due within the policy's time.
+
+    A deadline row for `callback` counted from `now` (2 hours by default, for every case),
+    met when the desk records the callback; None if the case is closed or one is pending.
+    """
+    if Status(complaint.status) in TERMINAL:
+        return None
+    for deadline in complaint.deadlines:
+        if (
+            deadline.step == Step.callback
+            and deadline.cycle == complaint.reopen_count
+            and deadline.met_at is None
+        ):
+            return None
+    deadline = ComplaintDeadline(
+        step=Step.callback,
+        cycle=complaint.reopen_count,
+        started_at=now,
+        due_at=now + policy.allowed(Step.callback),
+    )
+    complaint.deadlines.append(deadline)
+    cases.remark(complaint, ComplaintEvent, action="callback_due", actor=actor, at=now, note=note)
+    complaint.updated_at = now
+    return deadline

@@ -6,6 +6,7 @@ The table below must name every route of the API: a new route fails
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext
@@ -21,8 +23,11 @@ from hub.auth.enums import Role
 from hub.clock import ManualClock
 from hub.complaints import intake
 from hub.complaints.policy import ComplaintPolicy
+from hub.correlation.flows import Policies
+from hub.correlation.jobs import watch
 from hub.inspections import service as inspections
 from hub.inspections.enums import Item, State
+from hub.notices.models import Notice
 from hub.registry.enums import DeviceKind
 from hub.signals.service import Incoming
 from hub.workorders import service as orders
@@ -41,6 +46,7 @@ class Theirs:
     order: int
     complaint: int
     inspection: int
+    sensor_order: int
 
 
 @pytest.fixture
@@ -85,8 +91,11 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         now=clock.now(),
         zone=UTC,
     )
+    # The desk's reactions to B's committed alarm: its notice for the residents.
+    watch(session=db, policies=Policies(), now=clock.now())
     db.flush()
-    return Theirs(leak.id, alarm.id, order.id, complaint.id, inspection.id)
+    assert db.scalar(select(func.count()).select_from(Notice)) == 1
+    return Theirs(leak.id, alarm.id, order.id, complaint.id, inspection.id, alarm.work_order_id)
 
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -201,6 +210,15 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
 """Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
 
 
+def _json(body: Any) -> str:
+    return json.dumps(body, separators=(",", ":"))
+
+
+def _mentions_orders(t: Theirs, body: Any) -> bool:
+    text = _json(body)
+    return any(f'"work_order_id":{order}' in text for order in (t.order, t.sensor_order))
+
+
 def _ids(body: Any, key: str = "id") -> list[Any]:
     items = body if isinstance(body, list) else body.get("items", [])
     return [item[key] for item in items]
@@ -220,6 +238,11 @@ FILTERED: dict[str, Callable[[Theirs, Any], bool]] = {
     "GET /api/v1/inspections/routes": lambda t, body: not body,
     "GET /api/v1/inspections/rounds": lambda t, body: not _ids(body),
     "GET /api/v1/evidence/check": lambda t, body: t.device not in str(body),
+    "GET /api/v1/notices": lambda t, body: not body["items"],
+    "GET /api/v1/known-issues": lambda t, body: f'"work_order_id":{t.order}' not in _json(body),
+    "GET /api/v1/reports/proactive": lambda t, body: (
+        f'"work_order_id":{t.order}' not in _json(body)
+    ),
 }
 """Routes that list: B's objects never appear, even when B is asked for by name."""
 

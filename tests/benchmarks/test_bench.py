@@ -31,6 +31,10 @@ KEYS = {
     "event_to_order_p99_ms",
     "rss_mb",
     "two_workers_ratio",
+    "correlation_p95_ms",
+    "correlation_p99_ms",
+    "correlation_sqlite_p95_ms",
+    "correlation_postgres_p95_ms",
 }
 
 
@@ -66,3 +70,4 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     page = (tmp_path / "BENCH.md").read_text(encoding="utf-8")
     assert "fhub bench --quick --json" in page
     assert "| mosquitto-postgres-qos1 |" in page
+    assert "## Correlation at intake" in page

@@ -177,8 +177,12 @@ def test_bad_input_is_422(
     assert client.post(BASE, json={}, headers=desk).status_code == 422
     assert client.post(BASE, json={"content": "  "}, headers=desk).status_code == 422
     unknown = client.post(BASE, json={"content": LIGHT, "unit": "9/99/9901"}, headers=desk)
-    assert unknown.status_code == 422
-    assert unknown.json()["error"]["details"] == {"field": "unit"}
+    assert unknown.status_code == 201  # recorded all the same, the reasons say why
+    assert unknown.json()["unit"] is None
+    assert (
+        "unit 9/99/9901 is not in the registry, nor any place above it"
+        in (unknown.json()["classification"]["reasons"])
+    )
     naive = client.post(
         BASE, json={"content": LIGHT, "received_at": "2026-11-23T08:00:00"}, headers=desk
     )

@@ -1,0 +1,79 @@
+"""FastAPI dependencies of correlation, and what the complaint desk's routes call through.
+
+`DeskCorrelation` is the desk's `Correlator` (`hub.complaints.deps`): the app factory puts
+it on `app.state.correlator`, so the desk's routes run correlation at intake and show its
+links and known issue without importing it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from hub.complaints.models import Complaint
+from hub.complaints.schemas import Correlated
+from hub.correlation import flows, service
+from hub.correlation.flows import Policies
+from hub.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class DeskCorrelation:
+    """Correlation as the complaint desk's routes use it."""
+
+    def __init__(self, policies: Policies) -> None:
+        self.policies = policies
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DeskCorrelation:
+        """With the configured policies."""
+        return cls(Policies.from_settings(settings))
+
+    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> None:
+        """Find what explains the complaint; attach it to its known issue.
+
+        Isolated: should correlation fail, the complaint is registered all the same (the
+        desk's one-minute rule comes first) and the failure is logged.
+        """
+        try:
+            with session.begin_nested():
+                flows.correlate_complaint(
+                    session=session, complaint=complaint, policies=self.policies, now=now
+                )
+        except Exception:
+            logger.exception("correlation failed for complaint %s", complaint.id)
+
+    def views(
+        self, *, session: Session, complaints: Sequence[Complaint], now: datetime
+    ) -> Mapping[int, Correlated]:
+        """The recorded links and the known issue of each complaint."""
+        links = service.links_of(session=session, complaint_ids=[c.id for c in complaints])
+        attached = {cid: link for cid, found in links.items() for link in found if link.attached}
+        known = service.known_issues(
+            session=session,
+            complaints=complaints,
+            links=attached,
+            now=now,
+            zone=self.policies.zone,
+        )
+        return {
+            c.id: Correlated(
+                links=service.link_views(links.get(c.id, [])), known_issue=known.get(c.id)
+            )
+            for c in complaints
+        }
+
+
+def get_policies(request: Request) -> Policies:
+    """The policies the app's correlation runs with."""
+    desk: DeskCorrelation = request.app.state.correlator
+    return desk.policies
+
+
+PoliciesDep = Annotated[Policies, Depends(get_policies)]

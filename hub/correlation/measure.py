@@ -1,0 +1,182 @@
+"""The proactive measure and the desk's look-up: read-only views over orders and complaints."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import datetime, tzinfo
+from types import MappingProxyType
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from hub.alarms.models import Alarm
+from hub.complaints.enums import Category
+from hub.complaints.models import Complaint, ComplaintWorkOrder
+from hub.correlation import service
+from hub.correlation.candidates import gather
+from hub.correlation.enums import LinkType, Relation
+from hub.correlation.places import codes
+from hub.correlation.problems import Said
+from hub.correlation.schemas import GoingOn, Proactive, ProactiveIssue
+from hub.correlation.scoring import Where, rank, score
+from hub.notices import service as notices
+from hub.registry.enums import DeviceKind
+from hub.registry.models import Location
+from hub.registry.service import split_path
+from hub.workorders.enums import Source
+from hub.workorders.models import WorkOrder
+
+_NOTHING_SAID = Said(frozenset(), frozenset(), MappingProxyType({}))
+_FAR = frozenset({Relation.site, Relation.next_door})
+
+
+def nearest_known(
+    *, session: Session, site_id: str, path: str
+) -> tuple[Location | None, list[str]]:
+    """The node at `path`, or its nearest known ancestor with the reason."""
+    wanted = split_path(path)
+    for depth in range(len(wanted), 0, -1):
+        node = session.scalar(
+            select(Location).where(
+                Location.site_id == site_id, Location.path == "/".join(wanted[:depth])
+            )
+        )
+        if node is not None:
+            if depth == len(wanted):
+                return node, []
+            return node, [
+                f"location {path} is not in the registry: nearest known place {node.path}"
+            ]
+    return None, [f"location {path} is not in the registry, nor any place above it"]
+
+
+def going_on(
+    *, session: Session, site_id: str, location: Location | None, now: datetime, zone: tzinfo
+) -> list[GoingOn]:
+    """Orders being worked at, around or above the place (any kind), best first."""
+    where = Where(
+        site_id=site_id,
+        path=codes(location.path) if location else None,
+        unit_only=False,
+        kinds=frozenset(str(k) for k in DeviceKind),
+        said=_NOTHING_SAID,
+        category=Category.facility,
+        at=now,
+    )
+    found = [
+        s
+        for c in gather(session, where)
+        if c.type is LinkType.work_order
+        and c.active
+        and (s := score(where, c, zone=zone)) is not None
+        and (location is None or s.relation.relation not in _FAR)
+    ]
+    ranked = rank(found)
+    orders = {
+        o.id: o
+        for o in session.scalars(
+            select(WorkOrder).where(WorkOrder.id.in_([s.candidate.id for s in ranked]))
+        )
+    }
+    alarms = service.order_alarms(session=session, order_ids=orders)
+    posted = notices.by_orders(session=session, order_ids=orders)
+    shutoffs = service.first_responses(session=session, order_ids=orders)
+    items = []
+    for s in ranked:
+        order = orders[s.candidate.id]
+        view = service.known_issue_view(
+            complaint=None,
+            order=order,
+            link=None,
+            alarms=alarms.get(order.id, []),
+            notice_id=posted[order.id].id if order.id in posted else None,
+            shutoff=shutoffs.get(order.id),
+            now=now,
+            zone=zone,
+        )
+        view.score, view.reasons = s.score, list(s.reasons)
+        items.append(
+            GoingOn(
+                work_order_id=order.id,
+                title=order.title,
+                location=order.location.path if order.location else None,
+                score=s.score,
+                reasons=list(s.reasons),
+                known_issue=view,
+            )
+        )
+    return items
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return round((b - a).total_seconds() / 60, 1)
+
+
+def proactive(*, session: Session, site_id: str, since: datetime, until: datetime) -> Proactive:
+    """Per issue (an order with complaints, opened in the window): who knew first, by how much."""
+    orders = session.scalars(
+        select(WorkOrder)
+        .where(
+            WorkOrder.site_id == site_id,
+            WorkOrder.created_at >= since,
+            WorkOrder.created_at < until,
+            exists().where(ComplaintWorkOrder.work_order_id == WorkOrder.id),
+        )
+        .order_by(WorkOrder.id)
+    ).all()
+    ids = [o.id for o in orders]
+    complaints: dict[int, list[tuple[int, datetime]]] = {i: [] for i in ids}
+    for order_id, complaint_id, received in session.execute(
+        select(ComplaintWorkOrder.work_order_id, Complaint.id, Complaint.received_at)
+        .join(Complaint, Complaint.id == ComplaintWorkOrder.complaint_id)
+        .where(ComplaintWorkOrder.work_order_id.in_(ids))
+    ):
+        complaints[order_id].append((complaint_id, received))
+    sensed: dict[int, datetime] = {}
+    for alarm_order, at in session.execute(
+        select(Alarm.work_order_id, func.min(Alarm.raised_at))
+        .where(Alarm.work_order_id.in_(ids))
+        .group_by(Alarm.work_order_id)
+    ).all():
+        if alarm_order is not None:
+            sensed[alarm_order] = at
+    items = []
+    for order in orders:
+        first_complaint = min(at for _i, at in complaints[order.id])
+        sensor_at = sensed.get(order.id) or (
+            order.created_at if order.source == Source.sensor else None
+        )
+        first = sensor_at is not None and sensor_at <= first_complaint
+        lead = None
+        if sensor_at is not None:
+            lead = (
+                _minutes(sensor_at, first_complaint)
+                if first
+                else _minutes(first_complaint, sensor_at)
+            )
+        items.append(
+            ProactiveIssue(
+                work_order_id=order.id,
+                title=order.title,
+                source=order.source,
+                complaint_ids=sorted(i for i, _at in complaints[order.id]),
+                sensor_at=sensor_at,
+                complaint_at=first_complaint,
+                sensor_first=first,
+                lead_minutes=lead,
+            )
+        )
+    ahead = [i.lead_minutes for i in items if i.sensor_first and i.lead_minutes is not None]
+    count = len(items)
+    sensor_first = sum(1 for i in items if i.sensor_first)
+    return Proactive(
+        site=site_id,
+        since=since,
+        until=until,
+        issues=count,
+        sensor_first=sensor_first,
+        complaint_first=count - sensor_first,
+        ratio=round(sensor_first / count, 3) if count else None,
+        median_lead_minutes=round(statistics.median(ahead), 1) if ahead else None,
+        items=items,
+    )

@@ -1,0 +1,95 @@
+"""HTTP routes of correlation: the desk's look-up before filing, the proactive measure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from hub.api.deps import NowDep, PrincipalDep, SessionDep
+from hub.auth.principal import Principal
+from hub.correlation import measure
+from hub.correlation.deps import PoliciesDep
+from hub.correlation.schemas import KnownIssues, Proactive
+from hub.errors import InvalidInput, NotFound
+from hub.notices import service as notices
+from hub.notices.schemas import NoticeOut
+from hub.registry.models import Location
+
+router = APIRouter(tags=["correlation"])
+
+WEEK = timedelta(days=7)
+
+
+def _site(principal: Principal, site: str | None) -> str:
+    """The site asked for (default: the caller's only one); another site's is not found."""
+    if site is None:
+        if len(principal.site_ids) != 1:
+            raise InvalidInput("say which site (`site`)", details={"field": "site"})
+        (site,) = principal.site_ids
+    if not principal.sees(site):
+        raise NotFound(f"site {site!r} not found")
+    return site
+
+
+@router.get("/known-issues", response_model=KnownIssues)
+def known_issues(
+    session: SessionDep,
+    principal: PrincipalDep,
+    policies: PoliciesDep,
+    now: NowDep,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    location: Annotated[
+        str | None, Query(max_length=400, description="A unit, floor or building path: 3/12")
+    ] = None,
+) -> KnownIssues:
+    """What is going on at this unit, floor or building right now: orders and notices."""
+    site_id = _site(principal, site)
+    place: Location | None = None
+    reasons: list[str] = []
+    if location:
+        place, reasons = measure.nearest_known(session=session, site_id=site_id, path=location)
+    items = measure.going_on(
+        session=session, site_id=site_id, location=place, now=now, zone=policies.zone
+    )
+    up = [
+        NoticeOut.build(n)
+        for n in notices.active(session=session, site_id=site_id)
+        if place is None
+        or any(
+            p == place.path or p.startswith(place.path + "/") or place.path.startswith(p + "/")
+            for p in [*n.locations, *n.fault_locations]
+        )
+    ]
+    return KnownIssues(
+        site=site_id,
+        location=place.path if place else None,
+        reasons=reasons,
+        items=items,
+        notices=up,
+    )
+
+
+@router.get("/reports/proactive", response_model=Proactive)
+def proactive_report(
+    session: SessionDep,
+    principal: PrincipalDep,
+    now: NowDep,
+    site: Annotated[str | None, Query(max_length=64)] = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    format_: Annotated[
+        Literal["json"], Query(alias="format", description="json (csv and xlsx: the reports)")
+    ] = "json",
+) -> Proactive:
+    """Per issue (an order with its complaints): sensor first or complaint first, the lead."""
+    site_id = _site(principal, site)
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise InvalidInput(f"`{name}` needs a time zone", details={"field": name})
+    end = until or now
+    start = since or end - WEEK
+    if start >= end:
+        raise InvalidInput("`since` must be before `until`", details={"field": "since"})
+    return measure.proactive(session=session, site_id=site_id, since=start, until=end)
