@@ -283,8 +283,13 @@ def _open_keyring(settings: Settings) -> None:
 def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
     from bridges.mqtt import Bridge, tune_gc
+    from bridges.reactions import desk_reactions
+    from hub.correlation.flows import Policies
 
     ingest = Bridge(settings, sessions, ctx=ctx)
+    ingest.add_sink(
+        "desk", desk_reactions(sessions, Policies.from_settings(settings), SystemClock())
+    )
     tune_gc()
     ingest.start()
     return ingest
