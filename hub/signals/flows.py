@@ -94,7 +94,7 @@ def _validate(
             message,
             reason=reason,
             detail=detail,
-            site_id=device.site_id if device is not None else topic.site,
+            site_id=topic.site,  # a dead letter belongs to the site its topic names
             device_id=topic.device,
         )
         dead.append((row, message.retain))
