@@ -324,7 +324,7 @@ def demo(
 
     from bridges.broker import EmbeddedBroker
     from devices.simulator import Simulator
-    from hub.demo import DEMO_SITE, demo_devices, seed_demo
+    from hub.demo import DEMO_SITE, DemoPatrol, demo_devices, seed_demo
     from hub.scheduler import start_scheduler
 
     # The demo runs its own broker, so FH_MQTT_URL is not checked.
@@ -362,17 +362,25 @@ def demo(
     ingest = _start_bridge(settings, sessions, ctx)
     outbox = _start_outbox(settings, sessions)
     simulator = None
+    patrol_stop = threading.Event()
     if sim:
         simulator = Simulator(
             host="127.0.0.1", port=mqtt_port, site=DEMO_SITE, devices=demo_devices()
         )
         threading.Thread(target=simulator.run, name="fhub-sim", daemon=True).start()
+        patrol = DemoPatrol(sessions, zone=settings.zone, rules=ctx.rules)
+        threading.Thread(
+            target=patrol.run, args=(simulator, clock, patrol_stop), name="fhub-patrol", daemon=True
+        ).start()
         print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
+        print("  a cleaner's patrol log will say the emptied paper box was fine: see")
+        print(f"       {base}/api/v1/inspections/discrepancies (manager token)")
     sys.stdout.flush()
     jobs = start_scheduler(settings, sessions, clock)
     try:
         _serve_api(settings, host, port)
     finally:
+        patrol_stop.set()
         if simulator is not None:
             simulator.stop()
             time.sleep(0.5)

@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from devices.simulator import Simulator
+from hub.alarms.rules import RuleBook
 from hub.auth.enums import Role
 from hub.auth.models import User
 from hub.auth.service import create_user, issue_token
+from hub.clock import Clock
+from hub.db import session_scope
+from hub.inspections import service as inspections
+from hub.inspections.enums import Item, State
 from hub.registry.enums import DeviceKind, LocationKind
 from hub.registry.models import Site
 from hub.registry.service import add_device, add_owner, ensure_location, get_or_create_site
+from hub.signals.models import DeviceState
+
+logger = logging.getLogger(__name__)
 
 DEMO_SITE = "sunshine-garden"
 DEMO_SITE_NAME = "阳光花园 Sunshine Garden"
@@ -149,3 +161,65 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
             issue_token(session=session, user=user, pepper=pepper, now=now, token=token)
     session.flush()
     return DemoSeed(created=True, tokens=tokens)
+
+
+PATROL_INSPECTOR = "clean-zhao 保洁赵"
+PATROL_AFTER_EMPTY = timedelta(seconds=30)
+"""How long after the dispenser reads empty the demo's cleaner logs it as fine."""
+
+
+class DemoPatrol:
+    """The demo's case 1 (DOMAIN.md): a patrol log that says the paper box was fine.
+
+    When the simulators empty a restroom's paper box (the scripted `paper` fault), the
+    demo's cleaner writes, half a minute after the dispenser read empty, that the box was
+    `ok`: the cross-check flags the entry against the sensor, and the manager finds it in
+    `GET /api/v1/inspections/discrepancies` and in the evidence of any complaint there.
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, zone: tzinfo, rules: RuleBook) -> None:
+        self.sessions = sessions
+        self.zone = zone
+        self.rules = rules
+        self.logged: set[str] = set()
+
+    def check(self, *, faulted: Iterable[str], now: datetime) -> list[int]:
+        """Log a contradicting entry for each faulted dispenser found empty; their ids."""
+        made: list[int] = []
+        with session_scope(self.sessions) as session:
+            for device_id in sorted(set(faulted) - self.logged):
+                state = session.get(DeviceState, device_id)
+                if state is None or state.state_ts is None:
+                    continue
+                if state.state.get("paper_pct", 100) > 0 or now - state.state_ts < timedelta(0):
+                    continue
+                if now - state.state_ts > PATROL_AFTER_EMPTY * 4:
+                    continue  # the box was refilled and emptied long ago: not this round
+                entry = inspections.Entry(
+                    site_id=DEMO_SITE,
+                    inspector=PATROL_INSPECTOR,
+                    observed_at=now,
+                    items=[(Item.paper, State.ok, "巡查正常 all fine")],
+                    device_id=device_id,
+                    source="demo",
+                )
+                logged = inspections.record(
+                    session=session,
+                    entry=entry,
+                    actor=PATROL_INSPECTOR,
+                    now=now,
+                    zone=self.zone,
+                    rules=self.rules,
+                )
+                self.logged.add(device_id)
+                made.append(logged.id)
+        return made
+
+    def run(self, simulator: Simulator, clock: Clock, stop: threading.Event) -> None:
+        """Watch the simulators' faults until `stop`; log each emptied box once."""
+        while not stop.wait(PATROL_AFTER_EMPTY.total_seconds()):
+            faulted = [d for step, d in simulator.started if step.fault == "paper"]
+            try:
+                self.check(faulted=faulted, now=clock.now())
+            except Exception:  # noqa: BLE001 - the demo's patrol never stops the demo
+                logger.exception("demo patrol failed")
