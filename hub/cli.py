@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 import tomllib
 from pathlib import Path
@@ -233,7 +234,6 @@ def serve(
     ] = True,
 ) -> None:
     """Run production roles against the configured broker and database."""
-    import threading
 
     from hub.scheduler import start_scheduler
 
@@ -318,13 +318,11 @@ def demo(
     ] = True,
 ) -> None:
     """Everything on embedded defaults: SQLite, MQTT broker, bridge, simulators, the API."""
-    import threading
 
     from pydantic import AnyUrl
 
     from bridges.broker import EmbeddedBroker
-    from devices.simulator import Simulator
-    from hub.demo import DEMO_SITE, DemoPatrol, demo_devices, seed_demo
+    from hub.demo import DEMO_SITE, seed_demo
     from hub.scheduler import start_scheduler
 
     # The demo runs its own broker, so FH_MQTT_URL is not checked.
@@ -361,20 +359,10 @@ def demo(
     print(f"  MQTT       {broker.url}   topics fh/{DEMO_SITE}/{{kind}}/{{device}}/{{channel}}")
     ingest = _start_bridge(settings, sessions, ctx)
     outbox = _start_outbox(settings, sessions)
-    simulator = None
     patrol_stop = threading.Event()
-    if sim:
-        simulator = Simulator(
-            host="127.0.0.1", port=mqtt_port, site=DEMO_SITE, devices=demo_devices()
-        )
-        threading.Thread(target=simulator.run, name="fhub-sim", daemon=True).start()
-        patrol = DemoPatrol(sessions, zone=settings.zone, rules=ctx.rules)
-        threading.Thread(
-            target=patrol.run, args=(simulator, clock, patrol_stop), name="fhub-patrol", daemon=True
-        ).start()
-        print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
-        print("  a cleaner's patrol log will say the emptied paper box was fine: see")
-        print(f"       {base}/api/v1/inspections/discrepancies (manager token)")
+    simulator = (
+        _start_demo_devices(settings, sessions, ctx, mqtt_port, base, patrol_stop) if sim else None
+    )
     sys.stdout.flush()
     jobs = start_scheduler(settings, sessions, clock)
     try:
@@ -388,6 +376,30 @@ def demo(
         ingest.stop()
         broker.stop()
         jobs.shutdown(wait=False)
+
+
+def _start_demo_devices(
+    settings: Settings,
+    sessions: Any,
+    ctx: RuleContext,
+    mqtt_port: int,
+    base: str,
+    stop: threading.Event,
+) -> Any:
+    """The demo devices' simulators with their scripted faults, and the demo's patrol."""
+    from devices.simulator import Simulator
+    from hub.demo import DEMO_SITE, DemoPatrol, demo_devices
+
+    simulator = Simulator(host="127.0.0.1", port=mqtt_port, site=DEMO_SITE, devices=demo_devices())
+    threading.Thread(target=simulator.run, name="fhub-sim", daemon=True).start()
+    patrol = DemoPatrol(sessions, zone=settings.zone, rules=ctx.rules)
+    threading.Thread(
+        target=patrol.run, args=(simulator, SystemClock(), stop), name="fhub-patrol", daemon=True
+    ).start()
+    print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
+    print("  a cleaner's patrol log will say the emptied paper box was fine: see")
+    print(f"       {base}/api/v1/inspections/discrepancies (manager token)")
+    return simulator
 
 
 def _port_free(host: str, port: int) -> None:
@@ -427,7 +439,6 @@ def broker(
     port: Annotated[int, typer.Option(help="MQTT port.")] = 1883,
 ) -> None:
     """Run the embedded MQTT broker alone (for development; use Mosquitto in production)."""
-    import threading
 
     from bridges.broker import EmbeddedBroker
 
