@@ -115,6 +115,9 @@ class Simulator:
         self.rng = rng
         self.time_scale = time_scale
         self.published = 0
+        """Messages handed to the client (queued, not yet necessarily delivered)."""
+        self.delivered = 0
+        """Messages the broker has acknowledged (all of them at QoS 0 once sent)."""
         self.started: list[tuple[FaultStep, str]] = []
         """Scripted faults begun so far: the step and the device acting it out."""
         self._stop = threading.Event()
@@ -127,13 +130,27 @@ class Simulator:
         if username:
             self.client.username_pw_set(username, password)
         self.client.max_queued_messages_set(10_000)
+        self.client.on_publish = self._on_publish
         self._host, self._port = host, port
 
+    def _on_publish(self, *_: object) -> None:
+        self.delivered += 1
+
     def _publish(self, topic: str, payload: bytes, *, retain: bool = False) -> None:
-        info = self.client.publish(topic, payload, qos=self.qos, retain=retain)
-        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-            time.sleep(0.05)  # the broker is behind: let it catch up
+        """Queue one message; while the client's queue is full, wait for the broker."""
+        while True:
+            info = self.client.publish(topic, payload, qos=self.qos, retain=retain)
+            if info.rc != mqtt.MQTT_ERR_QUEUE_SIZE:
+                break
+            if self._stop.wait(0.05):
+                return  # stopping: the message was never queued, so it is not counted
         self.published += 1
+
+    def _drain(self, timeout: float = 10.0) -> None:
+        """Wait until the broker has every queued message, so a stop loses none."""
+        deadline = time.monotonic() + timeout
+        while self.delivered < self.published and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     def _reading(self, sim: SimDevice) -> None:
         spec = SPECS[sim.kind]
@@ -213,6 +230,7 @@ class Simulator:
                 if interval:
                     self._stop.wait(interval)
         finally:
+            self._drain()
             # No `offline` on a clean stop: the devices are paused, not gone; if they stay
             # silent the hub's heartbeat timeout reports them late, then offline.
             self.client.disconnect()
