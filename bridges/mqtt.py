@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bridges.adapters import Adapters
 from bridges.client import broker_address, connect, make_client, subscriptions
 from bridges.gc_tuning import GC_THRESHOLDS, tune_gc
 from bridges.identity import ClientId, claim_client_id
@@ -87,6 +88,10 @@ class BridgeStats:
     duplicates: int = 0
     dead: int = 0
     batches: int = 0
+    quarantined: int = 0
+    """Adapter messages of unregistered devices, held for registration."""
+    ignored: int = 0
+    """Adapter traffic that is not device data (zigbee2mqtt's own topics, commands)."""
     failures: int = 0
     connects: int = 0
     spooled: int = 0
@@ -116,8 +121,12 @@ class _Written:
         self.dead_lettered += other.dead_lettered
 
 
-def ingest_handler(ctx: RuleContext) -> BatchHandler:
-    """The standard handler: `hub.signals.flows.ingest_batch` with the rule context."""
+def ingest_handler(ctx: RuleContext, adapters: Adapters | None = None) -> BatchHandler:
+    """The standard handler: `hub.signals.flows.ingest_batch` with the rule context.
+
+    With `adapters`, third-party messages are first translated through the registry (or
+    held in the quarantine) in the same transaction (`bridges.adapters.ingest`).
+    """
 
     def handle(
         session: Session,
@@ -125,9 +134,16 @@ def ingest_handler(ctx: RuleContext) -> BatchHandler:
         now: datetime,
         lock_turn: AbstractContextManager[None],
     ) -> BatchResult:
-        return ingest_batch(
-            session=session, ctx=ctx, messages=messages, now=now, lock_turn=lock_turn
+        if adapters is None:
+            return ingest_batch(
+                session=session, ctx=ctx, messages=messages, now=now, lock_turn=lock_turn
+            )
+        translation = adapters.translate(session=session, messages=messages)
+        result = ingest_batch(
+            session=session, ctx=ctx, messages=translation.messages, now=now, lock_turn=lock_turn
         )
+        translation.settle(session=session, result=result)
+        return result
 
     return handle
 
@@ -149,14 +165,15 @@ class Bridge:
         self.settings = settings
         self.sessions = sessions
         self.clock = clock or SystemClock()
-        self.handler = handler or ingest_handler(ctx or RuleContext())
+        self.adapters = Adapters.from_settings(settings)
+        self.handler = handler or ingest_handler(ctx or RuleContext(), self.adapters)
         self._claim: ClientId | None = None
         chosen = client_id or settings.mqtt_client_id
         if not chosen:  # one per installation and worker, kept across restarts
             self._claim = claim_client_id(_engine(sessions), settings.data_dir)
             chosen = self._claim.value
         self.client_id = chosen
-        self.topics = tuple(topics)
+        self.topics = tuple(topics) + (self.adapters.roots() if self.adapters else ())
         self.stats = BridgeStats()
         self._queue: Inbox[_Item] = Inbox(settings.bridge_queue_size)
         self._stop = threading.Event()
@@ -339,6 +356,8 @@ class Bridge:
             stats.accepted += result.accepted
             stats.duplicates += result.duplicates
             stats.dead += result.dead
+            stats.quarantined += result.quarantined
+            stats.ignored += result.ignored
             for reason, n in result.reasons.items():
                 stats.reasons[reason] = stats.reasons.get(reason, 0) + n
         if written.dead_lettered:

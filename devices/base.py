@@ -321,6 +321,21 @@ def _load_object(text: str, payload: bytes) -> dict[str, Any]:
     return doc
 
 
+def load_object(payload: bytes) -> dict[str, Any]:
+    """A JSON object payload with every check `decode` makes of one, or `Rejected`.
+
+    For adapters, which read a third-party payload before it becomes the hub's reading:
+    size, UTF-8, nesting, key count, 64-bit integers and U+0000 are refused the same way.
+    """
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise Rejected(Reason.too_large, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise Rejected(Reason.bad_encoding, "payload is not UTF-8") from exc
+    return _load_object(text, payload)
+
+
 def _errors(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors()

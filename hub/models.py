@@ -28,7 +28,14 @@ from hub.inspections.models import (
 )
 from hub.notices.models import Notice
 from hub.outbox.models import OutboxMessage
-from hub.registry.models import Device, Location, Owner, Site
+from hub.registry.models import (
+    BrokerCredential,
+    Device,
+    Location,
+    Owner,
+    QuarantinedDevice,
+    Site,
+)
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
@@ -72,6 +79,8 @@ __all__ = [
     "UserSite",
     "WorkOrder",
     "WorkOrderEvent",
+    "BrokerCredential",
+    "QuarantinedDevice",
 ]
 
 

@@ -17,6 +17,8 @@ from pydantic_settings import (
 from hub.localtime import zone_named
 
 MIN_PEPPER_CHARS = 16
+ADAPTER_NAMES = ("zigbee2mqtt", "tasmota")
+"""The third-party formats `FH_ADAPTERS` may name (`bridges.adapters`)."""
 DEFAULT_TOKEN_PEPPER = "facility-hub-demo-pepper"  # noqa: S105 - refused outside demo mode
 
 
@@ -44,6 +46,24 @@ class Settings(BaseSettings):
     )
     mqtt_share_group: str | None = Field(
         None, description="Shared-subscription group so several bridge workers split one stream."
+    )
+    adapters: str = Field(
+        "",
+        description=(
+            "Third-party device formats the bridge reads, comma-separated: zigbee2mqtt, tasmota."
+            " Each device names its adapter and external id in the registry."
+        ),
+    )
+    zigbee2mqtt_base_topic: str = Field(
+        "zigbee2mqtt",
+        pattern=r"^[^+#/\x00][^+#\x00]{0,63}$",
+        description="zigbee2mqtt's base_topic.",
+    )
+    quarantine_limit: int = Field(
+        1000,
+        ge=0,
+        le=1_000_000,
+        description="Unknown adapter devices held for registration; more are dead-lettered.",
     )
     influx_url: AnyUrl | None = Field(None, description="InfluxDB v2 write endpoint; off if unset.")
     influx_token: SecretStr | None = None
@@ -134,6 +154,20 @@ class Settings(BaseSettings):
         300, ge=10, description="How often a signed checkpoint of every chain head is made."
     )
     log_level: str = "INFO"
+
+    @field_validator("adapters")
+    @classmethod
+    def _known_adapters(cls, value: str) -> str:
+        names = [n.strip() for n in value.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(ADAPTER_NAMES))
+        if unknown:
+            raise ValueError(f"unknown adapters {unknown}: use {', '.join(ADAPTER_NAMES)}")
+        return ",".join(dict.fromkeys(names))
+
+    @property
+    def adapter_names(self) -> tuple[str, ...]:
+        """The adapters switched on, in the order given."""
+        return tuple(n for n in self.adapters.split(",") if n)
 
     @field_validator("timezone")
     @classmethod

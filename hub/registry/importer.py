@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from hub.errors import HubError, InvalidInput
 from hub.inputs import Input
-from hub.registry.enums import DeviceKind
+from hub.registry.enums import Adapter, DeviceKind
 from hub.registry.models import Device, Site
 from hub.registry.service import add_device, ensure_location, split_path
 
@@ -32,8 +32,14 @@ class DeviceRow(Input):
     kind: DeviceKind
     name: str = ""
     location: str | None = None
-    external_topic: str | None = None
-    adapter: Literal["zigbee2mqtt", "tasmota"] | None = None
+    external_topic: str | None = Field(None, max_length=255)
+    adapter: Adapter | None = None
+    external_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="The device's name in its adapter's topics (friendly name, Tasmota topic).",
+    )
     heartbeat_timeout_s: int | None = Field(None, ge=10, le=7 * 86400)
     installed_on: date | None = None
 
@@ -54,11 +60,30 @@ class DeviceRow(Input):
                 raise ValueError(exc.message) from exc
         return None
 
+    @field_validator("external_id", "external_topic")
+    @classmethod
+    def _topic_text(cls, value: str | None) -> str | None:
+        if value is not None and any(c in value for c in "+#\x00"):
+            raise ValueError("must not hold the MQTT wildcards + or #, or U+0000")
+        return value
+
     @model_validator(mode="after")
-    def _adapter_needs_topic(self) -> DeviceRow:
-        if self.adapter and not self.external_topic:
-            raise ValueError("an adapter needs external_topic")
+    def _adapter_needs_id(self) -> DeviceRow:
+        if self.adapter and not self.external_id:
+            if not self.external_topic:
+                raise ValueError("an adapter needs external_id (or an external_topic)")
+            self.external_id = external_id_of(self.adapter, self.external_topic)
+        if self.external_id and not self.adapter:
+            raise ValueError("external_id needs an adapter")
         return self
+
+
+def external_id_of(adapter: Adapter, topic: str) -> str:
+    """The external id in an adapter topic: `zigbee2mqtt/{name}`, `tele/{topic}/STATE`."""
+    parts = topic.strip("/").split("/")
+    if adapter == Adapter.zigbee2mqtt:
+        return "/".join(parts[1:]) or topic
+    return parts[1] if len(parts) > 1 else topic
 
 
 @dataclass
@@ -136,6 +161,7 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
                 location_path=row.location,
                 external_topic=row.external_topic,
                 adapter=row.adapter,
+                external_id=row.external_id,
                 heartbeat_timeout_s=row.heartbeat_timeout_s,
                 installed_on=row.installed_on,
             )
@@ -150,6 +176,7 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
             )
             existing.external_topic = row.external_topic
             existing.adapter = row.adapter
+            existing.external_id = row.external_id
             if row.heartbeat_timeout_s:
                 existing.heartbeat_timeout_s = row.heartbeat_timeout_s
             existing.installed_on = row.installed_on
@@ -165,6 +192,7 @@ def _check_consistency(
     sites = set(session.scalars(select(Site.id)))
     seen_ids: dict[str, str] = {}
     seen_topics: dict[str, str] = {}
+    seen_external: dict[tuple[str, str], str] = {}
     for where, row in rows:
         if row.site not in sites:
             report.errors.append((where, f"site: unknown site {row.site!r}"))
@@ -176,6 +204,7 @@ def _check_consistency(
             report.errors.append(
                 (where, f"id: {row.id!r} is registered in site {existing.site_id!r}")
             )
+        before = len(report.errors)
         if row.external_topic:
             if row.external_topic in seen_topics:
                 report.errors.append(
@@ -187,3 +216,29 @@ def _check_consistency(
             )
             if owner is not None and owner != row.id:
                 report.errors.append((where, f"external_topic: already used by {owner!r}"))
+        if row.adapter and row.external_id and len(report.errors) == before:  # said once
+            _check_external(
+                session=session, where=where, row=row, seen=seen_external, report=report
+            )
+
+
+def _check_external(
+    *,
+    session: Session,
+    where: str,
+    row: DeviceRow,
+    seen: dict[tuple[str, str], str],
+    report: ImportReport,
+) -> None:
+    """An external id names one device of its adapter, in the file and in the registry."""
+    assert row.adapter is not None
+    assert row.external_id is not None
+    key = (row.adapter.value, row.external_id)
+    if key in seen:
+        report.errors.append((where, f"external_id: repeats {seen[key]}"))
+    seen.setdefault(key, where)
+    owner = session.scalar(
+        select(Device.id).where(Device.adapter == key[0], Device.external_id == key[1])
+    )
+    if owner is not None and owner != row.id:
+        report.errors.append((where, f"external_id: already used by {owner!r}"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
@@ -63,7 +63,7 @@ class Device(Base):
     """A registered device; `id` is the `{device}` of its MQTT topics."""
 
     __tablename__ = "devices"
-    __table_args__ = (Index(None, "site_id", "kind"),)
+    __table_args__ = (Index(None, "site_id", "kind"), UniqueConstraint("adapter", "external_id"))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
@@ -74,6 +74,8 @@ class Device(Base):
     )
     external_topic: Mapped[str | None] = mapped_column(String(255), unique=True)
     adapter: Mapped[str | None] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    """The device's name in its adapter's topics (a zigbee2mqtt friendly name, a Tasmota topic)."""
     heartbeat_timeout_s: Mapped[int]
     installed_on: Mapped[date | None]
     status: Mapped[str] = mapped_column(String(16), default=DeviceStatus.offline)
@@ -109,3 +111,43 @@ class DeviceRef:
             device.last_seen_at,
             device.heartbeat_timeout_s,
         )
+
+
+class QuarantinedDevice(Base):
+    """An adapter device the registry does not know yet, held for an admin to register.
+
+    One row per (adapter, external id) however often it speaks: the newest message is kept,
+    with when it was first and last heard and how many messages came.
+    """
+
+    __tablename__ = "quarantined_devices"
+    __table_args__ = (UniqueConstraint("adapter", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    adapter: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    topic: Mapped[str] = mapped_column(String(512))
+    payload: Mapped[str] = mapped_column(Text)
+    """The newest payload as storable text (the first 1 KiB)."""
+    payload_base64: Mapped[str] = mapped_column(Text)
+    """The newest payload's bytes as sent (up to 64 KiB)."""
+    payload_bytes: Mapped[int] = mapped_column(Integer)
+    first_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class BrokerCredential(Base):
+    """A broker login: its PBKDF2 hash in Mosquitto's `$7$` form, never the password."""
+
+    __tablename__ = "broker_credentials"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    device_id: Mapped[str | None] = mapped_column(
+        ForeignKey("devices.id", ondelete="CASCADE"), index=True
+    )
+    adapter: Mapped[str | None] = mapped_column(String(32))
+    """For a gateway: the adapter whose base topic it publishes under."""
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]

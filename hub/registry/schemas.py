@@ -41,6 +41,9 @@ class DeviceOut(BaseModel):
     heartbeat_timeout_s: int
     external_topic: str | None
     adapter: str | None
+    external_id: str | None = Field(
+        description="The device's name in its adapter's topics (friendly name, Tasmota topic)."
+    )
     installed_on: date | None
 
     @classmethod
@@ -61,5 +64,6 @@ class DeviceOut(BaseModel):
             heartbeat_timeout_s=device.heartbeat_timeout_s,
             external_topic=device.external_topic,
             adapter=device.adapter,
+            external_id=device.external_id,
             installed_on=device.installed_on,
         )

@@ -126,6 +126,7 @@ def add_device(
     location_path: str | None = None,
     external_topic: str | None = None,
     adapter: str | None = None,
+    external_id: str | None = None,
     heartbeat_timeout_s: int | None = None,
     installed_on: date | None = None,
 ) -> Device:
@@ -143,6 +144,7 @@ def add_device(
         location=location,
         external_topic=external_topic,
         adapter=adapter,
+        external_id=external_id,
         heartbeat_timeout_s=heartbeat_timeout_s or DEFAULT_HEARTBEAT_S[kind],
         installed_on=installed_on,
         created_at=now,

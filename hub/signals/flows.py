@@ -45,6 +45,10 @@ class BatchResult:
     dead: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     changes: Changes = field(default_factory=Changes)
+    quarantined: int = 0
+    """Adapter messages of devices not registered yet, held for registration."""
+    ignored: int = 0
+    """Adapter traffic that is not device data (a gateway's own topics, commands)."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,8 @@ def _validate(
                 raise Rejected(Reason.wrong_site, f"device is registered in {device.site_id}")
             if device.kind != topic.kind:
                 raise Rejected(Reason.wrong_kind, f"device is a {device.kind}")
+            if message.refusal is not None:  # an adapter could not read it
+                raise message.refusal
             reading = decode(
                 SPECS[topic.kind], topic.channel, message.payload, received_at=message.received_at
             )

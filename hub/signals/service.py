@@ -15,7 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from devices.base import MAX_PAYLOAD_BYTES, Reading, Reason
+from devices.base import MAX_PAYLOAD_BYTES, Reading, Reason, Rejected
 from hub.signals.models import DeadLetter, Signal
 
 GENESIS = "0" * 64
@@ -46,6 +46,12 @@ class Incoming:
     qos: int = 0
     retain: bool = False
     mid: int = 0
+    origin_topic: str | None = None
+    """For a message an adapter translated: the topic it came on (`topic` is the hub's)."""
+    origin_payload: bytes | None = None
+    """For a message an adapter translated: the bytes as sent (`payload` is the reading)."""
+    refusal: Rejected | None = None
+    """An adapter's refusal of the payload: dead-lettered once the device is known."""
 
 
 def idem_key(message: Incoming, reading: Reading) -> str:
@@ -143,18 +149,21 @@ def dead_letter_row(
     Topic, payload and detail are made storable (`storable_text`) so that the row can always
     be written, whatever the message held; `payload_base64` keeps the bytes as they came.
     """
-    text = message.payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")
+    # what the device sent, not an adapter's translation of it
+    topic = message.origin_topic if message.origin_topic is not None else message.topic
+    payload = message.origin_payload if message.origin_payload is not None else message.payload
+    text = payload[: DEAD_PAYLOAD_CHARS * 4].decode("utf-8", "replace")
     return {
         "received_at": message.received_at,
-        "topic": storable_text(message.topic)[:512],
+        "topic": storable_text(topic)[:512],
         "payload": storable_text(text[:DEAD_PAYLOAD_CHARS])[: DEAD_PAYLOAD_CHARS * 6],
-        "payload_bytes": len(message.payload),
+        "payload_bytes": len(payload),
         "reason": reason.value,
         "detail": storable_text(detail)[:1000],
         "site_id": site_id,
         "device_id": device_id,
-        "payload_base64": base64.b64encode(message.payload[:DEAD_RAW_BYTES]).decode("ascii"),
-        "digest": message_digest(message.topic, message.payload),
+        "payload_base64": base64.b64encode(payload[:DEAD_RAW_BYTES]).decode("ascii"),
+        "digest": message_digest(topic, payload),
     }
 
 
