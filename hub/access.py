@@ -19,6 +19,7 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | plan patrol routes, read discrepancies | — | — | — | — | yes | yes |
 | read a dispute's evidence timeline | yes | — | — | — | yes | yes |
 | check the chains, export an evidence pack | — | — | — | — | yes | yes |
+| register quarantined adapter devices | — | — | — | — | — | yes |
 
 Why: the desk verifies and calls back, so the people who did the work do not close their
 own orders (DOMAIN.md); field staff work their own department's orders, or one handed to
@@ -29,7 +30,8 @@ hides nothing and changes no work; clearing an alarm by hand says the fault is g
 is an engineer's call; dead letters are the devices' raw traffic, for engineers; whoever
 walks a round records it, and managers, who answer for the rounds, plan them and see where
 logs and sensors disagree; evidence settles disputes, which is the managers' work, with the
-desk reading the timeline to answer the owner.
+desk reading the timeline to answer the owner; an adapter device heard before it was
+registered belongs to no site yet, and giving it one is the installation's administration.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Action(StrEnum):
     plan_inspections = "plan patrol routes or read discrepancies"
     read_evidence = "read an evidence timeline"
     prove = "check the chains or export an evidence pack"
+    register_devices = "register quarantined adapter devices"
 
 
 class Reach(StrEnum):
@@ -99,6 +102,7 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.plan_inspections: {Role.manager: Reach.all},
     Action.read_evidence: _DESK,
     Action.prove: {Role.manager: Reach.all},
+    Action.register_devices: {},
 }
 """The table above as data; admins may do everything, so they are not listed."""
 

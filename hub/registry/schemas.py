@@ -7,8 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from hub.registry.enums import DeviceKind, DeviceStatus
-from hub.registry.models import Device, Site
+from hub.api.params import SLUG
+from hub.inputs import Input
+from hub.registry.enums import ADAPTER_KINDS, Adapter, DeviceKind, DeviceStatus
+from hub.registry.models import Device, QuarantinedDevice, Site
 
 
 class SiteOut(BaseModel):
@@ -67,3 +69,56 @@ class DeviceOut(BaseModel):
             external_id=device.external_id,
             installed_on=device.installed_on,
         )
+
+
+class QuarantinedOut(BaseModel):
+    """An adapter device heard from but not registered: its newest message and counts."""
+
+    id: int
+    adapter: Adapter
+    external_id: str
+    topic: str = Field(description="The topic of its newest message.")
+    payload: str = Field(description="Its newest payload as text (the first 1 KiB).")
+    payload_base64: str = Field(description="Its newest payload's bytes as sent (up to 64 KiB).")
+    payload_bytes: int
+    first_seen: datetime
+    last_seen: datetime
+    count: int = Field(description="Messages heard from it.")
+    kinds: list[DeviceKind] = Field(description="The kinds it can be registered as.")
+
+    @classmethod
+    def build(cls, row: QuarantinedDevice) -> QuarantinedOut:
+        """The API view of a held device."""
+        adapter = Adapter(row.adapter)
+        return cls(
+            id=row.id,
+            adapter=adapter,
+            external_id=row.external_id,
+            topic=row.topic,
+            payload=row.payload,
+            payload_base64=row.payload_base64,
+            payload_bytes=row.payload_bytes,
+            first_seen=row.first_seen_at,
+            last_seen=row.last_seen_at,
+            count=row.count,
+            kinds=sorted(ADAPTER_KINDS[adapter]),
+        )
+
+
+class QuarantinePage(BaseModel):
+    """Held devices, the most recently heard first."""
+
+    total: int
+    items: list[QuarantinedOut]
+
+
+class QuarantineApproval(Input):
+    """Where a held device goes in the registry; its adapter and external id come with it."""
+
+    id: str = Field(pattern=SLUG, description="The new device's id, as in its hub topics.")
+    site: str = Field(pattern=SLUG, description="One of the caller's sites.")
+    kind: DeviceKind
+    name: str = Field("", max_length=200)
+    location: str | None = Field(None, max_length=400, description="Location path, e.g. 3/12.")
+    heartbeat_timeout_s: int | None = Field(None, ge=10, le=7 * 86400)
+    installed_on: date | None = None

@@ -206,6 +206,11 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
             "checkpoints": [{"device_id": t.device, "items": ["leak"]}],
         },
     ),
+    "POST /api/v1/quarantine/{quarantine_id}/approve": lambda t: (
+        "POST",
+        "/api/v1/quarantine/1/approve",
+        {"id": "leak-new", "site": OTHER_SITE, "kind": "leak"},
+    ),
 }
 """Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
 
@@ -251,6 +256,8 @@ NEUTRAL = {
     "GET /api/v1/evidence/public-key",
     "GET /healthz",
     "GET /readyz",
+    "GET /api/v1/quarantine",
+    "DELETE /api/v1/quarantine/{quarantine_id}",
 }
 """Routes that touch no site's data."""
 
