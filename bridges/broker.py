@@ -21,7 +21,10 @@ import threading
 from concurrent.futures import Future
 from contextvars import ContextVar
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bridges.broker_auth import PolicySource
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +93,14 @@ def broker_class() -> type[Any]:
 class EmbeddedBroker:
     """An amqtt broker listening on `host:port`, started and stopped from synchronous code."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 1883) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 1883, *, policy: PolicySource | None = None
+    ) -> None:
         self.host = host
         self.port = port
+        self.policy = policy
+        """With a policy, only the hub's broker credentials get in, each to its own topics
+        (`bridges.broker_auth`); without one, anyone may connect and use any topic."""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._broker: Any = None
@@ -104,11 +112,17 @@ class EmbeddedBroker:
         return f"mqtt://{self.host}:{self.port}"
 
     def _config(self) -> dict[str, Any]:
+        plugins: dict[str, Any] = {
+            "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
+        }
+        if self.policy is not None:
+            plugins = {
+                "bridges.broker_auth.HubAuthPlugin": {"source": self.policy},
+                "bridges.broker_auth.HubTopicPlugin": {"source": self.policy},
+            }
         return {
             "listeners": {"default": {"type": "tcp", "bind": f"{self.host}:{self.port}"}},
-            "plugins": {
-                "amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True},
-            },
+            "plugins": plugins,
         }
 
     def start(self, timeout: float = 15.0) -> None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 from pydantic import ValidationError
 
+from bridges import broker_cli
 from hub import migrate
 from hub.auth.enums import Role
 from hub.clock import SystemClock
@@ -36,6 +37,7 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(devices_app, name="devices")
 app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(inspections_cli.app, name="inspections")
+app.add_typer(broker_cli.app, name="broker")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
@@ -431,27 +433,6 @@ def _demo_mqtt_port(requested: int | None) -> int:
         port = int(probe.getsockname()[1])
     typer.echo(f"port 1883 is in use (another broker?); the embedded one takes {port}", err=True)
     return port
-
-
-@app.command()
-def broker(
-    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="MQTT port.")] = 1883,
-) -> None:
-    """Run the embedded MQTT broker alone (for development; use Mosquitto in production)."""
-
-    from bridges.broker import EmbeddedBroker
-
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    embedded = EmbeddedBroker(host=host, port=port)
-    embedded.start()
-    typer.echo(f"MQTT broker on {embedded.url} (Ctrl-C stops it)", err=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        embedded.stop()
 
 
 @app.command()

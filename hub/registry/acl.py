@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from hub.registry.enums import Adapter, BrokerRole
+from hub.registry.passwords import verify_password
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 """A login name: safe in Mosquitto's password file (no `:`) and ACL (no spaces)."""
@@ -104,6 +105,40 @@ def shared(topic: str) -> str:
         parts = topic.split("/", 2)
         return parts[2] if len(parts) == 3 else ""
     return topic
+
+
+class Policy:
+    """Every login's password hash and topics, as the embedded broker checks them."""
+
+    def __init__(
+        self,
+        logins: Sequence[Login],
+        *,
+        bridge_reads: Sequence[str] = (),
+        gateway_base: str = "zigbee2mqtt",
+    ) -> None:
+        self._hashes = {login.username: login.password_hash for login in logins}
+        self._grants = {
+            login.username: grant(login, bridge_reads=bridge_reads, gateway_base=gateway_base)
+            for login in logins
+        }
+
+    def authenticate(self, username: str | None, password: str | None) -> bool:
+        """Whether a CONNECT with these credentials is let in (never anonymously)."""
+        if not username or password is None:
+            return False
+        encoded = self._hashes.get(username)
+        return encoded is not None and verify_password(password, encoded)
+
+    def may_publish(self, username: str | None, topic: str) -> bool:
+        """Whether `username` may publish on the topic name `topic`."""
+        rules = self._grants.get(username or "")
+        return rules is not None and permits(rules.publish, topic)
+
+    def may_subscribe(self, username: str | None, topic_filter: str) -> bool:
+        """Whether `username` may subscribe to `topic_filter` (a shared one by its filter)."""
+        rules = self._grants.get(username or "")
+        return rules is not None and permits(rules.subscribe, shared(topic_filter))
 
 
 def mosquitto_passwd(logins: Sequence[Login]) -> str:
