@@ -39,11 +39,15 @@ class Translated:
     payload: bytes
     fields: Mapping[str, Any] = field(default_factory=dict)
     """The telemetry's fields (empty for status)."""
+    from_state: tuple[str, ...] = ()
+    """Fields filled in provisionally: the device's merged state gives them at ingest."""
 
     @classmethod
-    def telemetry(cls, fields: Mapping[str, Any]) -> Translated:
-        """Telemetry with these fields."""
-        return cls("telemetry", orjson.dumps(dict(fields)), dict(fields))
+    def telemetry(
+        cls, fields: Mapping[str, Any], *, from_state: tuple[str, ...] = ()
+    ) -> Translated:
+        """Telemetry with these fields (`from_state`: the ones the message itself lacked)."""
+        return cls("telemetry", orjson.dumps(dict(fields)), dict(fields), from_state)
 
     @classmethod
     def status(cls, online: bool) -> Translated:

@@ -194,7 +194,12 @@ def _translated(
         detail = f"adapter failed: {type(exc).__name__}: {exc}"
         return replace(ours, refusal=Rejected(Reason.internal_error, detail))
     device.state.update(reading.fields)  # the next message of the batch sees this one
-    return replace(ours, topic=f"{hub_topic}/{reading.channel}", payload=reading.payload)
+    return replace(
+        ours,
+        topic=f"{hub_topic}/{reading.channel}",
+        payload=reading.payload,
+        from_state=reading.from_state,
+    )
 
 
 def _registered(*, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _Mapped]:

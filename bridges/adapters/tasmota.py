@@ -68,17 +68,20 @@ class Tasmota:
             return Translated.telemetry({"on": switch_state(text, name="POWER")})
         doc = load_object(payload)
         if match.part == "STATE":
-            return Translated.telemetry({"on": _relay(doc, last)})
-        return Translated.telemetry(_sensor(doc, last))
+            on, provisional = _relay(doc, last)
+            return Translated.telemetry({"on": on}, from_state=("on",) if provisional else ())
+        # a power reading carries the relay state the hub holds when it is ingested
+        return Translated.telemetry(_sensor(doc, last), from_state=("on",))
 
 
-def _relay(doc: Mapping[str, Any], last: Mapping[str, Any]) -> bool:
+def _relay(doc: Mapping[str, Any], last: Mapping[str, Any]) -> tuple[bool, bool]:
+    """The relay state, and whether it was filled in from `last` (not in the message)."""
     for key in ("POWER", "POWER1"):
         if key in doc:
-            return switch_state(doc[key], name=key)
+            return switch_state(doc[key], name=key), False
     known = last.get("on")
     if isinstance(known, bool):
-        return known  # a STATE without a relay: a heartbeat, the state stands
+        return known, True  # a STATE without a relay: a heartbeat, the state stands
     raise Rejected(Reason.invalid_payload, "STATE: no POWER, and no earlier reading gave it")
 
 

@@ -101,11 +101,12 @@ class Zigbee2Mqtt:
             if doc.get("state") is not None:
                 fields["on"] = switch_state(doc["state"], name="state")
         required, theirs = _REQUIRED[kind]
-        if required not in fields:
-            known = last.get(required)
-            if not isinstance(known, bool):
-                raise Rejected(
-                    Reason.invalid_payload, f"{theirs}: missing, and no earlier reading gave it"
-                )
-            fields[required] = known
-        return Translated.telemetry(fields)
+        if required in fields:
+            return Translated.telemetry(fields)
+        known = last.get(required)
+        if not isinstance(known, bool):
+            raise Rejected(
+                Reason.invalid_payload, f"{theirs}: missing, and no earlier reading gave it"
+            )
+        fields[required] = known
+        return Translated.telemetry(fields, from_state=(required,))

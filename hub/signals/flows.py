@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import cache
 from typing import Any
@@ -185,14 +185,16 @@ def _ingest(
     rows: list[dict[str, Any]] = []
     last_seen: dict[str, datetime] = {}
     for item, key in keys:
-        device, reading = item.device, item.reading
-        ds = states[device.id]
-        if (device.id, key) in known or _stale_retained_status(item):
+        ds = states[item.device.id]
+        if (item.device.id, key) in known or _stale_retained_status(item):
             result.duplicates += 1
             ds.duplicate_count += 1
             ds.changed = True
             continue
-        known.add((device.id, key))
+        known.add((item.device.id, key))
+        if item.message.from_state:
+            item = _from_state(item, ds.state)
+        device, reading = item.device, item.reading
         digest = chain_digest(
             ds.head_digest,
             device_id=device.id,
@@ -230,6 +232,19 @@ def _ingest(
     bulk.write_heads(session=session, heads=list(states.values()), now=now)
     session.flush()
     return rows
+
+
+def _from_state(item: _Accepted, state: dict[str, Any]) -> _Accepted:
+    """The reading with the fields an adapter filled in provisionally taken from `state`.
+
+    Tasmota reports a relay's state and its power in separate messages; a power reading
+    carries the relay state the device's merged state holds, which only the lock makes
+    current (a batch before this one may have just switched it).
+    """
+    known = {f: state[f] for f in item.message.from_state if f in state}
+    if not known:
+        return item
+    return replace(item, reading=replace(item.reading, data={**item.reading.data, **known}))
 
 
 def _refresh_availability(accepted: Sequence[_Accepted], states: dict[str, bulk.Head]) -> None:

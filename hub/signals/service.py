@@ -52,6 +52,9 @@ class Incoming:
     """For a message an adapter translated: the bytes as sent (`payload` is the reading)."""
     refusal: Rejected | None = None
     """An adapter's refusal of the payload: dead-lettered once the device is known."""
+    from_state: tuple[str, ...] = ()
+    """Fields an adapter could not read in this message and filled in provisionally: the
+    device's merged state, read under its lock, gives them when it has them."""
 
 
 def idem_key(message: Incoming, reading: Reading) -> str:

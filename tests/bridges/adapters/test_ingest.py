@@ -208,3 +208,24 @@ def test_messages_of_the_hub_own_topics_pass_untouched(db: Session, clock: Manua
     )
     assert result.accepted == 1
     assert result.reasons == {"bad_topic": 1}
+
+
+def test_a_provisional_relay_state_gives_way_to_the_state_under_lock(
+    db: Session, clock: ManualClock
+) -> None:
+    """A batch translated while an earlier one was switching the relay reads the switch."""
+    _register(db, clock)
+    _send(db, clock, ("stat/corridor_3_12/POWER", b"ON"))
+    light = f"fh/{SITE}/light/light-b3-f12/telemetry"
+    guessed = Incoming(  # as translated before the ON above was committed
+        topic=light,
+        payload=orjson.dumps({"on": False, "power_w": 0.3}),
+        received_at=clock.now(),
+        origin_topic="tele/corridor_3_12/SENSOR",
+        origin_payload=b'{"ENERGY":{"Power":0.3}}',
+        from_state=("on",),
+    )
+    result = ingest_handler(RuleContext(), None)(db, [guessed], clock.now(), nullcontext())
+    assert result.accepted == 1
+    stored = _signals(db, "light-b3-f12")[-1]
+    assert stored.payload == {"on": True, "power_w": 0.3}
