@@ -19,6 +19,7 @@ from hub.errors import HubError, InvalidInput
 from hub.inputs import Input
 from hub.registry.enums import Adapter, DeviceKind
 from hub.registry.models import Device, Site
+from hub.registry.quarantine import release_registered
 from hub.registry.service import add_device, ensure_location, split_path
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -181,6 +182,11 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
                 existing.heartbeat_timeout_s = row.heartbeat_timeout_s
             existing.installed_on = row.installed_on
             report.updated += 1
+    # a device held in the quarantine and registered by a file instead is held no longer
+    release_registered(
+        session=session,
+        keys=[(r.adapter.value, r.external_id) for _w, r in rows if r.adapter and r.external_id],
+    )
     session.flush()
     return report
 

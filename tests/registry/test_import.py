@@ -126,3 +126,58 @@ def test_unreadable_files_are_reported(
     report = import_devices(session=db, path=write(tmp_path, name, text), now=clock.now())
     assert not report.ok
     assert count(db) == 0
+
+
+def test_an_imported_adapter_device_leaves_the_quarantine(
+    db: Session, clock: ManualClock, tmp_path: Path
+) -> None:
+    from hub.registry.models import QuarantinedDevice
+    from hub.registry.quarantine import Heard, hold
+
+    hold(
+        session=db,
+        heard=[Heard("tasmota", "corridor_3_12", "tele/corridor_3_12/STATE", b"{}", clock.now())],
+        limit=10,
+    )
+    text = (
+        "id,site,kind,adapter,external_id\n"
+        "light-b3-f12,sunshine-garden,light,tasmota,corridor_3_12\n"
+    )
+    report = import_devices(session=db, path=write(tmp_path, "d.csv", text), now=clock.now())
+    assert report.ok, report.errors
+    device = db.get(Device, "light-b3-f12")
+    assert device is not None
+    assert (device.adapter, device.external_id) == ("tasmota", "corridor_3_12")
+    assert db.scalars(select(QuarantinedDevice)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("leak-x,sunshine-garden,leak,zigbee2mqtt,", "external_id"),
+        ("leak-x,sunshine-garden,leak,,some-name", "external_id needs an adapter"),
+        ("leak-x,sunshine-garden,leak,zigbee2mqtt,a+b", "wildcards"),
+        ("leak-x,sunshine-garden,leak,zigbee2mqtt," + "n" * 256, "255"),
+        ("leak-x,sunshine-garden,leak,hue,lamp", "adapter"),
+    ],
+)
+def test_bad_adapter_mappings_are_refused(
+    db: Session, clock: ManualClock, tmp_path: Path, row: str, message: str
+) -> None:
+    text = f"id,site,kind,adapter,external_id\n{row}\n"
+    report = import_devices(session=db, path=write(tmp_path, "d.csv", text), now=clock.now())
+    assert not report.ok
+    assert message in str(report.errors), report.errors
+
+
+def test_an_external_id_names_one_device_of_its_adapter(
+    db: Session, clock: ManualClock, tmp_path: Path
+) -> None:
+    text = (
+        "id,site,kind,adapter,external_id\n"
+        "leak-x,sunshine-garden,leak,zigbee2mqtt,sensor\n"
+        "leak-y,sunshine-garden,leak,zigbee2mqtt,sensor\n"
+        "light-y,sunshine-garden,light,tasmota,sensor\n"
+    )
+    report = import_devices(session=db, path=write(tmp_path, "d.csv", text), now=clock.now())
+    assert report.errors == [("line 3", "external_id: repeats line 2")]
