@@ -50,3 +50,36 @@ def test_bad_values_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         load_settings(config)
     with pytest.raises(FileNotFoundError):
         load_settings(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("", ()),
+        ("zigbee2mqtt", ("zigbee2mqtt",)),
+        (" tasmota , zigbee2mqtt,tasmota", ("tasmota", "zigbee2mqtt")),
+    ],
+)
+def test_adapters_are_named_by_comma(
+    monkeypatch: pytest.MonkeyPatch, value: str, names: tuple[str, ...]
+) -> None:
+    monkeypatch.setenv("FH_ADAPTERS", value)
+    assert Settings().adapter_names == names
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FH_ADAPTERS", "hue"),
+        ("FH_ZIGBEE2MQTT_BASE_TOPIC", "z2m/#"),
+        ("FH_ZIGBEE2MQTT_BASE_TOPIC", "/z2m"),
+        ("FH_QUARANTINE_LIMIT", "-1"),
+        ("FH_QUARANTINE_LIMIT", "99999999999999999999"),
+    ],
+)
+def test_bad_adapter_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match=name.removeprefix("FH_").lower()):
+        Settings()

@@ -20,20 +20,23 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.reasoncodes import ReasonCode
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from bridges.broker import EmbeddedBroker
 from bridges.broker_auth import PolicySource
 from bridges.broker_cli import policy_loader
-from bridges.mqtt import new_client_id
+from bridges.mqtt import Bridge, new_client_id
 from hub import migrate
+from hub.alarms.models import Alarm
 from hub.cli import app
 from hub.clock import ManualClock
 from hub.db import make_engine, session_factory
 from hub.registry.enums import Adapter, DeviceKind
 from hub.registry.service import add_device
 from hub.settings import Settings
+from hub.signals.models import Signal
 from tests.bridges.conftest import free_port, wait_for
 from tests.pipeline import register
 from tests.services import port_open, unavailable
@@ -309,3 +312,42 @@ def test_a_login_issued_while_the_embedded_broker_runs_gets_in(hub: Hub, tmp_pat
         again.close()
     finally:
         broker.stop()
+
+
+@pytest.mark.mosquitto
+def test_the_bridge_on_its_own_login_ingests_only_what_each_device_may_send(
+    hub: Hub, mosquitto: int
+) -> None:
+    """The whole path on the locked-down broker: a forged leak never reaches the hub."""
+    settings = Settings(
+        mqtt_url=f"mqtt://127.0.0.1:{mosquitto}",  # type: ignore[arg-type]
+        mqtt_username="fhub-bridge",
+        mqtt_password=hub.passwords["fhub-bridge"],  # type: ignore[arg-type]
+        adapters="tasmota",
+    )
+    bridge = Bridge(settings, session_factory(hub.engine), client_id=new_client_id("bridge"))
+    bridge.start()
+    device = Client(mosquitto, "leak-a", hub.passwords["leak-a"], v5=True)
+    light = Client(mosquitto, "light-t", hub.passwords["light-t"], v5=True)
+
+    def signals(device_id: str) -> int:
+        with session_factory(hub.engine)() as session:
+            query = select(func.count()).select_from(Signal).where(Signal.device_id == device_id)
+            return session.scalar(query) or 0
+
+    try:
+        assert bridge.wait_subscribed()
+        assert device.publish(f"{B}/telemetry", b'{"leak": true}').value == 135  # type: ignore[union-attr]
+        device.publish(f"{A}/telemetry", b'{"leak": true}')
+        light.publish("tele/corridor_1/LWT", b"Online")
+        light.publish("stat/corridor_1/POWER", b"ON")
+        assert wait_for(lambda: signals("leak-a") == 1 and signals("light-t") == 2)
+        assert wait_for(bridge.idle)
+        assert signals("leak-b") == 0
+        with session_factory(hub.engine)() as session:
+            raised = session.scalars(select(Alarm.device_id)).all()
+        assert raised == ["leak-a"]
+    finally:
+        device.close()
+        light.close()
+        bridge.stop()
