@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict, InvalidInput, NotFound
@@ -70,11 +71,7 @@ def hold(*, session: Session, heard: Sequence[Heard], limit: int) -> list[Heard]
                 refused.extend(items)
                 continue
             room -= 1
-            first = items[0]
-            row = QuarantinedDevice(
-                adapter=key[0], external_id=key[1], first_seen_at=first.at, count=0
-            )
-            session.add(row)
+            row = _new_row(session=session, key=key, first=items[0])
         newest = items[-1]
         row.topic = storable(newest.topic)[:512]
         text = newest.payload[: PAYLOAD_CHARS * 4].decode("utf-8", "replace")
@@ -85,6 +82,40 @@ def hold(*, session: Session, heard: Sequence[Heard], limit: int) -> list[Heard]
         row.count += len(items)
     session.flush()
     return refused
+
+
+def _new_row(*, session: Session, key: tuple[str, str], first: Heard) -> QuarantinedDevice:
+    """A held row for a device heard of for the first time, or the one another writer added.
+
+    Two bridge workers may hear of the same new device at once; the insert of the later one
+    fails inside a savepoint and it carries on with the row the other committed, instead of
+    failing its whole batch.
+    """
+    text = first.payload[: PAYLOAD_CHARS * 4].decode("utf-8", "replace")
+    row = QuarantinedDevice(
+        adapter=key[0],
+        external_id=key[1],
+        topic=storable(first.topic)[:512],
+        payload=storable(text[:PAYLOAD_CHARS]),
+        payload_base64=base64.b64encode(first.payload[:RAW_BYTES]).decode("ascii"),
+        payload_bytes=len(first.payload),
+        first_seen_at=first.at,
+        last_seen_at=first.at,
+        count=0,
+    )
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        taken = session.scalar(
+            select(QuarantinedDevice).where(
+                QuarantinedDevice.adapter == key[0], QuarantinedDevice.external_id == key[1]
+            )
+        )
+        if taken is None:
+            raise
+        return taken
+    return row
 
 
 def list_quarantined(
