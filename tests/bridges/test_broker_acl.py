@@ -57,7 +57,7 @@ class Hub:
 
 def _cli(url: str, *args: str) -> str:
     result = CliRunner().invoke(
-        app, list(args), env={"FH_DATABASE_URL": url, "FH_ADAPTERS": "tasmota"}
+        app, list(args), env={"FH_DATABASE_URL": url, "FH_ADAPTERS": "tasmota,zigbee2mqtt"}
     )
     assert result.exit_code == 0, (result.output, result.exception)
     return result.stdout
@@ -85,15 +85,25 @@ def hub(tmp_path: Path) -> Hub:
             adapter=Adapter.tasmota,
             external_id="corridor_1",
         )
+        add_device(
+            session=session,
+            device_id="leak-z",
+            site_id=SITE,
+            kind=DeviceKind.leak,
+            now=clock.now(),
+            adapter=Adapter.zigbee2mqtt,
+            external_id="pipe-3",
+        )
         session.commit()
     found = Hub(url, engine)
     lines = _cli(url, "broker", "credentials", "--site", SITE)
     lines += _cli(url, "broker", "credentials", "--bridge")
     lines += _cli(url, "broker", "credentials", "--integration", "erp")
+    lines += _cli(url, "broker", "credentials", "--gateway", "z2m-gw")
     for line in lines.splitlines():
         username, password = line.split(",", 1)
         found.passwords[username] = password
-    assert set(found.passwords) == {"leak-a", "leak-b", "light-t", "fhub-bridge", "erp"}
+    assert set(found.passwords) == {"leak-a", "leak-b", "light-t", "fhub-bridge", "erp", "z2m-gw"}
     return found
 
 
@@ -323,12 +333,13 @@ def test_the_bridge_on_its_own_login_ingests_only_what_each_device_may_send(
         mqtt_url=f"mqtt://127.0.0.1:{mosquitto}",  # type: ignore[arg-type]
         mqtt_username="fhub-bridge",
         mqtt_password=hub.passwords["fhub-bridge"],  # type: ignore[arg-type]
-        adapters="tasmota",
+        adapters="tasmota,zigbee2mqtt",
     )
     bridge = Bridge(settings, session_factory(hub.engine), client_id=new_client_id("bridge"))
     bridge.start()
     device = Client(mosquitto, "leak-a", hub.passwords["leak-a"], v5=True)
     light = Client(mosquitto, "light-t", hub.passwords["light-t"], v5=True)
+    gateway = Client(mosquitto, "z2m-gw", hub.passwords["z2m-gw"], v5=True)
 
     def signals(device_id: str) -> int:
         with session_factory(hub.engine)() as session:
@@ -341,13 +352,17 @@ def test_the_bridge_on_its_own_login_ingests_only_what_each_device_may_send(
         device.publish(f"{A}/telemetry", b'{"leak": true}')
         light.publish("tele/corridor_1/LWT", b"Online")
         light.publish("stat/corridor_1/POWER", b"ON")
-        assert wait_for(lambda: signals("leak-a") == 1 and signals("light-t") == 2)
+        gateway.publish("zigbee2mqtt/pipe-3", b'{"water_leak": true, "linkquality": 60}')
+        assert gateway.publish(f"{B}/telemetry", b'{"leak": true}').value == 135  # type: ignore[union-attr]
+        assert wait_for(
+            lambda: (signals("leak-a"), signals("light-t"), signals("leak-z")) == (1, 2, 1)
+        )
         assert wait_for(bridge.idle)
         assert signals("leak-b") == 0
         with session_factory(hub.engine)() as session:
-            raised = session.scalars(select(Alarm.device_id)).all()
-        assert raised == ["leak-a"]
+            raised = session.scalars(select(Alarm.device_id).order_by(Alarm.device_id)).all()
+        assert raised == ["leak-a", "leak-z"]
     finally:
-        device.close()
-        light.close()
+        for client in (device, light, gateway):
+            client.close()
         bridge.stop()
