@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import base64
 from contextlib import nullcontext
+from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -229,3 +232,51 @@ def test_a_provisional_relay_state_gives_way_to_the_state_under_lock(
     assert result.accepted == 1
     stored = _signals(db, "light-b3-f12")[-1]
     assert stored.payload == {"on": True, "power_w": 0.3}
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+_KEYS = st.sampled_from(["water_leak", "battery", "battery_low", "tamper", "POWER", "ENERGY"])
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    doc=st.dictionaries(_KEYS | st.text(max_size=6), _VALUES, max_size=5),
+    raw=st.binary(max_size=80),
+    as_json=st.booleans(),
+    topic=st.sampled_from(
+        [
+            "zigbee2mqtt/管井 3-12",
+            "zigbee2mqtt/管井 3-12/availability",
+            "tele/corridor_3_12/SENSOR",
+            "tele/corridor_3_12/STATE",
+            "stat/corridor_3_12/POWER",
+            "tele/corridor_3_12/LWT",
+        ]
+    ),
+)
+def test_any_adapter_payload_is_stored_or_dead_lettered_on_both_databases(
+    db: Session,
+    clock: ManualClock,
+    doc: dict[str, Any],
+    raw: bytes,
+    as_json: bool,
+    topic: str,
+) -> None:
+    """Whatever a device sends through an adapter: one signal or one dead letter, no error."""
+    if db.get(Device, "leak-b3-f12") is None:
+        _register(db, clock)
+    try:
+        payload = orjson.dumps(doc) if as_json else raw
+    except TypeError:  # a lone surrogate orjson will not write
+        payload = raw
+    clock.advance(seconds=1)
+    result = _send(db, clock, (topic, payload))
+    assert result.accepted + result.dead + result.duplicates == 1, result
