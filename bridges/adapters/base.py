@@ -9,6 +9,7 @@ apply to a zigbee2mqtt sensor as to a device speaking `fh/...` itself.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -99,6 +100,22 @@ def availability(payload: bytes, *, json_key: str | None = None) -> Translated:
     if word not in ("online", "offline"):
         raise Rejected(Reason.bad_status, "availability must be online or offline")
     return Translated.status(word == "online")
+
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def check_name(name: str, *, what: str, longest: int) -> str:
+    """An external id as a topic gives it, or `Rejected(bad_topic)`.
+
+    MQTT forbids U+0000 in topics, but not every broker enforces it; neither it nor a lone
+    surrogate can be stored in PostgreSQL text, let alone looked up in the registry.
+    """
+    if not name or len(name) > longest:
+        raise Rejected(Reason.bad_topic, f"a {what} is 1 to {longest} characters")
+    if _UNSTORABLE.search(name):
+        raise Rejected(Reason.bad_topic, f"a {what} cannot hold U+0000 or a lone surrogate")
+    return name
 
 
 def unsupported(adapter: Adapter, kind: DeviceKind) -> Rejected:

@@ -24,7 +24,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bridges.adapters.base import Match, Translated, availability, switch_state, unsupported
+from bridges.adapters.base import (
+    Match,
+    Translated,
+    availability,
+    check_name,
+    switch_state,
+    unsupported,
+)
 from devices.base import Reason, Rejected, load_object
 from hub.registry.enums import Adapter, DeviceKind
 
@@ -48,9 +55,9 @@ class Tasmota:
         parts = topic.split("/")
         if len(parts) != 3 or parts[2] not in PARTS.get(parts[0], ()):
             return None
-        if not parts[1] or len(parts[1]) > MAX_TOPIC:
-            raise Rejected(Reason.bad_topic, f"a Tasmota topic is 1 to {MAX_TOPIC} characters")
-        return Match(self.name, parts[1], parts[2])
+        return Match(
+            self.name, check_name(parts[1], what="Tasmota topic", longest=MAX_TOPIC), parts[2]
+        )
 
     def translate(
         self, match: Match, payload: bytes, *, kind: DeviceKind, last: Mapping[str, Any]

@@ -30,6 +30,7 @@ from bridges.adapters.base import (
     Match,
     Translated,
     availability,
+    check_name,
     switch_state,
     unsupported,
 )
@@ -78,9 +79,7 @@ class Zigbee2Mqtt:
         part = "state"
         if len(parts) > 1 and parts[-1] == "availability":
             part, rest = "availability", "/".join(parts[:-1])
-        if not rest or len(rest) > MAX_NAME:
-            raise Rejected(Reason.bad_topic, f"a friendly name is 1 to {MAX_NAME} characters")
-        return Match(self.name, rest, part)
+        return Match(self.name, check_name(rest, what="friendly name", longest=MAX_NAME), part)
 
     def translate(
         self, match: Match, payload: bytes, *, kind: DeviceKind, last: Mapping[str, Any]

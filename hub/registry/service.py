@@ -20,6 +20,9 @@ DEFAULT_HEARTBEAT_S: dict[str, int] = {
     DeviceKind.restroom: 600,
 }
 
+CODE_CHARS = 64
+"""The longest code of one level of a location path (`locations.code`)."""
+
 # Depth in the tree -> level; the third level is a unit when it looks like a room number.
 _LEVELS = (LocationKind.building, LocationKind.floor)
 
@@ -39,6 +42,8 @@ def split_path(path: str) -> list[str]:
     codes = [c.strip() for c in path.strip().strip("/").split("/")]
     if not path.strip() or any(not c for c in codes):
         raise InvalidInput(f"bad location path {path!r}: use codes joined by '/', e.g. 3/12")
+    if any(len(c) > CODE_CHARS for c in codes):  # the column's width: PostgreSQL would refuse
+        raise InvalidInput(f"bad location path: a code is at most {CODE_CHARS} characters")
     return codes
 
 

@@ -84,6 +84,7 @@ def test_a_held_device_is_listed_approved_and_then_ingested(
         ({"id": "light-taken", "site": SITE, "kind": "light"}, 409, "the id is registered"),
         ({"id": "X 1", "site": SITE, "kind": "light"}, 422, "not a topic-safe id"),
         ({"id": "x1", "site": SITE, "kind": "light", "location": "//"}, 422, "bad path"),
+        ({"id": "x1", "site": SITE, "kind": "light", "location": "3/" + "a" * 65}, 422, "code"),
         ({"id": "x1", "site": SITE, "kind": "light", "name": "a\u0000b"}, 422, "NUL"),
         ({"id": "x1", "site": SITE, "kind": "light", "heartbeat_timeout_s": 2**63}, 422, "range"),
         ({"id": "x1", "site": SITE, "kind": "light", "extra": 1}, 422, "unknown field"),
@@ -159,10 +160,15 @@ def test_any_friendly_name_and_payload_is_held_and_listed(
     name: str,
     payload: bytes,
 ) -> None:
-    """NUL, lone surrogates, control characters, invalid UTF-8: stored on both databases."""
+    """Control characters, any text, invalid UTF-8: held on both databases; a name MQTT
+    forbids (U+0000) or no database stores (a lone surrogate) is a `bad_topic` dead letter."""
     headers = bearer(make_token(Role.admin))
     result = _hear(db, clock, f"zigbee2mqtt/{name}", payload)
-    assert result.quarantined == 1
+    unstorable = "\x00" in name or any(0xD800 <= ord(c) <= 0xDFFF for c in name)
+    if unstorable:
+        assert result.reasons == {"bad_topic": 1}
+    else:
+        assert result.quarantined == 1
     listed = client.get("/api/v1/quarantine", headers=headers)
     assert listed.status_code == 200
     assert listed.json()["total"] >= 1

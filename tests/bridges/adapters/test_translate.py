@@ -50,6 +50,17 @@ def test_zigbee2mqtt_claims_its_topics(topic: str, expected: Match | None) -> No
 
 
 @pytest.mark.parametrize(
+    "topic",
+    ["zigbee2mqtt/a\x00b", "zigbee2mqtt/a\ud800", "tele/a\x00/STATE", "tele/\udfff/LWT"],
+)
+def test_names_no_database_can_hold_are_bad_topics(topic: str) -> None:
+    adapter = TASMOTA if topic.startswith("tele/") else Z2M
+    with pytest.raises(Rejected) as err:
+        adapter.match(topic)
+    assert err.value.reason == Reason.bad_topic
+
+
+@pytest.mark.parametrize(
     "topic", ["zigbee2mqtt/", "zigbee2mqtt/" + "x" * 256, "zigbee2mqtt//availability"]
 )
 def test_zigbee2mqtt_refuses_names_the_registry_cannot_hold(topic: str) -> None:
