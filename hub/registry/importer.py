@@ -31,7 +31,7 @@ class DeviceRow(Input):
     id: str
     site: str
     kind: DeviceKind
-    name: str = ""
+    name: str = Field("", max_length=200)
     location: str | None = None
     external_topic: str | None = Field(None, max_length=255)
     adapter: Adapter | None = None
