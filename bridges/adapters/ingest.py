@@ -160,6 +160,9 @@ class Adapters:
             )
             heard.append((item, message))
             drop.add(at)
+        out.messages[:] = [m for i, m in enumerate(out.messages) if i not in drop]
+        if not heard:
+            return
         refused = hold(session=session, heard=[h for h, _m in heard], limit=self.quarantine_limit)
         out.quarantined += len(heard) - len(refused)
         of = {id(h): m for h, m in heard}
@@ -171,7 +174,6 @@ class Adapters:
             )
             row = dead_letter_row(message, reason=Reason.unknown_device, detail=detail)
             out.dead.append((row, message.retain))
-        out.messages[:] = [m for i, m in enumerate(out.messages) if i not in drop]
 
 
 def _translated(
@@ -205,6 +207,7 @@ def _translated(
 def _registered(*, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _Mapped]:
     """The registered devices of these (adapter, external id) pairs, with their state."""
     ids = sorted({external for _adapter, external in keys})
+    adapters = sorted({adapter for adapter, _external in keys})
     rows = session.execute(
         select(
             Device.id,
@@ -215,7 +218,7 @@ def _registered(*, session: Session, keys: set[tuple[str, str]]) -> dict[tuple[s
             DeviceState.state,
         )
         .outerjoin(DeviceState, DeviceState.device_id == Device.id)
-        .where(Device.external_id.in_(ids))
+        .where(Device.adapter.in_(adapters), Device.external_id.in_(ids))  # its unique index
     ).all()
     found: dict[tuple[str, str], _Mapped] = {}
     for device_id, site_id, kind, adapter, external_id, state in rows:

@@ -56,12 +56,11 @@ def hold(*, session: Session, heard: Sequence[Heard], limit: int) -> list[Heard]
     for item in heard:
         latest.setdefault((item.adapter, item.external_id), []).append(item)
     ids = sorted({k[1] for k in latest})
-    rows = {
-        (r.adapter, r.external_id): r
-        for r in session.scalars(
-            select(QuarantinedDevice).where(QuarantinedDevice.external_id.in_(ids))
-        )
-    }
+    adapters = sorted({k[0] for k in latest})
+    held = select(QuarantinedDevice).where(
+        QuarantinedDevice.adapter.in_(adapters), QuarantinedDevice.external_id.in_(ids)
+    )
+    rows = {(r.adapter, r.external_id): r for r in session.scalars(held)}
     room = limit - (session.scalar(select(func.count()).select_from(QuarantinedDevice)) or 0)
     refused: list[Heard] = []
     for key, items in latest.items():
