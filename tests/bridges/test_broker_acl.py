@@ -366,3 +366,17 @@ def test_the_bridge_on_its_own_login_ingests_only_what_each_device_may_send(
         for client in (device, light, gateway):
             client.close()
         bridge.stop()
+
+
+@pytest.mark.mosquitto
+def test_bridge_workers_on_a_shared_subscription_pass_the_acl(hub: Hub, mosquitto: int) -> None:
+    """Several workers share `$share/{group}/fh/+/+/+/+`: judged by the filter, as `fh/#` read."""
+    worker = Client(mosquitto, "fhub-bridge", hub.passwords["fhub-bridge"], v5=True)
+    device = Client(mosquitto, "leak-a", hub.passwords["leak-a"], v5=True)
+    try:
+        assert not worker.subscribe("$share/fhub/fh/+/+/+/+")[0].is_failure
+        device.publish(f"{A}/telemetry", b'{"leak": false}')
+        assert wait_for(lambda: worker.messages == [(f"{A}/telemetry", b'{"leak": false}')])
+    finally:
+        worker.close()
+        device.close()
