@@ -45,6 +45,11 @@ def issue(
             raise InvalidInput(
                 f"{device_id!r} speaks through its zigbee2mqtt gateway: issue a gateway credential"
             )
+        if device.external_id and any(c.isspace() for c in device.external_id):
+            raise InvalidInput(
+                f"{device_id!r} has the external id {device.external_id!r}: a topic with"
+                " spaces cannot be written into Mosquitto's ACL"
+            )
         username = username or device_id
     elif role == BrokerRole.bridge:
         username = username or BRIDGE_USERNAME

@@ -38,6 +38,16 @@ def url(tmp_path: Path) -> str:
             adapter=Adapter.zigbee2mqtt,
             external_id="z",
         )
+        register(session, clock, "cli-other", [])
+        add_device(
+            session=session,
+            device_id="light-s",
+            site_id="cli-other",
+            kind=DeviceKind.light,
+            now=clock.now(),
+            adapter=Adapter.tasmota,
+            external_id="corridor 3",
+        )
         session.commit()
     return database
 
@@ -68,6 +78,7 @@ def test_a_password_is_shown_once_and_kept_only_as_its_hash(url: str) -> None:
     [
         (("credentials", "--device", "nobody"), "not found"),
         (("credentials", "--device", "leak-z"), "gateway"),
+        (("credentials", "--device", "light-s"), "spaces"),
         (("credentials", "--integration", "bad name"), "username"),
         (("credentials", "--integration", "a\x00b"), "username"),
         (("credentials", "--integration", "x" * 65), "username"),
