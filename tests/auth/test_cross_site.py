@@ -251,6 +251,7 @@ NEUTRAL = {
     "GET /api/v1/evidence/public-key",
     "GET /healthz",
     "GET /readyz",
+    "GET /metrics",
 }
 """Routes that touch no site's data."""
 
