@@ -232,6 +232,14 @@ def serve(
     bridge: Annotated[
         bool, typer.Option("--bridge/--no-bridge", help="Ingest MQTT from the configured broker.")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Bridge processes on one shared subscription (several need PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Run production roles against the configured broker and database."""
 
@@ -250,23 +258,40 @@ def serve(
     if not current:
         _fail("the database is not at this version's schema: run `fhub db upgrade` first")
     _open_keyring(settings)
+    pool = _start_workers(settings, engine, config, workers) if bridge and workers > 1 else None
+    bridge = bridge and pool is None
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     outbox = _start_outbox(settings, session_factory(engine)) if bridge else None
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
-        elif jobs is not None or ingest is not None:
+        elif jobs is not None or ingest is not None or pool is not None:
+            from bridges.workers import stop_on_sigterm
+
+            stop_on_sigterm()
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if pool is not None:
+            pool.stop()
         if outbox is not None:
             outbox.stop()
         if ingest is not None:
             ingest.stop()
         if jobs is not None:
             jobs.shutdown(wait=False)
+
+
+def _start_workers(settings: Settings, engine: Any, config: Path | None, count: int) -> Any:
+    """`count` bridge processes on one shared subscription, supervised (`bridges.workers`)."""
+    from bridges.workers import start_pool
+
+    try:
+        return start_pool(settings, engine.dialect.name, config, count)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def _open_keyring(settings: Settings) -> None:

@@ -1,0 +1,111 @@
+"""`fhub serve --workers 2` on the real Mosquitto and PostgreSQL: two processes share one
+subscription; every message is stored once and every alarm opens one order."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from benchmarks.harness import end_sessions
+from hub import migrate
+from hub.alarms.models import Alarm
+from hub.clock import ManualClock
+from hub.registry.enums import DeviceKind
+from hub.signals.models import Signal
+from hub.workorders.models import WorkOrder
+from tests.bridges.conftest import Publisher, wait_for
+from tests.pipeline import register, unique_site
+from tests.services import postgres_database, require_mosquitto
+
+pytestmark = [pytest.mark.postgres, pytest.mark.mosquitto, pytest.mark.timeout(180)]
+
+DEVICES = 8
+READINGS = 60
+
+
+def _connected(log: Path) -> set[str]:
+    text = log.read_text(encoding="utf-8", errors="replace")
+    return set(re.findall(r"bridge (\S+) connected", text))
+
+
+def test_two_workers_store_each_message_once_and_open_one_order_per_alarm(
+    tmp_path: Path,
+) -> None:
+    host, port = require_mosquitto()
+    site = unique_site("workers")
+    devices = [f"leak-{n}" for n in range(DEVICES)]
+    with postgres_database() as engine:
+        migrate.upgrade(engine)
+        with Session(engine) as session:
+            register(
+                session,
+                ManualClock(),
+                site,
+                [(d, DeviceKind.leak, f"{n}/1") for n, d in enumerate(devices)],
+            )
+            session.commit()
+        url = engine.url.render_as_string(hide_password=False)
+        log = tmp_path / "serve.log"
+        env = {
+            **os.environ,
+            "FH_DATABASE_URL": url,
+            "FH_MQTT_URL": f"mqtt://{host}:{port}",
+            "FH_MQTT_SHARE_GROUP": f"g{site[-10:]}",
+            "FH_TOKEN_PEPPER": "workers-test-pepper-0123456789",
+            "FH_DATA_DIR": str(tmp_path),
+        }
+        command = [sys.executable, "-m", "hub.cli", "serve", "--no-api", "--no-scheduler"]
+        with log.open("wb") as out:
+            serve = subprocess.Popen([*command, "--workers", "2"], env=env, stderr=out)
+        client_ids: set[str] = set()
+        publisher = Publisher(host, port)
+        try:
+            assert wait_for(lambda: len(_connected(log)) == 2, timeout=60), log.read_text()
+            client_ids = _connected(log)
+            time.sleep(1.0)  # both have subscribed to the group
+            for n in range(READINGS):
+                device = devices[n % DEVICES]
+                body = {"id": f"r{n}", "leak": False, "battery": 90}
+                publisher.publish(f"fh/{site}/leak/{device}/telemetry", body)
+            for device in devices:  # a leak, its redelivery, and a second reading of it
+                topic = f"fh/{site}/leak/{device}/telemetry"
+                publisher.publish(topic, {"id": f"leak-{device}", "leak": True, "battery": 90})
+                publisher.publish(topic, {"id": f"leak-{device}", "leak": True, "battery": 90})
+                publisher.publish(topic, {"id": f"again-{device}", "leak": True, "battery": 89})
+            expected = READINGS + 2 * DEVICES
+
+            def stored() -> int:
+                with Session(engine) as session:
+                    query = select(func.count()).where(Signal.site_id == site)
+                    return int(session.scalar(query.select_from(Signal)) or 0)
+
+            assert wait_for(lambda: stored() == expected, timeout=60)
+            time.sleep(1.0)  # nothing more arrives
+            assert stored() == expected
+        finally:
+            publisher.close()
+            serve.terminate()
+            serve.wait(timeout=60)
+            if client_ids:
+                end_sessions(port, sorted(client_ids), "5")
+        with Session(engine) as session:
+            keys = session.execute(
+                select(Signal.device_id, Signal.idem_key).where(Signal.site_id == site)
+            ).all()
+            assert len(keys) == len(set(keys)) == expected
+            alarms = session.scalars(select(Alarm).where(Alarm.site_id == site)).all()
+            orders = session.scalars(select(WorkOrder).where(WorkOrder.site_id == site)).all()
+        assert sorted(a.device_id for a in alarms) == sorted(devices)
+        assert all(a.type == "leak_detected" for a in alarms)
+        assert len({a.work_order_id for a in alarms}) == DEVICES
+        assert sorted(o.device_id or "" for o in orders) == sorted(devices)
+    assert serve.returncode == 0
+    assert len(client_ids) == 2
