@@ -29,6 +29,7 @@ from hub.inspections.models import (
 from hub.notices.models import Notice
 from hub.outbox.models import OutboxMessage
 from hub.registry.models import Device, Location, Owner, Site
+from hub.retention.models import PrunedRun
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
@@ -67,6 +68,7 @@ __all__ = [
     "Device",
     "Location",
     "Owner",
+    "PrunedRun",
     "Site",
     "User",
     "UserSite",
