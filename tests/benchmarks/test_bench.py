@@ -35,6 +35,8 @@ KEYS = {
     "correlation_p99_ms",
     "correlation_sqlite_p95_ms",
     "correlation_postgres_p95_ms",
+    "influx_sink_ratio",
+    "influx_backlog_drain_ratio",
 }
 
 
@@ -67,6 +69,8 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     assert figures["all_accounted"] is True
     assert figures["two_workers_exactly_once"] is True
     assert figures["latency_orders_exactly_once"] is True
+    assert figures["influx_all_accounted"] is True
+    assert figures["influx_backlog_lost"] == 0
     page = (tmp_path / "BENCH.md").read_text(encoding="utf-8")
     assert "fhub bench --quick --json" in page
     assert "| mosquitto-postgres-qos1 |" in page
