@@ -114,6 +114,7 @@ class InfluxSink:
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="fhub-influx", daemon=True)
         self._last_counters = time.monotonic()
+        self._warned_at = 0.0
 
     # -- the sink side (the sink runner's thread) ---------------------------------------
 
@@ -139,7 +140,10 @@ class InfluxSink:
         for _ in range(min(excess, len(self._buffer))):
             self._buffer.popleft()
         self.stats.dropped += excess
-        logger.warning("influx buffer full: %d oldest points dropped", excess)
+        now = time.monotonic()
+        if now - self._warned_at > 10:  # once in a while, not once a batch
+            self._warned_at = now
+            logger.warning("influx buffer full: %d points dropped so far", self.stats.dropped)
 
     # -- the writer (its own thread) ----------------------------------------------------
 

@@ -217,19 +217,39 @@ def device_tags(site: str, kind: str, device: str, place: Place) -> dict[str, st
     }
 
 
+_PREFIXES: dict[tuple[str, str, str, str, Place], str] = {}
+"""Measurement and tags of a device's points, escaped once: they only change with its place."""
+_PREFIX_LIMIT = 200_000
+
+
+def _prefix(measurement: str, site: str, kind: str, device: str, place: Place) -> str:
+    key = (measurement, site, kind, device, place)
+    found = _PREFIXES.get(key)
+    if found is None:
+        if len(_PREFIXES) >= _PREFIX_LIMIT:
+            _PREFIXES.clear()
+        tags = device_tags(site, kind, device, place)
+        found = _PREFIXES[key] = line(measurement, tags, {}, 0).rsplit(" ", 2)[0]
+    return found
+
+
 def changes_lines(changes: Changes, places: Mapping[str, Place]) -> Iterator[str]:
     """The points of a committed batch: its signals and its alarm changes."""
+    nowhere = Place()
     for s in changes.signals:
         series = SERIES.get(s.kind)
         if series is None:
             continue
-        tags = device_tags(s.site_id, s.kind, s.device_id, places.get(s.device_id, Place()))
+        place = places.get(s.device_id, nowhere)
         ms = millis(s.ts)
         if s.channel == "telemetry":
             fields = _values(series.telemetry, s.payload)
             if fields:
-                yield line(s.kind, tags, fields, ms)
+                head = _prefix(s.kind, s.site_id, s.kind, s.device_id, place)
+                body = ",".join(f"{k}={v}" for k, v in fields.items())
+                yield f"{head} {body} {ms}"
         elif s.channel == "event":
+            tags = device_tags(s.site_id, s.kind, s.device_id, place)
             specs = series.events.get(s.type or "", ())
             event_tags = dict(tags, type=s.type)
             for spec in specs:
@@ -239,10 +259,11 @@ def changes_lines(changes: Changes, places: Mapping[str, Place]) -> Iterator[str
             fields = {"count": "1.0", **_values((f for f in specs if f.form != "enum"), s.payload)}
             yield line(f"{s.kind}{EVENT_SUFFIX}", event_tags, fields, ms)
         elif s.channel == "status":
-            online = s.payload.get("status") == "online"
-            yield line(STATUS_MEASUREMENT, tags, {"online": "true" if online else "false"}, ms)
+            online = "true" if s.payload.get("status") == "online" else "false"
+            head = _prefix(STATUS_MEASUREMENT, s.site_id, s.kind, s.device_id, place)
+            yield f"{head} online={online} {ms}"
     for alarm in changes.alarms:
-        yield alarm_line(alarm, places.get(alarm.device_id, Place()))
+        yield alarm_line(alarm, places.get(alarm.device_id, nowhere))
 
 
 def alarm_line(alarm: AlarmChange, place: Place) -> str:

@@ -167,24 +167,28 @@ def prune_site(
             if policy.cutoff(d.kind, now) is not None
         ]
         session.expunge_all()
-    if not devices:
-        return report
+        if not devices:
+            return report
+        earliest = min(c for d in devices if (c := policy.cutoff(d.kind, now)) is not None)
+        guards = protection(
+            session=session,
+            site_id=site_id,
+            device_ids=[d.id for d in devices],
+            before=earliest,
+            now=now,
+        )
     keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
-    earliest = min(c for d in devices if (c := policy.cutoff(d.kind, now)) is not None)
     for device in devices:
         cutoff = policy.cutoff(device.kind, now)
         assert cutoff is not None
         with sessions() as session:  # read and closed before writing: SQLite has one writer
-            guard = protection(
-                session=session, site_id=site_id, device_ids=[device.id], before=earliest, now=now
-            )[device.id]
             runs, _problems = chains.pruned_runs(session=session, device_id=device.id, keys=keys)
             planned = list(
                 plan_device(
                     session=session,
                     device=device,
                     cutoff=cutoff,
-                    protected=guard,
+                    protected=guards[device.id],
                     runs=runs,
                     report=report,
                     most=policy.batch,

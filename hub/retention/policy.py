@@ -10,6 +10,8 @@ from typing import Any
 from devices import SPECS
 
 NUMBER_TYPES = (int, float)
+MAX_DAYS = 36_500
+"""A hundred years: beyond that a kind is better left unnamed (kept for good)."""
 
 
 def state_fields(kind: str) -> tuple[str, ...]:
@@ -47,16 +49,18 @@ class RetentionPolicy:
 
     @classmethod
     def from_settings(cls, days: Mapping[str, int], batch: int) -> RetentionPolicy:
-        """The policy of `FH_RETENTION_DAYS`; ValueError for unknown kinds, days under one."""
+        """The policy of `FH_RETENTION_DAYS`; ValueError for unknown kinds or days out of range."""
         unknown = sorted(set(days) - set(SPECS))
         if unknown:
             raise ValueError(
                 f"FH_RETENTION_DAYS names unknown device kinds: {', '.join(unknown)}"
                 f" (known: {', '.join(sorted(SPECS))})"
             )
-        short = sorted(k for k, d in days.items() if d < 1)
-        if short:
-            raise ValueError(f"FH_RETENTION_DAYS must be at least 1 ({', '.join(short)})")
+        wrong = sorted(k for k, d in days.items() if not 1 <= d <= MAX_DAYS)
+        if wrong:
+            raise ValueError(
+                f"FH_RETENTION_DAYS must be between 1 and {MAX_DAYS} ({', '.join(wrong)})"
+            )
         return cls(dict(days), batch)
 
     def cutoff(self, kind: str, now: datetime) -> datetime | None:

@@ -227,3 +227,7 @@ def test_the_command_prunes_and_says_what_a_dry_run_would_do(
     bad = runner.invoke(fhub, ["retention", "prune"])
     assert bad.exit_code == 2
     assert "unknown device kinds: lamp" in bad.output
+    monkeypatch.setenv("FH_RETENTION_DAYS", '{"light": 99999999999}')
+    huge = runner.invoke(fhub, ["retention", "prune"])
+    assert huge.exit_code == 2
+    assert "between 1 and 36500" in huge.output
