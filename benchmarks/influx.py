@@ -1,16 +1,21 @@
 """The InfluxDB sink's cells: what it costs ingest, and how fast a backlog drains.
 
 `influx_sink_ratio`: hub ingest (Mosquitto, PostgreSQL, QoS 1, one worker) with the sink
-writing to a VictoriaMetrics server over the same cell without it, back to back in the
-same run. `influx_backlog_drain_ratio`: a sink holding 100,000 points while its server is
-down; once the server is up, the points it writes a second until the backlog is empty,
-over the live rate (the with-sink cell's messages a second, each at least one point).
+writing to a VictoriaMetrics server over the same cell without it, in the same run, in the
+order without, with, with, without (a machine that slows down or speeds up during the run
+weighs on both sides alike). The worker's CPU a message with and without the sink is
+reported beside it: the sink's own cost, however busy the machine is.
+
+`influx_backlog_drain_ratio`: a sink holding 100,000 points while its server is down;
+once the server is up, the points it writes a second until the backlog is empty, over
+the live rate (the with-sink cell's messages a second, each at least one point).
 """
 
 from __future__ import annotations
 
 import contextlib
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -82,13 +87,11 @@ def sink_cells(plan: harness.Plan, workdir: Path, progress: Progress) -> dict[st
         harness.database("postgres", workdir) as (db_url, engine),
     ):
         harness.register(engine, devices)
-        cells = {}
-        for name, env in (
-            ("mosquitto-postgres-qos1-nosink", None),
-            ("mosquitto-postgres-qos1-influx", {"FH_INFLUX_URL": url, "FH_INFLUX_TOKEN": "b"}),
-        ):
+        sink_env = {"FH_INFLUX_URL": url, "FH_INFLUX_TOKEN": "bench"}
+        cells: dict[str, list[harness.CellResult]] = {"off": [], "on": []}
+        for turn in ("off", "on", "on", "off"):  # ABBA: a drift of the machine cancels out
             cell, _ = harness.ingest_cell(
-                name=name,
+                name=f"mosquitto-postgres-qos1-influx-{turn}",
                 plan=plan,
                 engine=engine,
                 db_url=db_url,
@@ -96,18 +99,25 @@ def sink_cells(plan: harness.Plan, workdir: Path, progress: Progress) -> dict[st
                 qos=1,
                 devices=devices,
                 progress=progress,
-                extra_env=env,
+                extra_env=sink_env if turn == "on" else None,
             )
-            cells[name] = cell
+            cells[turn].append(cell)
         samples = _samples(url)
-    without = cells["mosquitto-postgres-qos1-nosink"]
-    with_sink = cells["mosquitto-postgres-qos1-influx"]
+    off = sum(c.msgs_per_s for c in cells["off"]) / 2
+    on = sum(c.msgs_per_s for c in cells["on"]) / 2
+
+    def cpu_us(turn: str) -> float:
+        """CPU of the hub worker a message, µs: the sink's own cost, whatever the machine."""
+        return round(statistics.mean(1e4 * c.cpu_pct / c.msgs_per_s for c in cells[turn]), 1)
+
     return {
-        "influx_off_msgs": round(without.msgs_per_s),
-        "influx_on_msgs": round(with_sink.msgs_per_s),
-        "influx_sink_ratio": round(with_sink.msgs_per_s / without.msgs_per_s, 3),
+        "influx_off_msgs": round(off),
+        "influx_on_msgs": round(on),
+        "influx_sink_ratio": round(on / off, 3),
+        "influx_off_cpu_us_per_msg": cpu_us("off"),
+        "influx_on_cpu_us_per_msg": cpu_us("on"),
         "influx_samples_written": samples,
-        "influx_all_accounted": with_sink.accounted == with_sink.sent,
+        "influx_all_accounted": all(c.accounted == c.sent for c in cells["on"]),
     }
 
 
