@@ -42,6 +42,7 @@ KEYS = {
 
 @pytest.mark.postgres
 @pytest.mark.mosquitto
+@pytest.mark.timeout(420)
 def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
         unavailable("Mosquitto", "the mosquitto binary is not installed")
@@ -53,7 +54,7 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
         [str(fhub), "bench", "--quick", "--json", "--output", str(tmp_path / "BENCH.md")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=400,
         env=env,
         cwd=tmp_path,
         check=False,
