@@ -16,6 +16,8 @@ keeps the API and the scheduler; it reports the workers as the `workers` health 
 
 from __future__ import annotations
 
+import ctypes
+import json
 import logging
 import os
 import signal
@@ -27,13 +29,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from hub.health import PROCESS
+from hub.health import PROCESS, Health
 from hub.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_GROUP = "fhub"
 MAX_BACKOFF_S = 30.0
+HEALTH_FILE_ENV = "FHUB_WORKER_HEALTH_FILE"
+"""Where a worker writes its health reports (set by the supervisor for each worker)."""
+HEALTH_EVERY_S = 2.0
+HEALTH_STALE_S = 15.0
 
 
 def worker_command(config: Path | None) -> list[str]:
@@ -42,6 +48,19 @@ def worker_command(config: Path | None) -> list[str]:
     if config is not None:
         command += ["--config", str(config)]
     return command
+
+
+_LINUX = sys.platform.startswith("linux")
+_PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None) if _LINUX else None
+"""Loaded here, not in the forked child: a child of a threaded process must not import."""
+
+
+def _die_with_parent() -> None:
+    """In the worker, before it runs: a SIGTERM when the supervisor dies, however it dies
+    (even killed outright), so no worker is left ingesting without one."""
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Workers:
@@ -55,11 +74,13 @@ class Workers:
         config: Path | None = None,
         env: Mapping[str, str] | None = None,
         command: Sequence[str] | None = None,
+        health_dir: Path | None = None,
     ) -> None:
         self.count = count
         self.share_group = share_group
         self.command = list(command or worker_command(config))
         self.env = {**os.environ, **(env or {}), "FH_MQTT_SHARE_GROUP": share_group}
+        self.health_dir = health_dir
         self.restarts = 0
         self._procs: list[subprocess.Popen[bytes] | None] = [None] * count
         self._backoff = [0.0] * count
@@ -75,8 +96,19 @@ class Workers:
         self._thread.start()
         logger.info("%d bridge workers on shared group %s", self.count, self.share_group)
 
+    def _health_file(self, slot: int) -> Path | None:
+        return None if self.health_dir is None else self.health_dir / f"worker-{slot}.json"
+
     def _spawn(self, slot: int) -> None:
-        proc = subprocess.Popen(self.command, env=self.env)  # logs go where ours go
+        env = dict(self.env)
+        health = self._health_file(slot)
+        if health is not None:
+            health.parent.mkdir(parents=True, exist_ok=True)
+            health.unlink(missing_ok=True)
+            env[HEALTH_FILE_ENV] = str(health)
+        proc = subprocess.Popen(  # logs go where ours go
+            self.command, env=env, preexec_fn=_die_with_parent if _LINUX else None
+        )
         with self._lock:
             self._procs[slot] = proc
         logger.info("bridge worker %d started (pid %d)", slot, proc.pid)
@@ -108,10 +140,33 @@ class Workers:
             return [p.pid for p in self._procs if p is not None and p.poll() is None]
 
     def status(self) -> dict[str, Any]:
-        """The `workers` probe: how many run, how often one was restarted."""
+        """The `workers` probe: how many run, how often one was restarted, and what each
+        worker's own probes last said (its InfluxDB sink), with the backlogs summed."""
         running = len(self.pids())
         state = "ok" if running == self.count else "degraded"
-        return {"state": state, "running": running, "wanted": self.count, "restarts": self.restarts}
+        report: dict[str, Any] = {
+            "state": state,
+            "running": running,
+            "wanted": self.count,
+            "restarts": self.restarts,
+        }
+        reports = [r for slot in range(self.count) if (r := self._read(slot)) is not None]
+        if reports:
+            sinks = [r["influx"] for r in reports if isinstance(r.get("influx"), dict)]
+            report["influx_backlog"] = sum(int(s.get("backlog", 0)) for s in sinks)
+            report["influx_down"] = sum(1 for s in sinks if s.get("state") == "down")
+            report["each"] = reports
+        return report
+
+    def _read(self, slot: int) -> dict[str, Any] | None:
+        path = self._health_file(slot)
+        try:
+            if path is None or time.time() - path.stat().st_mtime > HEALTH_STALE_S:
+                return None
+            found = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return found if isinstance(found, dict) else None
 
     def stop(self, timeout: float = 20.0) -> None:
         """Stop the workers: each writes what it holds, acknowledges it and disconnects."""
@@ -139,7 +194,12 @@ def start_pool(settings: Settings, dialect: str, config: Path | None, count: int
         raise ValueError("several bridge workers need PostgreSQL (SQLite takes one writer)")
     if settings.mqtt_client_id:
         raise ValueError("FH_MQTT_CLIENT_ID pins one client id; unset it to run several workers")
-    pool = Workers(count, share_group=settings.mqtt_share_group or DEFAULT_GROUP, config=config)
+    pool = Workers(
+        count,
+        share_group=settings.mqtt_share_group or DEFAULT_GROUP,
+        config=config,
+        health_dir=settings.data_dir / "run",
+    )
     pool.start()
     PROCESS.register("workers", pool.status)
     return pool
@@ -152,3 +212,24 @@ def stop_on_sigterm() -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def report_health_if_asked(health: Health = PROCESS) -> None:
+    """In a worker its supervisor started: write this process's probes to the file it named,
+    every few seconds, so the serving process's `/readyz` shows them."""
+    target = os.environ.get(HEALTH_FILE_ENV)
+    if not target:
+        return
+    path = Path(target)
+
+    def write() -> None:
+        while True:
+            try:
+                temporary = path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(health.reports()), encoding="utf-8")
+                temporary.replace(path)
+            except OSError:
+                logger.exception("cannot write the worker's health to %s", path)
+            time.sleep(HEALTH_EVERY_S)
+
+    threading.Thread(target=write, name="fhub-worker-health", daemon=True).start()

@@ -265,13 +265,13 @@ def serve(
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     outbox = _start_outbox(settings, session_factory(engine)) if bridge else None
+    from bridges.workers import stop_on_sigterm
+
+    stop_on_sigterm()  # uvicorn hands SIGTERM back once it has stopped serving
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
         elif jobs is not None or ingest is not None or pool is not None:
-            from bridges.workers import stop_on_sigterm
-
-            stop_on_sigterm()
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
@@ -312,6 +312,7 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     from bridges import influx
     from bridges.mqtt import Bridge, tune_gc
     from bridges.reactions import desk_reactions
+    from bridges.workers import report_health_if_asked
     from hub.correlation.flows import Policies
 
     ingest = Bridge(settings, sessions, ctx=ctx)
@@ -319,6 +320,7 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
         "desk", desk_reactions(sessions, Policies.from_settings(settings), SystemClock())
     )
     influx.attach(ingest, settings)
+    report_health_if_asked()
     tune_gc()
     ingest.start()
     return ingest

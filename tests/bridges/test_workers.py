@@ -9,7 +9,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -21,7 +23,7 @@ from hub.clock import ManualClock
 from hub.registry.enums import DeviceKind
 from hub.signals.models import Signal
 from hub.workorders.models import WorkOrder
-from tests.bridges.conftest import Publisher, wait_for
+from tests.bridges.conftest import Publisher, free_port, wait_for
 from tests.pipeline import register, unique_site
 from tests.services import postgres_database, require_mosquitto
 
@@ -34,6 +36,16 @@ READINGS = 60
 def _connected(log: Path) -> set[str]:
     text = log.read_text(encoding="utf-8", errors="replace")
     return set(re.findall(r"bridge (\S+) connected", text))
+
+
+def _ready(port: int) -> dict[str, Any]:
+    """The `workers` part of the serving process's /readyz (empty while it does not answer)."""
+    try:
+        body = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).json()
+    except (httpx.HTTPError, ValueError):
+        return {}
+    found: dict[str, Any] = body.get("workers", {})
+    return found
 
 
 def test_two_workers_store_each_message_once_and_open_one_order_per_alarm(
@@ -62,7 +74,8 @@ def test_two_workers_store_each_message_once_and_open_one_order_per_alarm(
             "FH_TOKEN_PEPPER": "workers-test-pepper-0123456789",
             "FH_DATA_DIR": str(tmp_path),
         }
-        command = [sys.executable, "-m", "hub.cli", "serve", "--no-api", "--no-scheduler"]
+        api = free_port()
+        command = [sys.executable, "-m", "hub.cli", "serve", "--no-scheduler", "--port", str(api)]
         with log.open("wb") as out:
             serve = subprocess.Popen([*command, "--workers", "2"], env=env, stderr=out)
         client_ids: set[str] = set()
@@ -70,6 +83,12 @@ def test_two_workers_store_each_message_once_and_open_one_order_per_alarm(
         try:
             assert wait_for(lambda: len(_connected(log)) == 2, timeout=60), log.read_text()
             client_ids = _connected(log)
+            assert wait_for(lambda: len(_ready(api).get("each", [])) == 2, timeout=30)
+            workers = _ready(api)
+            assert (workers["state"], workers["running"], workers["wanted"]) == ("ok", 2, 2)
+            assert [w["influx"]["state"] for w in workers["each"]] == ["off", "off"]
+            metrics = httpx.get(f"http://127.0.0.1:{api}/metrics", timeout=5).text
+            assert "fhub_workers_running 2" in metrics
             time.sleep(1.0)  # both have subscribed to the group
             for n in range(READINGS):
                 device = devices[n % DEVICES]
