@@ -128,3 +128,57 @@ def test_two_workers_store_each_message_once_and_open_one_order_per_alarm(
         assert sorted(o.device_id or "" for o in orders) == sorted(devices)
     assert serve.returncode == 0
     assert len(client_ids) == 2
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal: Linux")
+def test_workers_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
+    host, port = require_mosquitto()
+    with postgres_database() as engine:
+        migrate.upgrade(engine)
+        env = {
+            **os.environ,
+            "FH_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+            "FH_MQTT_URL": f"mqtt://{host}:{port}",
+            "FH_MQTT_SHARE_GROUP": f"g{unique_site('kill')[-10:]}",
+            "FH_TOKEN_PEPPER": "workers-test-pepper-0123456789",
+            "FH_DATA_DIR": str(tmp_path),
+        }
+        log = tmp_path / "serve.log"
+        command = [sys.executable, "-m", "hub.cli", "serve", "--no-api", "--no-scheduler"]
+        with log.open("wb") as out:
+            serve = subprocess.Popen([*command, "--workers", "2"], env=env, stderr=out)
+        client_ids: set[str] = set()
+        try:
+            assert wait_for(lambda: len(_connected(log)) == 2, timeout=60), log.read_text()
+            client_ids = _connected(log)
+            workers = _children(serve.pid)
+            assert len(workers) == 2
+            serve.kill()  # no chance to clean up
+            serve.wait(timeout=10)
+            assert wait_for(lambda: not any(_alive(p) for p in workers), timeout=30)
+        finally:
+            if serve.poll() is None:
+                serve.kill()
+            if client_ids:
+                end_sessions(port, sorted(client_ids), "5")
