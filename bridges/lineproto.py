@@ -175,9 +175,8 @@ def line(
 ) -> str:
     """One point; `fields` hold already formatted values."""
     head = measurement.translate(_MEASUREMENT_ESCAPE)
-    tag_part = "".join(
-        f",{tag_value(k)}={tag_value(v)}" for k, v in sorted(tags.items()) if v and v.strip()
-    )
+    cleaned = ((tag_value(k), tag_value(v)) for k, v in sorted(tags.items()) if v)
+    tag_part = "".join(f",{k}={v}" for k, v in cleaned if v)  # an empty tag is no tag
     field_part = ",".join(f"{tag_value(k)}={v}" for k, v in fields.items())
     return f"{head}{tag_part} {field_part} {ms}"
 

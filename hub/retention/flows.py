@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hub.db import session_scope
@@ -223,16 +224,28 @@ def _commit(
     if dry_run:
         report.pruned += sum(r.count for r in planned)
         return
-    with session_scope(sessions) as session:
-        checkpoint = checkpoints.make(session=session, site_id=site_id, keyring=keyring, now=now)
+    signatures = [_sign(r, keyring) for r in planned]
+    for attempt in range(1, 4):
+        try:
+            with session_scope(sessions) as session:
+                checkpoint = checkpoints.make(
+                    session=session, site_id=site_id, keyring=keyring, now=now
+                )
+                deleted = apply(
+                    session=session,
+                    runs=planned,
+                    signatures=signatures,
+                    checkpoint_id=checkpoint.id,
+                    now=now,
+                )
+        except IntegrityError:
+            # The checkpoint job took the same sequence number meanwhile: sign the next one.
+            if attempt == 3:
+                raise
+            continue
         report.checkpoints += 1
-        report.pruned += apply(
-            session=session,
-            runs=planned,
-            signatures=[_sign(r, keyring) for r in planned],
-            checkpoint_id=checkpoint.id,
-            now=now,
-        )
+        report.pruned += deleted
+        return
 
 
 def prune_all(
