@@ -8,3 +8,5 @@ COPY dashboards dashboards
 COPY benchmarks benchmarks
 RUN pip install --no-cache-dir ".[postgres]"
 CMD ["sh", "-c", "fhub db upgrade && fhub serve"]
+EXPOSE 8000
+HEALTHCHECK --interval=10s --start-period=20s --retries=6 CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=3).status != 200)"]

@@ -100,6 +100,8 @@ class Results:
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     evidence: dict[str, Any] = field(default_factory=dict)
+    influx: dict[str, Any] = field(default_factory=dict)
+    """The InfluxDB sink's cells (`benchmarks.influx.run`)."""
 
 
 def free_port() -> int:
@@ -258,7 +260,12 @@ def register(engine: Engine, devices: list[BenchDevice]) -> None:
 
 @contextlib.contextmanager
 def hub_workers(
-    db_url: str, mqtt_port: int, count: int, tag: str, protocol: str = "5"
+    db_url: str,
+    mqtt_port: int,
+    count: int,
+    tag: str,
+    protocol: str = "5",
+    extra_env: dict[str, str] | None = None,
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
     """`count` bridge workers (`fhub serve --bridge`), sharing one subscription if several.
 
@@ -276,6 +283,7 @@ def hub_workers(
             "FH_TOKEN_PEPPER": BENCH_PEPPER,
             "FH_LOG_LEVEL": "WARNING",
             "FH_MQTT_PROTOCOL": protocol,
+            **(extra_env or {}),
         }
         if count > 1:
             env["FH_MQTT_SHARE_GROUP"] = f"bench{tag}"
@@ -476,6 +484,7 @@ def ingest_cell(
     progress: Progress,
     workers: int = 1,
     duplicates: list[BenchDevice] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> tuple[CellResult, bool]:
     """One hub cell: start the workers, wait until they take traffic, measure.
 
@@ -484,7 +493,7 @@ def ingest_cell(
     """
     counter = Counter(engine)
     protocol = "3.1.1" if name.startswith("amqtt") else "5"
-    with hub_workers(db_url, port, workers, name, protocol) as procs:
+    with hub_workers(db_url, port, workers, name, protocol, extra_env) as procs:
         _wait_until_ingesting(port, devices[0], counter, procs)
         time.sleep(1.0 if workers > 1 else 0.2)  # every worker joins the shared group
         counter.base += counter.value()
@@ -800,9 +809,10 @@ def run(quick: bool) -> Results:
                 results.correlation[kind] = correlation.run(engine, quick)
                 timings = results.correlation[kind]["timings"]
                 progress.done(f"correlation-{kind}", f"p95 {percentile(timings, 95):.1f} ms")
-    from benchmarks import evidence
+    from benchmarks import evidence, influx
 
     results.evidence = evidence.run(quick)
+    results.influx = influx.run(quick)
     return results
 
 
@@ -889,6 +899,7 @@ def figures(results: Results) -> dict[str, Any]:
         "latency_orders_exactly_once": results.latency_orders_ok,
         "all_accounted": all(c.accounted == c.sent for c in hub_cells),
         **results.evidence,
+        **results.influx,
     }
     out.update(correlation_figures(results))
     for c in results.cells:

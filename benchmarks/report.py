@@ -20,6 +20,8 @@ GOALS: list[tuple[str, str, float]] = [
     ("evidence_export_p95_s", "<=", 2.0),
     ("correlation_p95_ms", "<=", 30.0),
     ("correlation_p99_ms", "<=", 60.0),
+    ("influx_sink_ratio", ">=", 0.9),
+    ("influx_backlog_drain_ratio", ">=", 5.0),
 ]
 
 

@@ -429,9 +429,16 @@ class Bridge:
         host, port = broker_address(self.settings)
         logger.info("bridge %s connecting to %s:%s", self.client_id, host, port)
 
-    def add_sink(self, name: str, sink: Sink, *, capacity: int = SINK_QUEUE) -> SinkStats:
+    def add_sink(
+        self,
+        name: str,
+        sink: Sink,
+        *,
+        capacity: int = SINK_QUEUE,
+        close: Callable[[float], None] | None = None,
+    ) -> SinkStats:
         """Hand each committed batch's changes to `sink`, on its own thread (`bridges.sinks`)."""
-        return self.sinks.add(name, sink, capacity=capacity)
+        return self.sinks.add(name, sink, capacity=capacity, close=close)
 
     def wait_subscribed(self, timeout: float = 10.0) -> bool:
         """Block until the bridge is connected and subscribed (True) or `timeout` passes."""

@@ -46,9 +46,12 @@ class SinkStats:
 class _Runner:
     """One sink, its queue and its thread."""
 
-    def __init__(self, name: str, sink: Sink, capacity: int) -> None:
+    def __init__(
+        self, name: str, sink: Sink, capacity: int, close: Callable[[float], None] | None = None
+    ) -> None:
         self.name = name
         self.sink = sink
+        self.close = close
         self.stats = SinkStats()
         self._queue: queue.Queue[Changes] = queue.Queue(capacity)
         self._stopping = threading.Event()
@@ -84,6 +87,8 @@ class _Runner:
         if self._thread.is_alive():
             left = self._queue.qsize()
             logger.warning("sink %s did not finish; %d batches left", self.name, left)
+        if self.close is not None:
+            self.close(timeout)
 
 
 class Sinks:
@@ -94,11 +99,22 @@ class Sinks:
         self.offered = 0
         """Batches handed over (to every sink)."""
 
-    def add(self, name: str, sink: Sink, *, capacity: int = SINK_QUEUE) -> SinkStats:
-        """Register `sink` under `name`; returns its live counters."""
+    def add(
+        self,
+        name: str,
+        sink: Sink,
+        *,
+        capacity: int = SINK_QUEUE,
+        close: Callable[[float], None] | None = None,
+    ) -> SinkStats:
+        """Register `sink` under `name`; returns its live counters.
+
+        `close`, if given, is called with the time left once the sink has had its last
+        batch (a sink with a writer of its own flushes there).
+        """
         if name in self._runners:
             raise ValueError(f"a sink named {name!r} is registered already")
-        runner = _Runner(name, sink, capacity)
+        runner = _Runner(name, sink, capacity, close)
         self._runners[name] = runner
         return runner.stats
 

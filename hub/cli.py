@@ -21,6 +21,7 @@ from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
 from hub.evidence import cli as evidence_cli
 from hub.inspections import cli as inspections_cli
+from hub.retention import cli as retention_cli
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ app.add_typer(devices_app, name="devices")
 app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(inspections_cli.app, name="inspections")
 app.add_typer(broker_cli.app, name="broker")
+app.add_typer(retention_cli.app, name="retention")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
@@ -234,6 +236,14 @@ def serve(
     bridge: Annotated[
         bool, typer.Option("--bridge/--no-bridge", help="Ingest MQTT from the configured broker.")
     ] = True,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Bridge processes on one shared subscription (several need PostgreSQL).",
+        ),
+    ] = 1,
 ) -> None:
     """Run production roles against the configured broker and database."""
 
@@ -252,23 +262,40 @@ def serve(
     if not current:
         _fail("the database is not at this version's schema: run `fhub db upgrade` first")
     _open_keyring(settings)
+    pool = _start_workers(settings, engine, config, workers) if bridge and workers > 1 else None
+    bridge = bridge and pool is None
     jobs = start_scheduler(settings, session_factory(engine), SystemClock()) if scheduler else None
     ingest = _start_bridge(settings, session_factory(engine), ctx) if bridge else None
     outbox = _start_outbox(settings, session_factory(engine)) if bridge else None
+    from bridges.workers import stop_on_sigterm
+
+    stop_on_sigterm()  # uvicorn hands SIGTERM back once it has stopped serving
     try:
         if api:
             _serve_api(settings, host or settings.api_host, port or settings.api_port)
-        elif jobs is not None or ingest is not None:
+        elif jobs is not None or ingest is not None or pool is not None:
             threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
+        if pool is not None:
+            pool.stop()
         if outbox is not None:
             outbox.stop()
         if ingest is not None:
             ingest.stop()
         if jobs is not None:
             jobs.shutdown(wait=False)
+
+
+def _start_workers(settings: Settings, engine: Any, config: Path | None, count: int) -> Any:
+    """`count` bridge processes on one shared subscription, supervised (`bridges.workers`)."""
+    from bridges.workers import start_pool
+
+    try:
+        return start_pool(settings, engine.dialect.name, config, count)
+    except ValueError as exc:
+        _fail(str(exc))
 
 
 def _open_keyring(settings: Settings) -> None:
@@ -284,14 +311,18 @@ def _open_keyring(settings: Settings) -> None:
 
 def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
+    from bridges import influx
     from bridges.mqtt import Bridge, tune_gc
     from bridges.reactions import desk_reactions
+    from bridges.workers import report_health_if_asked
     from hub.correlation.flows import Policies
 
     ingest = Bridge(settings, sessions, ctx=ctx)
     ingest.add_sink(
         "desk", desk_reactions(sessions, Policies.from_settings(settings), SystemClock())
     )
+    influx.attach(ingest, settings)
+    report_health_if_asked()
     tune_gc()
     ingest.start()
     return ingest

@@ -36,6 +36,7 @@ from hub.registry.models import (
     QuarantinedDevice,
     Site,
 )
+from hub.retention.models import PrunedRun
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
@@ -74,6 +75,7 @@ __all__ = [
     "Device",
     "Location",
     "Owner",
+    "PrunedRun",
     "Site",
     "User",
     "UserSite",

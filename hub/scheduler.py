@@ -24,6 +24,7 @@ from hub.evidence import jobs as evidence_jobs
 from hub.evidence.keys import Keyring
 from hub.inspections import jobs as inspection_jobs
 from hub.inspections import rounds as inspection_rounds
+from hub.retention import jobs as retention_jobs
 from hub.settings import Settings
 from hub.signals.jobs import check_heartbeats, evaluate_durations
 from hub.workorders import service as workorders
@@ -130,6 +131,19 @@ def correlation_watch(sessions: sessionmaker[Session], clock: Clock, policies: P
     run_job(sessions, "correlation_watch", body)
 
 
+def retention_prune(sessions: sessionmaker[Session], clock: Clock, settings: Settings) -> None:
+    """Prune old raw telemetry in batches, each after a signed checkpoint (`hub.retention`)."""
+    keyring = Keyring.open(settings.key_dir, now=clock.now())
+    now = clock.now()
+
+    def body(_session: Session) -> None:
+        done = retention_jobs.prune(sessions=sessions, settings=settings, keyring=keyring, now=now)
+        if done.pruned:
+            logger.info("retention: %d signal(s) pruned in %d run(s)", done.pruned, done.runs)
+
+    run_job(sessions, "retention", body)
+
+
 def start_scheduler(
     settings: Settings, sessions: sessionmaker[Session], clock: Clock
 ) -> BackgroundScheduler:
@@ -181,5 +195,15 @@ def start_scheduler(
         max_instances=1,
         coalesce=True,
     )
+    if settings.retention_days:
+        scheduler.add_job(
+            retention_prune,
+            "interval",
+            seconds=settings.retention_check_seconds,
+            args=(sessions, clock, settings),
+            id="retention",
+            max_instances=1,
+            coalesce=True,
+        )
     scheduler.start()
     return scheduler

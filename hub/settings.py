@@ -69,6 +69,14 @@ class Settings(BaseSettings):
     influx_token: SecretStr | None = None
     influx_org: str = "facility-hub"
     influx_bucket: str = "signals"
+    influx_buffer_points: int = Field(
+        500_000,
+        ge=1000,
+        description="Points the InfluxDB sink holds while the server is away (then the oldest go).",
+    )
+    influx_batch_points: int = Field(
+        5000, ge=1, le=100_000, description="Points per write to InfluxDB."
+    )
     api_host: str = "127.0.0.1"
     api_port: int = Field(8000, ge=1, le=65535)
     token_pepper: SecretStr = Field(
@@ -152,6 +160,19 @@ class Settings(BaseSettings):
     )
     evidence_checkpoint_seconds: int = Field(
         300, ge=10, description="How often a signed checkpoint of every chain head is made."
+    )
+    retention_days: dict[str, int] = Field(
+        default_factory=dict,
+        description=(
+            "Days raw telemetry is kept, per device kind (e.g. light = 30); a kind not named"
+            " is kept for good. State changes, events and referenced signals are always kept."
+        ),
+    )
+    retention_check_seconds: int = Field(
+        3600, ge=60, description="How often the retention job prunes old telemetry."
+    )
+    retention_batch: int = Field(
+        5000, ge=1, le=100_000, description="Signals deleted per retention transaction."
     )
     log_level: str = "INFO"
 

@@ -5,12 +5,18 @@ Locally a missing service skips its tests with a reason; with CI=true it fails t
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
@@ -74,3 +80,70 @@ def postgres_database(prefix: str = "fh_test") -> Iterator[Engine]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+VICTORIA_METRICS = os.environ.get("FH_TEST_VICTORIA_METRICS", "/usr/bin/victoria-metrics")
+
+
+class VictoriaMetrics:
+    """A VictoriaMetrics server of the test's own, on a free port: InfluxDB v2 writes in,
+    series out. It can be stopped and started again on the same port and data."""
+
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.data_dir = data_dir
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the server and wait until it answers."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.data_dir / "vm.log").open("ab")
+        self._proc = subprocess.Popen(
+            [
+                VICTORIA_METRICS,
+                f"-httpListenAddr=127.0.0.1:{self.port}",
+                f"-storageDataPath={self.data_dir / 'data'}",
+                "-retentionPeriod=100y",
+                "-search.latencyOffset=0s",
+                "-search.disableCache",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError("VictoriaMetrics did not start")
+
+    def stop(self) -> None:
+        """Stop the server (its data stays)."""
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(timeout=20)
+            self._proc = None
+
+    def export(self, match: str) -> list[dict[str, Any]]:
+        """Every series matching the selector, with all their samples (flushed first)."""
+        httpx.get(f"{self.url}/internal/force_flush", timeout=10)
+        response = httpx.post(f"{self.url}/api/v1/export", data={"match[]": match}, timeout=30)
+        response.raise_for_status()
+        return [json.loads(line) for line in response.text.splitlines() if line.strip()]
+
+
+@contextmanager
+def victoria_metrics(data_dir: Path, port: int) -> Iterator[VictoriaMetrics]:
+    """A running VictoriaMetrics (skipped locally, failed in CI, when it is not installed)."""
+    if not Path(VICTORIA_METRICS).is_file():
+        unavailable("VictoriaMetrics", f"no {VICTORIA_METRICS} (Debian package victoria-metrics)")
+    server = VictoriaMetrics(data_dir, port)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -122,3 +122,11 @@ def test_the_parser_reads_the_forms_a_dockerfile_uses() -> None:
     }
     assert first_install(text) == 7
     assert copied("WORKDIR /app\nCOPY . .\n") == {".": 1}
+
+
+def test_the_image_migrates_before_it_serves_and_checks_readiness() -> None:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    found = {ins.keyword: ins.args for ins in instructions(text)}
+    command = " ".join(json.loads(found["CMD"]))
+    assert command.index("fhub db upgrade") < command.index("fhub serve")
+    assert "/readyz" in found["HEALTHCHECK"]

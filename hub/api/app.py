@@ -10,7 +10,7 @@ from fastapi.openapi.docs import (
     get_swagger_ui_html,
     get_swagger_ui_oauth2_redirect_html,
 )
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -27,6 +27,7 @@ from hub.correlation.deps import DeskCorrelation
 from hub.correlation.routes import router as correlation_router
 from hub.db import make_engine, session_factory
 from hub.evidence.routes import router as evidence_router
+from hub.health import PROCESS, Health
 from hub.inspections.routes import router as inspections_router
 from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
@@ -87,7 +88,14 @@ def create_app(
                 error_body("not_ready", f"database unreachable: {type(exc).__name__}"),
                 status_code=503,
             )
-        return {"status": "ready", "database": engine.dialect.name}
+        health: Health = app.state.health
+        return {"status": "ready", "database": engine.dialect.name, **health.reports()}
+
+    @app.get("/metrics", tags=["health"], response_class=PlainTextResponse)
+    def metrics() -> str:
+        """The state of the process's parts (the InfluxDB sink) as Prometheus gauges."""
+        health: Health = app.state.health
+        return health.metrics()
 
     api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
 
@@ -125,6 +133,7 @@ def configure(app: FastAPI, *, settings: Settings, engine: Engine, clock: Clock)
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
     app.state.correlator = DeskCorrelation.from_settings(settings)
+    app.state.health = PROCESS
 
 
 def install_docs(app: FastAPI) -> None:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hub.evidence.verify import GENESIS, chain_body, link
+from hub.evidence.verify import GENESIS, chain_body, link, pruned_run_problem
+from hub.retention.models import PrunedRun
 from hub.signals.models import DeviceState, Signal
 
 
@@ -48,6 +49,72 @@ class ChainReport:
 
 
 @dataclass(frozen=True)
+class Run:
+    """Links retention pruned: the chain went from `prev` through `count` links to `last`."""
+
+    device_id: str
+    site: str
+    first_position: int
+    count: int
+    prev: str
+    last: str
+    key_id: str
+    signature: str
+
+    @classmethod
+    def of(cls, row: PrunedRun) -> Run:
+        """The run a stored record describes."""
+        return cls(
+            row.device_id,
+            row.site_id,
+            row.first_position,
+            row.count,
+            row.prev_digest,
+            row.last_digest,
+            row.key_id,
+            row.signature,
+        )
+
+    def record(self) -> dict[str, Any]:
+        """The signed fields and the signature, as a pack carries them."""
+        return {
+            "count": self.count,
+            "device_id": self.device_id,
+            "first_position": self.first_position,
+            "key_id": self.key_id,
+            "last": self.last,
+            "prev": self.prev,
+            "site": self.site,
+            "signature": self.signature,
+        }
+
+    @property
+    def end(self) -> int:
+        """The position of the run's last link."""
+        return self.first_position + self.count - 1
+
+
+def pruned_runs(
+    *, session: Session, device_id: str, keys: Mapping[str, str]
+) -> tuple[dict[str, Run], list[str]]:
+    """The device's pruned runs whose signatures hold, by the digest before each, and the
+    problems of those that do not (a walk cannot step over those: the chain breaks there)."""
+    sound: dict[str, Run] = {}
+    problems: list[str] = []
+    rows = session.scalars(
+        select(PrunedRun).where(PrunedRun.device_id == device_id).order_by(PrunedRun.id)
+    )
+    for row in rows:
+        run = Run.of(row)
+        problem = pruned_run_problem(run.record(), keys)
+        if problem is None:
+            sound[run.prev] = run
+        else:
+            problems.append(f"pruned signals #{run.first_position}–#{run.end}: {problem}")
+    return sound, problems
+
+
+@dataclass(frozen=True)
 class Link:
     """A stored signal with its place in the chain and the body its digest covers."""
 
@@ -61,6 +128,8 @@ class Link:
     prev: str
     digest: str
     body: bytes
+    pruned: tuple[Run, ...] = ()
+    """Pruned runs the chain steps over just before this link."""
 
 
 _COLUMNS = (
@@ -75,19 +144,33 @@ _COLUMNS = (
 )
 
 
-def links(*, session: Session, device_id: str) -> Iterator[Link]:
-    """The device's signals in chain order (insertion order), with their positions."""
+def links(
+    *, session: Session, device_id: str, runs: Mapping[str, Run] | None = None
+) -> Iterator[Link]:
+    """The device's signals in chain order (insertion order), with their positions.
+
+    Where a signal does not follow the one before but a pruned run in `runs` starts there,
+    the chain steps over the run: the positions count the pruned links.
+    """
     query = (
         select(*_COLUMNS)
         .where(Signal.device_id == device_id)
         .order_by(Signal.id)
         .execution_options(yield_per=5000)
     )
-    for position, (sid, ts, channel, kind, key, payload, prev, digest) in enumerate(
-        session.execute(query), start=1
-    ):
+    position, current = 0, GENESIS
+    for sid, ts, channel, kind, key, payload, prev, digest in session.execute(query):
+        stepped: list[Run] = []
+        while runs and prev != current and current in runs and len(stepped) < len(runs):
+            run = runs[current]
+            stepped.append(run)
+            position, current = run.end, run.last
+        position += 1
         body = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
-        yield Link(position, sid, ts, channel, kind, key, payload, prev, digest, body)
+        yield Link(
+            position, sid, ts, channel, kind, key, payload, prev, digest, body, tuple(stepped)
+        )
+        current = digest
 
 
 def walk(
@@ -96,14 +179,27 @@ def walk(
     device_id: str,
     expected: Sequence[Expected] = (),
     stop_at_first: bool = True,
+    runs: Mapping[str, Run] | None = None,
 ) -> ChainReport:
-    """Recompute the device's chain and compare it with what was recorded; name what broke."""
+    """Recompute the device's chain and compare it with what was recorded; name what broke.
+
+    The chain may step over the signed pruned `runs`; a checkpoint's head that fell inside
+    one can no longer be compared, one at its end is compared with the run's last digest.
+    """
     report = ChainReport(device_id)
     wanted: dict[int, list[Expected]] = {}
     for exp in expected:
         wanted.setdefault(exp.count, []).append(exp)
     prev = GENESIS
-    for item in links(session=session, device_id=device_id):
+    for item in links(session=session, device_id=device_id, runs=runs):
+        for run in item.pruned:
+            for exp in wanted.get(run.end, ()):
+                if exp.head != run.last:
+                    report.problems.append(
+                        f"signal #{run.end} is not the one {exp.source} recorded: "
+                        "the chain was rewritten since"
+                    )
+            prev = run.last
         if item.prev != prev and not (report.problems and stop_at_first):
             report.problems.append(
                 f"signal {item.id} (#{item.position}) does not follow #{item.position - 1}: "
@@ -148,13 +244,18 @@ def compare_state(report: ChainReport, state: DeviceState | None) -> None:
 
 
 def segment(
-    *, session: Session, device_id: str, since: datetime, upto: int
+    *,
+    session: Session,
+    device_id: str,
+    since: datetime,
+    upto: int,
+    runs: Mapping[str, Run] | None = None,
 ) -> tuple[list[Link], int]:
     """The chain from its first signal at or after `since` through position `upto`, and the
     total number of signals walked (the rest of the chain is not kept)."""
     kept: list[Link] = []
     walked = 0
-    for item in links(session=session, device_id=device_id):
+    for item in links(session=session, device_id=device_id, runs=runs):
         walked = item.position
         if item.position > upto:
             break

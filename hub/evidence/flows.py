@@ -59,9 +59,12 @@ def check_site(
         )
     )
     heads = chains.states(session=session, device_ids=ids)
+    keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
     for device_id in ids:
         wanted = [*expected.get(device_id, ()), *(extra or {}).get(device_id, ())]
-        report = chains.walk(session=session, device_id=device_id, expected=wanted)
+        runs, run_problems = chains.pruned_runs(session=session, device_id=device_id, keys=keys)
+        report = chains.walk(session=session, device_id=device_id, expected=wanted, runs=runs)
+        report.problems[:0] = run_problems
         chains.compare_state(report, heads.get(device_id))
         if report.count or report.problems:
             result.devices.append(report)

@@ -107,14 +107,25 @@ def build(
     files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
     proofs: dict[str, Any] = {}
     heads = {d: int(n) for d, n, _h in checkpoint.heads}
+    keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
     for device_id in subject.device_ids:
         if device_id not in heads:
             continue
         proofs[device_id] = checkpoints.proof(checkpoint, device_id)
+        runs, _problems = chains.pruned_runs(session=session, device_id=device_id, keys=keys)
         segment, _ = chains.segment(
-            session=session, device_id=device_id, since=subject.since, upto=heads[device_id]
+            session=session,
+            device_id=device_id,
+            since=subject.since,
+            upto=heads[device_id],
+            runs=runs,
         )
-        files[f"chains/{device_id}.jsonl"] = _lines([_link(s) for s in segment])
+        rows: list[dict[str, Any]] = []
+        for n, item in enumerate(segment):
+            if n:  # the runs before the first link lie before the segment
+                rows += [{"pruned": run.record()} for run in item.pruned]
+            rows.append(_link(item))
+        files[f"chains/{device_id}.jsonl"] = _lines(rows)
     files["proofs.json"] = canonical(proofs)
     files["checkpoint.json"] = canonical(statement)
     files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})

@@ -25,6 +25,8 @@ from hub.evidence.merkle import leaf_hash, verify_inclusion
 GENESIS = "0" * 64
 FORMAT = "facility-hub-evidence/1"
 CHECKPOINT_FORMAT = "facility-hub-checkpoint/1"
+PRUNED_FORMAT = "facility-hub-pruned/1"
+PRUNED_FIELDS = ("count", "device_id", "first_position", "key_id", "last", "prev", "site")
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 
@@ -50,6 +52,25 @@ def checkpoint_statement(checkpoint: Mapping[str, Any]) -> bytes:
     """The bytes a checkpoint's signature covers."""
     fields = ("at", "key_id", "prev", "root", "seq", "site", "tree_size")
     return canonical({"format": CHECKPOINT_FORMAT, **{k: checkpoint[k] for k in fields}})
+
+
+def pruned_statement(run: Mapping[str, Any]) -> bytes:
+    """The bytes a pruned run's signature covers: which links of which chain were deleted."""
+    return canonical({"format": PRUNED_FORMAT, **{k: run[k] for k in PRUNED_FIELDS}})
+
+
+def pruned_run_problem(run: Mapping[str, Any], keys: Mapping[str, str]) -> str | None:
+    """Why a pruned run's record cannot be trusted, or None when its signature holds."""
+    try:
+        statement = pruned_statement(run)
+    except KeyError as exc:
+        return f"the record of pruned signals lacks {exc}"
+    key = keys.get(str(run.get("key_id")))
+    if key is None:
+        return f"the record of pruned signals is signed by an unknown key {run.get('key_id')}"
+    if not verify_signature(key, statement, str(run.get("signature", ""))):
+        return "the record of pruned signals does not verify (edited or forged)"
+    return None
 
 
 @dataclass
@@ -131,7 +152,7 @@ def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
     _files(files, manifest, report)
     checkpoint = _checkpoint(files, manifest, keys, report)
     heads = _proofs(files, checkpoint, report)
-    digests = _chains(files, heads, report)
+    digests = _chains(files, heads, keys, report)
     for record in _lines("records.jsonl", files.get("records.jsonl", b""), report):
         report.records += 1
         digest, device = record.get("digest"), record.get("device_id")
@@ -191,8 +212,36 @@ def _proofs(
     return heads
 
 
+def _step_over(
+    name: str,
+    run: Any,
+    prev: str | None,
+    position: int,
+    keys: Mapping[str, str],
+    report: Report,
+) -> tuple[str | None, int]:
+    """Check a pruned run in a chain segment; the digest and position after it."""
+    if not isinstance(run, dict):
+        report.problems.append(f"{name}: a pruned run that is not a record")
+        return prev, position
+    problem = pruned_run_problem(run, keys)
+    try:
+        first, count = int(run["first_position"]), int(run["count"])
+    except (KeyError, TypeError, ValueError):
+        report.problems.append(f"{name}: a pruned run without its positions")
+        return prev, position
+    if problem is not None:
+        report.problems.append(f"{name}: {problem}")
+    elif prev is not None and (run.get("prev"), first) != (prev, position + 1):
+        report.problems.append(f"{name}: a pruned run does not follow the one before")
+    return str(run.get("last")), first + count - 1
+
+
 def _chains(
-    files: Mapping[str, bytes], heads: Mapping[str, tuple[int, str]], report: Report
+    files: Mapping[str, bytes],
+    heads: Mapping[str, tuple[int, str]],
+    keys: Mapping[str, str],
+    report: Report,
 ) -> dict[str, set[str]]:
     digests: dict[str, set[str]] = {}
     for device, (count, head) in sorted(heads.items()):
@@ -202,6 +251,9 @@ def _chains(
         prev: str | None = None
         position = 0
         for row in rows:
+            if "pruned" in row:  # signals retention deleted, stepped over by a signed record
+                prev, position = _step_over(name, row["pruned"], prev, position, keys, report)
+                continue
             body = str(row.get("body", "")).encode()
             if prev is not None and row.get("prev") != prev:
                 report.problems.append(

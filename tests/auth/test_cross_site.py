@@ -258,6 +258,7 @@ NEUTRAL = {
     "GET /readyz",
     "GET /api/v1/quarantine",
     "DELETE /api/v1/quarantine/{quarantine_id}",
+    "GET /metrics",
 }
 """Routes that touch no site's data."""
 

@@ -35,11 +35,14 @@ KEYS = {
     "correlation_p99_ms",
     "correlation_sqlite_p95_ms",
     "correlation_postgres_p95_ms",
+    "influx_sink_ratio",
+    "influx_backlog_drain_ratio",
 }
 
 
 @pytest.mark.postgres
 @pytest.mark.mosquitto
+@pytest.mark.timeout(420)
 def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
         unavailable("Mosquitto", "the mosquitto binary is not installed")
@@ -51,7 +54,7 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
         [str(fhub), "bench", "--quick", "--json", "--output", str(tmp_path / "BENCH.md")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=400,
         env=env,
         cwd=tmp_path,
         check=False,
@@ -67,6 +70,8 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     assert figures["all_accounted"] is True
     assert figures["two_workers_exactly_once"] is True
     assert figures["latency_orders_exactly_once"] is True
+    assert figures["influx_all_accounted"] is True
+    assert figures["influx_backlog_lost"] == 0
     page = (tmp_path / "BENCH.md").read_text(encoding="utf-8")
     assert "fhub bench --quick --json" in page
     assert "| mosquitto-postgres-qos1 |" in page
