@@ -282,6 +282,7 @@ def _open_keyring(settings: Settings) -> None:
 
 def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
+    from bridges.live import live_sink
     from bridges.mqtt import Bridge, tune_gc
     from bridges.reactions import desk_reactions
     from hub.correlation.flows import Policies
@@ -290,6 +291,7 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     ingest.add_sink(
         "desk", desk_reactions(sessions, Policies.from_settings(settings), SystemClock())
     )
+    ingest.add_sink("live", live_sink(sessions, SystemClock()))
     tune_gc()
     ingest.start()
     return ingest

@@ -134,6 +134,10 @@ class Settings(BaseSettings):
         300, ge=10, description="How often a signed checkpoint of every chain head is made."
     )
     log_level: str = "INFO"
+    stream_max_seconds: float = Field(
+        900, gt=0, le=86_400, description="A live stream's longest life; the page resumes by id."
+    )
+    stream_ping_seconds: float = Field(15, gt=0, le=300, description="Live stream heartbeats.")
 
     @field_validator("timezone")
     @classmethod

@@ -1,0 +1,75 @@
+/* The pages' own glue: live indicator, SLA countdowns, a device's chart. */
+(function () {
+  "use strict";
+
+  function liveState(on) {
+    var el = document.querySelector("[data-live-text]");
+    if (!el) return;
+    el.textContent = on ? el.dataset.on : el.dataset.off;
+    document.getElementById("live").classList.toggle("on", on);
+  }
+  document.addEventListener("htmx:sseOpen", function () { liveState(true); });
+  document.addEventListener("htmx:sseError", function () { liveState(false); });
+  document.addEventListener("htmx:sseMessage", function (ev) {
+    var live = document.getElementById("live");
+    if (live) live.dataset.last = String(Date.now());
+  });
+
+  function tick() {
+    var now = Date.now();
+    document.querySelectorAll(".countdown[data-due]").forEach(function (el) {
+      var due = Date.parse(el.dataset.due);
+      if (isNaN(due)) return;
+      var left = Math.round((due - now) / 1000);
+      var cd = el.querySelector(".cd");
+      if (!cd) return;
+      var abs = Math.abs(left), m = Math.floor(abs / 60), s = abs % 60;
+      var text = m + ":" + (s < 10 ? "0" : "") + s;
+      cd.textContent = left < 0 ? el.dataset.overdue + " " + text : text + " " + el.dataset.left;
+      el.classList.toggle("overdue", left < 0);
+    });
+  }
+  setInterval(tick, 1000);
+  document.addEventListener("DOMContentLoaded", tick);
+
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
+  function drawChart() {
+    var canvas = document.getElementById("chart");
+    if (!canvas || typeof Chart === "undefined") return;
+    var series = JSON.parse(document.getElementById("series").textContent);
+    var meta = JSON.parse(document.getElementById("chart-meta").textContent);
+    var names = Object.keys(series);
+    if (!names.length) {
+      canvas.replaceWith(Object.assign(document.createElement("p"), { className: "empty", textContent: meta.empty }));
+      return;
+    }
+    var dashes = [[], [6, 3], [2, 2], [8, 2, 2, 2]];
+    var datasets = names.map(function (name, i) {
+      var points = series[name].map(function (p) { return { x: p[0], y: p[1] }; });
+      var max = points.reduce(function (m, p) { return Math.max(m, p.y); }, 0);
+      return {
+        label: name, data: points, stepped: max <= 1, pointRadius: 0, borderWidth: 2,
+        borderDash: dashes[i % dashes.length], yAxisID: max <= 1 ? "flag" : "y"
+      };
+    });
+    var offset = meta.offset * 60000;
+    new Chart(canvas, {
+      type: "line",
+      data: { datasets: datasets },
+      options: {
+        animation: false, parsing: false, normalized: true, maintainAspectRatio: false,
+        interaction: { mode: "nearest", intersect: false },
+        scales: {
+          x: { type: "linear", ticks: { maxTicksLimit: 8, callback: function (v) {
+            var d = new Date(v + offset);
+            return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+          } } },
+          y: { position: "left", beginAtZero: true },
+          flag: { position: "right", min: 0, max: 1.05, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false } }
+        }
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", drawChart);
+})();
