@@ -7,11 +7,15 @@ rule. The calls go through the application in memory (no network, no second serv
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from starlette.requests import Request
+
+# httpx logs every request at INFO: a line per API call a page makes is noise in the log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @dataclass

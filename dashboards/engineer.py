@@ -12,6 +12,7 @@ from collections import defaultdict
 from datetime import timedelta
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -80,13 +81,18 @@ async def _grid(user: WebUser, f: dict[str, Any]) -> list[tuple[str, list[dict[s
     )
 
 
-def _buildings(session: SessionDep, user: WebUser, site: str | None) -> list[str]:
+async def _buildings(session: SessionDep, user: WebUser, site: str | None) -> list[str]:
+    """The top places of the user's sites (the grid's pages), read off the event loop."""
     sites = frozenset([site] if site else user.sites)
-    codes = [loc.code for loc in top_locations(session=session, site_ids=sites)]
-    # End the read at once: the API calls that follow take their own sessions, and SQLite
-    # begins every transaction as a writer.
-    session.commit()
-    return codes
+
+    def read() -> list[str]:
+        codes = [loc.code for loc in top_locations(session=session, site_ids=sites)]
+        # End the read at once: SQLite begins every transaction as a writer, and the API
+        # calls that follow take sessions of their own.
+        session.commit()
+        return codes
+
+    return await to_thread.run_sync(read)
 
 
 @router.get("/engineer")
@@ -94,13 +100,14 @@ async def engineer_page(request: Request, session: SessionDep) -> Response:
     """The engineer's page: the grid, the alarms, my orders."""
     user = await current_user(request)
     site = site_of(user, request.query_params.get("site"))
-    f = _filters(request, user, _buildings(session, user, site))
+    buildings = await _buildings(session, user, site)
+    f = _filters(request, user, buildings)
     return render(
         request,
         "engineer.html",
         user=user,
         f=f,
-        buildings=_buildings(session, user, site),
+        buildings=buildings,
         kinds=KINDS,
         statuses=STATUSES,
         floors=await _grid(user, f),
@@ -114,7 +121,7 @@ async def grid_fragment(request: Request, session: SessionDep) -> Response:
     """The grid alone (htmx: filters and live refresh)."""
     user = await current_user(request)
     site = site_of(user, request.query_params.get("site"))
-    f = _filters(request, user, _buildings(session, user, site))
+    f = _filters(request, user, await _buildings(session, user, site))
     return render(request, "_grid.html", user=user, f=f, floors=await _grid(user, f))
 
 

@@ -353,6 +353,7 @@ def demo(
     print(f"facility-hub demo — site {DEMO_SITE} {state}")
     print(f"  database   {engine.url.render_as_string(hide_password=True)}")
     print(f"  API        {base}/api/v1   docs {base}/docs   health {base}/healthz")
+    print(f"  web pages  {base}/   (sign in with a demo token below)")
     print("  demo tokens (Authorization: Bearer <token>):")
     for user, token in seed.tokens.items():
         print(f"    {user:<11} {token}")

@@ -6,13 +6,30 @@
     var el = document.querySelector("[data-live-text]");
     if (!el) return;
     el.textContent = on ? el.dataset.on : el.dataset.off;
-    document.getElementById("live").classList.toggle("on", on);
+    var live = document.getElementById("live");
+    live.classList.toggle("on", on);
+    live.querySelector(".dot").textContent = on ? "●" : "◌";
   }
   document.addEventListener("htmx:sseOpen", function () { liveState(true); });
   document.addEventListener("htmx:sseError", function () { liveState(false); });
+  var SYMBOL = { alarm: "⚠", work_order: "🛠", complaint: "☎", notice: "📢", device: "·" };
   document.addEventListener("htmx:sseMessage", function (ev) {
-    var live = document.getElementById("live");
-    if (live) live.dataset.last = String(Date.now());
+    var feed = ev.target;
+    var type = ev.detail && ev.detail.type;
+    if (!feed.hasAttribute || !feed.hasAttribute("data-feed") || !type || type === "device" || !(type in SYMBOL)) return;
+    var data = {};
+    try { data = JSON.parse(ev.detail.data); } catch (e) { return; }
+    var li = document.createElement("li");
+    var at = new Date(Date.parse(data.at));
+    var label = (feed.dataset["t_" + type] || type) + " #" + data.id;
+    var what = data.title || data.status || "";
+    li.textContent = SYMBOL[type] + " " + at.toLocaleTimeString() + " " + label + " " + what +
+      (data.status ? " (" + data.status + ")" : "");
+    li.dataset.type = type;
+    feed.prepend(li);
+    var empty = feed.parentNode.querySelector(".feed-empty");
+    if (empty) empty.remove();
+    while (feed.children.length > 30) feed.lastChild.remove();
   });
 
   function tick() {
