@@ -100,6 +100,8 @@ class Results:
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     evidence: dict[str, Any] = field(default_factory=dict)
+    web: dict[str, Any] = field(default_factory=dict)
+    """Server time per page and live-stream delivery (`benchmarks.web.run`)."""
 
 
 def free_port() -> int:
@@ -803,6 +805,12 @@ def run(quick: bool) -> Results:
     from benchmarks import evidence
 
     results.evidence = evidence.run(quick)
+    from benchmarks import web
+
+    results.web = web.run(quick)
+    progress.done(
+        "web", f"page p95 {results.web['page_p95_ms']} ms, sse p95 {results.web['sse_p95_ms']} ms"
+    )
     return results
 
 
@@ -889,6 +897,7 @@ def figures(results: Results) -> dict[str, Any]:
         "latency_orders_exactly_once": results.latency_orders_ok,
         "all_accounted": all(c.accounted == c.sent for c in hub_cells),
         **results.evidence,
+        **results.web,
     }
     out.update(correlation_figures(results))
     for c in results.cells:

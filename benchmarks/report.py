@@ -20,6 +20,9 @@ GOALS: list[tuple[str, str, float]] = [
     ("evidence_export_p95_s", "<=", 2.0),
     ("correlation_p95_ms", "<=", 30.0),
     ("correlation_p99_ms", "<=", 60.0),
+    ("page_p95_ms", "<=", 100.0),
+    ("page_10k_p95_ms", "<=", 300.0),
+    ("sse_p95_ms", "<=", 1000.0),
 ]
 
 

@@ -35,6 +35,9 @@ KEYS = {
     "correlation_p99_ms",
     "correlation_sqlite_p95_ms",
     "correlation_postgres_p95_ms",
+    "page_p95_ms",
+    "page_10k_p95_ms",
+    "sse_p95_ms",
 }
 
 
@@ -51,7 +54,7 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
         [str(fhub), "bench", "--quick", "--json", "--output", str(tmp_path / "BENCH.md")],
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=300,
         env=env,
         cwd=tmp_path,
         check=False,
