@@ -49,7 +49,7 @@ STREAMS = 200
 
 
 def _settings(workdir: Path) -> Settings:
-    return Settings(data_dir=workdir, token_pepper=PEPPER)  # type: ignore[call-arg,arg-type]
+    return Settings(data_dir=workdir, token_pepper=PEPPER)
 
 
 def _seed(engine: Engine, settings: Settings) -> None:
