@@ -84,7 +84,7 @@ class Follower:
     async def _run(self) -> None:
         while self._subscribers:
             try:
-                events = await to_thread.run_sync(self._read)
+                events = await to_thread.run_sync(self.read_new)
             except Exception:
                 logger.exception("reading the live-event log failed; trying again")
                 events = []
@@ -94,7 +94,8 @@ class Follower:
             await asyncio.sleep(self._poll)
         self._task = None
 
-    def _read(self) -> list[Event]:
+    def read_new(self) -> list[Event]:
+        """The events committed since the last read, late commits below it included."""
         session = self._sessions()
         try:
             if self._high < 0:
