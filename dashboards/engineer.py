@@ -147,11 +147,15 @@ async def ack(request: Request, alarm_id: int) -> Response:
     if not 1 <= alarm_id <= INT32_MAX:
         raise PageError(404, "no such alarm")
     note = form.get("note") or None
+    device = form.get("device") or None
+    if device is not None and not re.fullmatch(SLUG, device):
+        raise PageError(422, "device: a device id")
     try:
         await user.api.post(f"/alarms/{alarm_id}/ack", {"note": note} if note else None)
     except ApiError as exc:
         raise refusal(exc) from exc
-    return render(request, "_alarms.html", user=user, alarms=await _alarms(user, None))
+    alarms = await _alarms(user, None, device)
+    return render(request, "_alarms.html", user=user, alarms=alarms, device=device)
 
 
 def _mine(user: WebUser, order: dict[str, Any]) -> bool:
@@ -256,10 +260,6 @@ async def device_page(request: Request, device_id: str) -> Response:
         raise refusal(exc) from exc
     signals = page.get("items", []) if isinstance(page, dict) else page
     series = _series(device["kind"], signals)
-    offset_min = int(
-        (now.astimezone(request.app.state.settings.zone).utcoffset() or timedelta()).total_seconds()
-        // 60
-    )
     return render(
         request,
         "device.html",
@@ -267,7 +267,8 @@ async def device_page(request: Request, device_id: str) -> Response:
         device=device,
         span=span,
         series_json=json.dumps(series).replace("<", "\\u003c"),
-        offset_min=offset_min,
+        truncated=bool(page.get("truncated")) if isinstance(page, dict) else False,
         events=[s for s in signals if s.get("channel") == "event"][-50:],
         alarms=await _alarms(user, device["site"], device_id),
+        device_id=device_id,
     )

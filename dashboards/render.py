@@ -60,6 +60,13 @@ def local_time(request: Request, value: Any, *, seconds: bool = False) -> str:
     return f"{text} {local.strftime('%z')[:3]}"
 
 
+def _offset_minutes(request: Request) -> int:
+    """The zone's offset from UTC now, for times the browser draws (chart, live tiles)."""
+    now = request.app.state.clock.now().astimezone(request.app.state.settings.zone)
+    offset = now.utcoffset()
+    return int(offset.total_seconds() // 60) if offset else 0
+
+
 def render(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """A page (or an htmx fragment) in the request's language."""
     lang = i18n.language(request)
@@ -70,6 +77,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         _=tr.gettext,
         ngettext=tr.ngettext,
         local=lambda v, seconds=False: local_time(request, v, seconds=seconds),
+        offset_minutes=_offset_minutes(request),
         **context,
     )
     response = HTMLResponse(html, status_code=status)

@@ -2,6 +2,8 @@
 (function () {
   "use strict";
 
+  function pad(n) { return (n < 10 ? "0" : "") + n; }
+
   function liveState(on) {
     var el = document.querySelector("[data-live-text]");
     if (!el) return;
@@ -12,6 +14,23 @@
   }
   document.addEventListener("htmx:sseOpen", function () { liveState(true); });
   document.addEventListener("htmx:sseError", function () { liveState(false); });
+  // A reading updates its tile in place; a status change (online/offline) redraws the grid.
+  document.addEventListener("htmx:sseMessage", function (ev) {
+    var el = ev.target;
+    if (!el.hasAttribute || !el.hasAttribute("data-device-listener")) return;
+    var data = {};
+    try { data = JSON.parse(ev.detail.data); } catch (e) { return; }
+    var tile = document.querySelector('.tile[data-device="' + CSS.escape(String(data.id)) + '"]');
+    if (!tile) return;
+    if (data.channel === "status") { htmx.trigger("#grid", "refresh-grid"); return; }
+    var seen = tile.querySelector(".seen");
+    var offset = Number(document.body.dataset.offset || 0) * 60000;
+    var d = new Date(Date.parse(data.ts) + offset);
+    if (seen && !isNaN(d)) seen.textContent = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+    tile.classList.add("fresh");
+    setTimeout(function () { tile.classList.remove("fresh"); }, 1200);
+  });
+
   var SYMBOL = { alarm: "⚠", work_order: "🛠", complaint: "☎", notice: "📢", device: "·" };
   document.addEventListener("htmx:sseMessage", function (ev) {
     var feed = ev.target;
@@ -48,8 +67,6 @@
   }
   setInterval(tick, 1000);
   document.addEventListener("DOMContentLoaded", tick);
-
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
 
   function drawChart() {
     var canvas = document.getElementById("chart");
