@@ -268,6 +268,7 @@ async def device_page(request: Request, device_id: str) -> Response:
         span=span,
         series_json=json.dumps(series).replace("<", "\\u003c"),
         truncated=bool(page.get("truncated")) if isinstance(page, dict) else False,
+        window_ms=[datetime_ms(now - RANGES[span]), datetime_ms(now)],
         events=[s for s in signals if s.get("channel") == "event"][-50:],
         alarms=await _alarms(user, device["site"], device_id),
         device_id=device_id,

@@ -82,8 +82,11 @@
     var datasets = names.map(function (name, i) {
       var points = series[name].map(function (p) { return { x: p[0], y: p[1] }; });
       var max = points.reduce(function (m, p) { return Math.max(m, p.y); }, 0);
+      // A state holds until the next reading: carry the last one to the window's end.
+      if (points.length) points.push({ x: meta.until, y: points[points.length - 1].y });
       return {
-        label: name, data: points, stepped: max <= 1, pointRadius: 0, borderWidth: 2,
+        label: name, data: points, stepped: max <= 1 ? "before" : false,
+        pointRadius: points.length < 60 ? 3 : 0, borderWidth: 2,
         borderDash: dashes[i % dashes.length], yAxisID: max <= 1 ? "flag" : "y"
       };
     });
@@ -95,12 +98,14 @@
         animation: false, parsing: false, normalized: true, maintainAspectRatio: false,
         interaction: { mode: "nearest", intersect: false },
         scales: {
-          x: { type: "linear", ticks: { maxTicksLimit: 8, callback: function (v) {
+          x: { type: "linear", min: meta.since, max: meta.until, ticks: { maxTicksLimit: 8, callback: function (v) {
             var d = new Date(v + offset);
             return pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
           } } },
-          y: { position: "left", beginAtZero: true },
-          flag: { position: "right", min: 0, max: 1.05, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false } }
+          y: { display: datasets.some(function (d) { return d.yAxisID === "y"; }),
+               position: "left", beginAtZero: true },
+          flag: { display: datasets.some(function (d) { return d.yAxisID === "flag"; }),
+                  position: "right", min: 0, max: 1.05, ticks: { stepSize: 1 }, grid: { drawOnChartArea: false } }
         }
       }
     });

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -110,7 +111,13 @@ def test_the_engineer_sees_a_leak_live_and_takes_the_order(
     page.click("text=English")  # type: ignore[attr-defined]
     page.wait_for_selector("h1:text('Devices')")  # type: ignore[attr-defined]
     _shot(page, hub, "engineer-en")
-    page.goto(f"{hub.base}/engineer/devices/{leak}?range=24h", wait_until="domcontentloaded")  # type: ignore[attr-defined]
+    paper = _device(hub, "paper-")
+    now = datetime.now(UTC)
+    for hour in range(20, -1, -1):  # a day of a dispenser running down and refilled once
+        level = max(0, 100 - (20 - hour) * 9) if hour > 6 else 100 - (6 - hour) * 4
+        at = (now - timedelta(hours=hour)).isoformat()
+        hub.publish(paper, {"ts": at, "paper_pct": level, "soap_pct": 80 - (20 - hour)})
+    page.goto(f"{hub.base}/engineer/devices/{paper}?range=24h", wait_until="domcontentloaded")  # type: ignore[attr-defined]
     page.wait_for_selector("#chart, .chart-box .empty")  # type: ignore[attr-defined]
     page.wait_for_timeout(300)  # type: ignore[attr-defined]
     _shot(page, hub, "device-chart")
