@@ -32,6 +32,23 @@ class PageError(Exception):
     message: str
 
 
+CSP = (
+    "default-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'self'; "
+    "form-action 'self'"
+)
+"""Everything from the hub itself: the browser refuses any other source, not only our HTML.
+
+Styles may be inline because htmx and Chart.js set element styles."""
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""Pages carry a person's data: not cached, not framed, not sniffed."""
+
+
 def check_query(request: Request, allowed: Collection[str]) -> None:
     """Refuse a query parameter the page does not take (as the API does), with 422."""
     unknown = sorted(set(request.query_params) - set(allowed) - {"lang"})
@@ -80,7 +97,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         offset_minutes=_offset_minutes(request),
         **context,
     )
-    response = HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
     if request.query_params.get("lang") in i18n.LANGS:
         response.set_cookie(
             i18n.COOKIE, request.query_params["lang"], max_age=365 * 86400, samesite="strict"

@@ -328,6 +328,9 @@ def test_no_page_or_asset_references_an_outside_url(
             page = client.get(path, headers=headers)
             assert page.status_code == 200, path
             assert not OUTSIDE.findall(page.text), path
+            # and the browser is told to load nothing from elsewhere, nor to cache the page
+            assert "default-src 'self'" in page.headers["content-security-policy"]
+            assert page.headers["cache-control"] == "no-store"
     for path in ("/", "/docs", "/redoc", "/static/app/app.css", "/static/app/app.js"):
         answer = client.get(path)
         assert answer.status_code == 200, path
