@@ -198,17 +198,17 @@ async def move(request: Request, order_id: int) -> Response:
     body: dict[str, Any] = {"to": form.get("to", ""), "note": form.get("note", "")}
     if form.get("to") == "dispatched":
         body["assignee"] = form.get("assignee") or user.name
-    error = None
+    error, status = None, 200
     try:
         await user.api.post(f"/work-orders/{order_id}/transitions", body)
     except ApiError as exc:
         if exc.status >= 500:
             raise refusal(exc) from exc
-        error = exc.message
+        error, status = exc.message, exc.status
     return render(
         request,
         "_orders.html",
-        status=200 if error is None else 409,
+        status=status,
         user=user,
         error=error,
         **await _orders(request, user),

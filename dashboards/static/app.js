@@ -4,6 +4,16 @@
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
 
+  // A refusal (a move the state machine forbids, a missing reason, a stale form) comes
+  // back as a fragment saying why: show it where the answer would have gone.
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var status = ev.detail.xhr.status;
+    if (status >= 400 && status < 500 && status !== 401) {
+      ev.detail.shouldSwap = true;
+      ev.detail.isError = false;
+    }
+  });
+
   function liveState(on) {
     var el = document.querySelector("[data-live-text]");
     if (!el) return;
