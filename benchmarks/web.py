@@ -96,7 +96,7 @@ def _time_pages(client: TestClient, pages: dict[str, list[str]], rounds: int) ->
 
 def pages_cell(quick: bool) -> dict[str, Any]:
     """Server time per page on the demo site, then with 10,000 devices."""
-    rounds = 5 if quick else 40
+    rounds = 3 if quick else 40
     with tempfile.TemporaryDirectory(prefix="fhub-web-") as tmp:
         workdir = Path(tmp)
         engine = make_engine(f"sqlite:///{workdir / 'hub.db'}")
@@ -153,7 +153,7 @@ async def _streams(base: str, token: str, count: int, got: dict[int, list[float]
 
 def sse_cell(quick: bool) -> dict[str, Any]:
     """Commit-to-delivery of work-order events to 200 streams of a separate API process."""
-    commits = 6 if quick else 40
+    commits = 4 if quick else 40
     with tempfile.TemporaryDirectory(prefix="fhub-sse-") as tmp:
         workdir = Path(tmp)
         url = f"sqlite:///{workdir / 'hub.db'}"

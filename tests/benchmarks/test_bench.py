@@ -43,6 +43,7 @@ KEYS = {
 
 @pytest.mark.postgres
 @pytest.mark.mosquitto
+@pytest.mark.timeout(330)  # the quick run itself may take up to 300 s (below)
 def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
         unavailable("Mosquitto", "the mosquitto binary is not installed")
