@@ -11,14 +11,6 @@ from dashboards.render import PageError, parse_time
 from hub.auth.enums import Role
 from hub.workorders.service import MOVES
 
-STEP_OF = {
-    "open": "dispatch",
-    "dispatched": "on_site",
-    "on_site": "resolve",
-    "resolved": "callback",
-}
-"""The deadline an order in each state is running against."""
-
 
 def site_of(user: WebUser, asked: str | None) -> str | None:
     """The site a page shows: the one asked for (if the user has it), else the user's only one."""
@@ -30,12 +22,20 @@ def site_of(user: WebUser, asked: str | None) -> str | None:
 
 
 def running_deadline(order: dict[str, Any]) -> dict[str, Any] | None:
-    """The step deadline an order is working against now, with its due time."""
-    step = STEP_OF.get(order["status"])
-    due = order.get("due", {}).get(step) if step else None
-    if not due or due.get("met_at"):
+    """The order's next unmet deadline, as the API shows its current cycle (paused on hold).
+
+    The same rule as the desk's known issue (`hub.correlation.service.next_deadline`), read
+    off the API's view of the order.
+    """
+    pending = [
+        (at, step, d)
+        for step, d in (order.get("due") or {}).items()
+        if not d.get("met_at") and (at := parse_time(d.get("due_at"))) is not None
+    ]
+    if not pending:
         return None
-    return {"step": step, "due_at": due["due_at"], "breached": due.get("breached", False)}
+    _at, step, due = min(pending, key=lambda p: p[0])
+    return {"step": step, "due_at": due["due_at"], "breached": bool(due.get("breached"))}
 
 
 def seconds_left(due_at: Any, now: datetime) -> int:
