@@ -41,6 +41,11 @@
     setTimeout(function () { tile.classList.remove("fresh"); }, 1200);
   });
 
+  // The stream could not replay all that was missed while away: start afresh.
+  document.addEventListener("htmx:sseMessage", function (ev) {
+    if (ev.target.hasAttribute && ev.target.hasAttribute("data-reset-listener")) location.reload();
+  });
+
   var SYMBOL = { alarm: "⚠", work_order: "🛠", complaint: "☎", notice: "📢", device: "·" };
   document.addEventListener("htmx:sseMessage", function (ev) {
     var feed = ev.target;
