@@ -14,9 +14,9 @@ from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, running_deadline, seconds_left, site_of
 from dashboards.render import PageError, check_query, render
+from hub.api.params import IdPath
 from hub.complaints.classify import location_from_text
 from hub.complaints.enums import Channel, Kind
-from hub.inputs import INT32_MAX
 
 router = APIRouter(include_in_schema=False)
 
@@ -177,13 +177,11 @@ async def phrase_check(request: Request) -> Response:
 
 
 @router.post("/desk/complaints/{complaint_id}/replies")
-async def reply(request: Request, complaint_id: int) -> Response:
+async def reply(request: Request, complaint_id: IdPath) -> Response:
     """Record the reply given to the owner."""
     check_query(request, ())
     user = await current_user(request)
     form = await checked_form(request, user)
-    if not 1 <= complaint_id <= INT32_MAX:
-        raise PageError(404, "no such complaint")
     body = {"text": form.get("text", ""), "channel": form.get("channel") or "phone"}
     try:
         answer = await user.api.post(f"/complaints/{complaint_id}/replies", body)

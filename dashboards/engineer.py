@@ -22,9 +22,8 @@ from dashboards.common import moves_for, refusal, running_deadline, seconds_left
 from dashboards.render import PageError, check_query, parse_time, render
 from hub.access import DEPARTMENT_OF
 from hub.api.deps import SessionDep
-from hub.api.params import SLUG
+from hub.api.params import SLUG, DeviceIdPath, IdPath
 from hub.auth.enums import Role
-from hub.inputs import INT32_MAX
 from hub.registry.service import top_locations
 
 router = APIRouter(include_in_schema=False)
@@ -139,13 +138,11 @@ async def alarms_fragment(request: Request) -> Response:
 
 
 @router.post("/engineer/alarms/{alarm_id}/ack")
-async def ack(request: Request, alarm_id: int) -> Response:
+async def ack(request: Request, alarm_id: IdPath) -> Response:
     """Acknowledge an alarm; answers the refreshed alarm list."""
     check_query(request, ())
     user = await current_user(request)
     form = await checked_form(request, user)
-    if not 1 <= alarm_id <= INT32_MAX:
-        raise PageError(404, "no such alarm")
     note = form.get("note") or None
     device = form.get("device") or None
     if device is not None and not re.fullmatch(SLUG, device):
@@ -188,13 +185,11 @@ async def orders_fragment(request: Request) -> Response:
 
 
 @router.post("/engineer/orders/{order_id}/move")
-async def move(request: Request, order_id: int) -> Response:
+async def move(request: Request, order_id: IdPath) -> Response:
     """A move of the state machine; answers my refreshed orders (or the API's refusal)."""
     check_query(request, ())
     user = await current_user(request)
     form = await checked_form(request, user)
-    if not 1 <= order_id <= INT32_MAX:
-        raise PageError(404, "no such work order")
     body: dict[str, Any] = {"to": form.get("to", ""), "note": form.get("note", "")}
     if form.get("to") == "dispatched":
         body["assignee"] = form.get("assignee") or user.name
@@ -241,12 +236,10 @@ def datetime_ms(value: Any) -> float:
 
 
 @router.get("/engineer/devices/{device_id}")
-async def device_page(request: Request, device_id: str) -> Response:
+async def device_page(request: Request, device_id: DeviceIdPath) -> Response:
     """One device: its status, alarms (acknowledge) and signals over 24 h or 7 days."""
     check_query(request, {"range"})
     user = await current_user(request)
-    if not re.fullmatch(SLUG, device_id):
-        raise PageError(404, "no such device")
     span = request.query_params.get("range", "24h")
     if span not in RANGES:
         raise PageError(422, "range: 24h or 7d")
