@@ -193,21 +193,17 @@ async def move(request: Request, order_id: IdPath) -> Response:
     body: dict[str, Any] = {"to": form.get("to", ""), "note": form.get("note", "")}
     if form.get("to") == "dispatched":
         body["assignee"] = form.get("assignee") or user.name
-    error, status = None, 200
     try:
         await user.api.post(f"/work-orders/{order_id}/transitions", body)
     except ApiError as exc:
         if exc.status >= 500:
             raise refusal(exc) from exc
-        error, status = exc.message, exc.status
-    return render(
-        request,
-        "_orders.html",
-        status=status,
-        user=user,
-        error=error,
-        **await _orders(request, user),
-    )
+        # The reason goes beside the list, where a live refresh of the list leaves it be.
+        refused = render(request, "error.html", status=exc.status, message=exc.message)
+        refused.headers["HX-Retarget"] = "#order-error"
+        refused.headers["HX-Reswap"] = "innerHTML"
+        return refused
+    return render(request, "_orders.html", user=user, moved=True, **await _orders(request, user))
 
 
 def _series(kind: str, signals: list[dict[str, Any]]) -> dict[str, list[list[float]]]:

@@ -105,7 +105,7 @@ def test_the_engineer_sees_a_leak_live_and_takes_the_order(
     page.click("#orders button[value=dispatched]")  # type: ignore[attr-defined]
     page.wait_for_selector("#orders button[value=on_site]", timeout=LIVE_MS)  # type: ignore[attr-defined]
     page.click("#orders button[value=on_hold]")  # without its reason: refused, and said why
-    page.wait_for_selector("#orders .error", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    page.wait_for_selector("#order-error .error", timeout=LIVE_MS)  # type: ignore[attr-defined]
     page.click("#orders button[value=on_site]")  # type: ignore[attr-defined]
     page.wait_for_selector("#orders button[value=resolved]", timeout=LIVE_MS)  # type: ignore[attr-defined]
     assert "已到场" in page.inner_text("#orders")  # type: ignore[attr-defined]
