@@ -24,7 +24,6 @@
   }
   document.addEventListener("htmx:sseOpen", function () { liveState(true); });
   document.addEventListener("htmx:sseError", function () { liveState(false); });
-  // A reading updates its tile in place; a status change (online/offline) redraws the grid.
   document.addEventListener("htmx:sseMessage", function (ev) {
     var el = ev.target;
     if (!el.hasAttribute || !el.hasAttribute("data-device-listener")) return;
@@ -32,7 +31,10 @@
     try { data = JSON.parse(ev.detail.data); } catch (e) { return; }
     var tile = document.querySelector('.tile[data-device="' + CSS.escape(String(data.id)) + '"]');
     if (!tile) return;
-    if (data.channel === "status") { htmx.trigger("#grid", "refresh-grid"); return; }
+    // A status message, or a reading from a device shown as late or offline (it is back):
+    // its state has changed, so the grid is drawn again; otherwise the tile is touched up.
+    var away = tile.classList.contains("s-offline") || tile.classList.contains("s-late");
+    if (data.channel === "status" || away) { htmx.trigger("#grid", "refresh-grid"); return; }
     var seen = tile.querySelector(".seen");
     var offset = Number(document.body.dataset.offset || 0) * 60000;
     var d = new Date(Date.parse(data.ts) + offset);

@@ -211,6 +211,8 @@ def test_a_user_of_site_b_sees_nothing_of_site_a_on_the_page_or_the_stream(
     page.wait_for_timeout(1000)  # type: ignore[attr-defined]
     sites = page.evaluate("window.got")  # type: ignore[attr-defined]
     assert set(sites) == {hub.other}
+    # Its reading brought the device back: the tile says so without a reload.
+    page.wait_for_selector(f".tile[data-device='{maple}'].s-online", timeout=LIVE_MS)  # type: ignore[attr-defined]
     text = page.inner_text("main")  # type: ignore[attr-defined]
     assert not any(d in text for d, (_k, s) in hub.devices.items() if s == hub.site)
     _shot(page, hub, "site-b-engineer")
