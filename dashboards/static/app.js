@@ -14,6 +14,23 @@
     }
   });
 
+  // A live refresh must not take a form from under a person's fingers (a hold reason being
+  // typed, a button being pressed): while the focus is in a list, its refresh waits.
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var el = ev.detail.elt;
+    if (el && el.hasAttribute("data-hold-while-focused") && el.contains(document.activeElement)) {
+      ev.preventDefault();
+      el.dataset.stale = "1";
+    }
+  });
+  document.addEventListener("focusout", function (ev) {
+    document.querySelectorAll("[data-hold-while-focused][data-stale]").forEach(function (el) {
+      if (el.contains(ev.relatedTarget)) return;
+      delete el.dataset.stale;
+      setTimeout(function () { htmx.trigger(el, "refresh"); }, 0);
+    });
+  });
+
   function liveState(on) {
     var el = document.querySelector("[data-live-text]");
     if (!el) return;

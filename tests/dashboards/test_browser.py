@@ -80,6 +80,19 @@ def _shot(page: object, hub: LiveHub, name: str, full: bool = True) -> None:
     hub.shot_names.append(path.name)
 
 
+def _click_until(page: object, button: str, shown: str) -> None:
+    """Click until `shown` appears: a live refresh may replace the button as it is pressed."""
+    for _ in range(3):
+        try:
+            page.click(button, timeout=LIVE_MS / 3)  # type: ignore[attr-defined]
+            page.wait_for_selector(shown, timeout=LIVE_MS / 3)  # type: ignore[attr-defined]
+        except playwright_api.TimeoutError:
+            if page.query_selector(shown) is None:  # type: ignore[attr-defined]
+                continue
+        return
+    raise AssertionError(f"{shown} never appeared after pressing {button}")
+
+
 def _device(hub: LiveHub, prefix: str) -> str:
     return next(d for d, (_k, s) in hub.devices.items() if d.startswith(prefix) and s == hub.site)
 
@@ -102,12 +115,9 @@ def test_the_engineer_sees_a_leak_live_and_takes_the_order(
     page.wait_for_selector("#orders button[value=dispatched]", timeout=LIVE_MS)  # type: ignore[attr-defined]
     page.wait_for_selector("#alarms form", timeout=LIVE_MS)  # type: ignore[attr-defined]
     _shot(page, hub, "engineer-alarm")
-    page.click("#orders button[value=dispatched]")  # type: ignore[attr-defined]
-    page.wait_for_selector("#orders button[value=on_site]", timeout=LIVE_MS)  # type: ignore[attr-defined]
-    page.click("#orders button[value=on_hold]")  # without its reason: refused, and said why
-    page.wait_for_selector("#order-error .error", timeout=LIVE_MS)  # type: ignore[attr-defined]
-    page.click("#orders button[value=on_site]")  # type: ignore[attr-defined]
-    page.wait_for_selector("#orders button[value=resolved]", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    _click_until(page, "#orders button[value=dispatched]", "#orders button[value=on_site]")
+    _click_until(page, "#orders button[value=on_hold]", "#order-error .error")  # no reason
+    _click_until(page, "#orders button[value=on_site]", "#orders button[value=resolved]")
     assert "已到场" in page.inner_text("#orders")  # type: ignore[attr-defined]
     page.click("#alarms form button")  # type: ignore[attr-defined]
     page.wait_for_selector("#alarms :text('已确认')", timeout=LIVE_MS)  # type: ignore[attr-defined]
