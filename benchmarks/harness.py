@@ -102,6 +102,8 @@ class Results:
     evidence: dict[str, Any] = field(default_factory=dict)
     influx: dict[str, Any] = field(default_factory=dict)
     """The InfluxDB sink's cells (`benchmarks.influx.run`)."""
+    web: dict[str, Any] = field(default_factory=dict)
+    """Server time per page and live-stream delivery (`benchmarks.web.run`)."""
 
 
 def free_port() -> int:
@@ -813,6 +815,12 @@ def run(quick: bool) -> Results:
 
     results.evidence = evidence.run(quick)
     results.influx = influx.run(quick)
+    from benchmarks import web
+
+    results.web = web.run(quick)
+    progress.done(
+        "web", f"page p95 {results.web['page_p95_ms']} ms, sse p95 {results.web['sse_p95_ms']} ms"
+    )
     return results
 
 
@@ -900,6 +908,7 @@ def figures(results: Results) -> dict[str, Any]:
         "all_accounted": all(c.accounted == c.sent for c in hub_cells),
         **results.evidence,
         **results.influx,
+        **results.web,
     }
     out.update(correlation_figures(results))
     for c in results.cells:

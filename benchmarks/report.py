@@ -22,6 +22,9 @@ GOALS: list[tuple[str, str, float]] = [
     ("correlation_p99_ms", "<=", 60.0),
     ("influx_sink_ratio", ">=", 0.9),
     ("influx_backlog_drain_ratio", ">=", 5.0),
+    ("page_p95_ms", "<=", 100.0),
+    ("page_10k_p95_ms", "<=", 300.0),
+    ("sse_p95_ms", "<=", 1000.0),
 ]
 
 

@@ -312,6 +312,7 @@ def _open_keyring(settings: Settings) -> None:
 def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     """Start the MQTT bridge on the configured broker (it reconnects on its own)."""
     from bridges import influx
+    from bridges.live import live_sink
     from bridges.mqtt import Bridge, tune_gc
     from bridges.reactions import desk_reactions
     from bridges.workers import report_health_if_asked
@@ -323,6 +324,7 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     )
     influx.attach(ingest, settings)
     report_health_if_asked()
+    ingest.add_sink("live", live_sink(sessions, SystemClock()))
     tune_gc()
     ingest.start()
     return ingest
@@ -384,6 +386,7 @@ def demo(
     print(f"facility-hub demo — site {DEMO_SITE} {state}")
     print(f"  database   {engine.url.render_as_string(hide_password=True)}")
     print(f"  API        {base}/api/v1   docs {base}/docs   health {base}/healthz")
+    print(f"  web pages  {base}/   (sign in with a demo token below)")
     print("  demo tokens (Authorization: Bearer <token>):")
     for user, token in seed.tokens.items():
         print(f"    {user:<11} {token}")

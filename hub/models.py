@@ -26,6 +26,7 @@ from hub.inspections.models import (
     RoundEvent,
     RouteCheckpoint,
 )
+from hub.live.models import LiveEvent
 from hub.notices.models import Notice
 from hub.outbox.models import OutboxMessage
 from hub.registry.models import (
@@ -54,6 +55,7 @@ __all__ = [
     "RouteCheckpoint",
     "CorrelationLink",
     "FirstResponse",
+    "LiveEvent",
     "Notice",
     "OutboxMessage",
     "Reaction",

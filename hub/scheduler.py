@@ -24,6 +24,7 @@ from hub.evidence import jobs as evidence_jobs
 from hub.evidence.keys import Keyring
 from hub.inspections import jobs as inspection_jobs
 from hub.inspections import rounds as inspection_rounds
+from hub.live import flows as live_flows
 from hub.retention import jobs as retention_jobs
 from hub.settings import Settings
 from hub.signals.jobs import check_heartbeats, evaluate_durations
@@ -149,6 +150,7 @@ def start_scheduler(
 ) -> BackgroundScheduler:
     """Start the background scheduler with the hub's periodic jobs."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
+    live_flows.install()  # what the jobs change (breaches, escalations) reaches the pages
     scheduler = BackgroundScheduler(timezone="UTC")
     scheduler.add_job(
         sla_watchdog,

@@ -175,6 +175,10 @@ class Settings(BaseSettings):
         5000, ge=1, le=100_000, description="Signals deleted per retention transaction."
     )
     log_level: str = "INFO"
+    stream_max_seconds: float = Field(
+        900, gt=0, le=86_400, description="A live stream's longest life; the page resumes by id."
+    )
+    stream_ping_seconds: float = Field(15, gt=0, le=300, description="Live stream heartbeats.")
 
     @field_validator("adapters")
     @classmethod

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.datastructures import State
 
+from dashboards.web import install_pages
 from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import declare_errors, error_body, install_error_handlers
@@ -29,6 +30,8 @@ from hub.db import make_engine, session_factory
 from hub.evidence.routes import router as evidence_router
 from hub.health import PROCESS, Health
 from hub.inspections.routes import router as inspections_router
+from hub.live import flows as live_flows
+from hub.live.routes import router as live_router
 from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
 from hub.settings import Settings
@@ -50,6 +53,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     evidence_router,
     notices_router,
     correlation_router,
+    live_router,
 ]
 
 
@@ -114,6 +118,8 @@ def create_app(
         declare_errors(router)
         api.include_router(router)
     app.include_router(api)
+    live_flows.install()
+    install_pages(app)
     app.add_middleware(StorableUrls)
     return app
 

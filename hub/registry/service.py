@@ -167,6 +167,14 @@ def get_device(*, session: Session, device_id: str, site_ids: frozenset[str]) ->
     return device
 
 
+def top_locations(*, session: Session, site_ids: Collection[str]) -> Sequence[Location]:
+    """The first level of the sites' location trees (buildings and other top places)."""
+    query = select(Location).where(
+        Location.site_id.in_(sorted(site_ids)), Location.parent_id.is_(None)
+    )
+    return session.scalars(query.order_by(Location.site_id, Location.path)).all()
+
+
 def list_devices(
     *,
     session: Session,

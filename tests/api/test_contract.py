@@ -50,7 +50,8 @@ def tokens_and_app(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dict[Role, str], FastAPI]]:
     """The API on a fresh PostgreSQL database, and a token for each role of the one site."""
-    settings_ = Settings(data_dir=tmp_path_factory.mktemp("contract"))
+    # A live stream ends after a fifth of a second here, so each generated call returns.
+    settings_ = Settings(data_dir=tmp_path_factory.mktemp("contract"), stream_max_seconds=0.2)
     with postgres_database("fh_contract") as engine:
         migrate.upgrade(engine)
         now = SystemClock().now()

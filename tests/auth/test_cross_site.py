@@ -211,6 +211,7 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         "/api/v1/quarantine/1/approve",
         {"id": "leak-new", "site": OTHER_SITE, "kind": "leak"},
     ),
+    "GET /api/v1/stream": lambda t: ("GET", f"/api/v1/stream?site={OTHER_SITE}", None),
 }
 """Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
 

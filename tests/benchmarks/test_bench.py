@@ -37,6 +37,9 @@ KEYS = {
     "correlation_postgres_p95_ms",
     "influx_sink_ratio",
     "influx_backlog_drain_ratio",
+    "page_p95_ms",
+    "page_10k_p95_ms",
+    "sse_p95_ms",
 }
 
 

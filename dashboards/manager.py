@@ -1,0 +1,162 @@
+"""`/manager`: SLA and breaches, the proactive ratio, the periodic reports with their
+downloads, patrol entries the sensors contradict, and a dispute's evidence timeline.
+
+The reports are the API's (`/reports/{weekly-hot, unfinished, sla, proactive}`, CONTRACT.md
+§4): a report the hub does not serve yet shows an empty state, and appears as soon as it
+does, without a change here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from dashboards.api import ApiError
+from dashboards.auth import WebUser, checked_form, current_user
+from dashboards.common import refusal, site_of
+from dashboards.render import PageError, check_query, render
+from hub.api.params import IdPath
+
+router = APIRouter(include_in_schema=False)
+
+REPORTS = ("sla", "weekly-hot", "unfinished", "proactive")
+FORMATS = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+async def _report(user: WebUser, name: str, site: str | None) -> Any:
+    """A report's JSON, or None when the hub does not serve it (yet) or the role may not."""
+    return await user.api.get_or_none(f"/reports/{name}", site=site)
+
+
+def _table(report: Any) -> dict[str, Any]:
+    """A report as a page shows it: its scalar figures, and its rows as a table."""
+    if not isinstance(report, dict):
+        return {"figures": {}, "columns": [], "rows": []}
+    figures = {k: v for k, v in report.items() if not isinstance(v, list | dict)}
+    rows = next((v for v in report.values() if isinstance(v, list)), [])
+    rows = [r for r in rows if isinstance(r, dict)][:50]
+    columns = [
+        c for c in (rows[0].keys() if rows else []) if not isinstance(rows[0][c], list | dict)
+    ]
+    return {"figures": figures, "columns": columns, "rows": rows}
+
+
+async def _breaches(user: WebUser) -> list[dict[str, Any]]:
+    orders = await user.api.get("/work-orders", limit=500)
+    late = [
+        o
+        for o in orders
+        if o["escalation_level"] > 0 or any(d.get("breached") for d in o["due"].values())
+    ]
+    return sorted(late, key=lambda o: -o["escalation_level"])[:30]
+
+
+@router.get("/manager")
+async def manager_page(request: Request) -> Response:
+    """The manager's page."""
+    check_query(request, {"site"})
+    user = await current_user(request)
+    site = site_of(user, request.query_params.get("site"))
+    reports = {name: await _report(user, name, site) for name in REPORTS}
+    discrepancies = await user.api.get_or_none("/inspections/discrepancies", site=site)
+    complaints = await user.api.get_or_none("/complaints", limit=30) or []
+    return render(
+        request,
+        "manager.html",
+        user=user,
+        site=site,
+        reports=reports,
+        tables={name: _table(r) for name, r in reports.items()},
+        breaches=await _breaches(user),
+        discrepancies=discrepancies,
+        complaints=complaints,
+    )
+
+
+@router.get("/manager/reports/{name}.{fmt}")
+async def download(request: Request, name: str, fmt: str) -> Response:
+    """A report as a file (the API's CSV or XLSX), for the browser to save."""
+    check_query(request, {"site"})
+    user = await current_user(request)
+    if name not in REPORTS or fmt not in FORMATS:
+        raise PageError(404, "no such report")
+    site = site_of(user, request.query_params.get("site"))
+    params = {"format": fmt, **({"site": site} if site else {})}
+    answer = await user.api.call("GET", f"/reports/{name}", params=params)
+    if answer.status_code >= 400:
+        raise PageError(
+            404 if answer.status_code == 404 else answer.status_code,
+            "this report is not available yet",
+        )
+    return Response(
+        answer.content,
+        media_type=answer.headers.get("content-type", FORMATS[fmt]),
+        headers={
+            "Content-Disposition": answer.headers.get(
+                "content-disposition", f'attachment; filename="{name}.{fmt}"'
+            )
+        },
+    )
+
+
+def _complaint_id(value: int) -> int:
+    return value
+
+
+@router.get("/manager/disputes/{complaint_id}")
+async def dispute(request: Request, complaint_id: IdPath) -> Response:
+    """A complaint's evidence timeline, drawn as a timeline, with its export."""
+    check_query(request, ())
+    user = await current_user(request)
+    cid = complaint_id
+    try:
+        complaint = await user.api.get(f"/complaints/{cid}")
+        evidence = await user.api.get(f"/complaints/{cid}/evidence")
+    except ApiError as exc:
+        raise refusal(exc) from exc
+    return render(request, "dispute.html", user=user, complaint=complaint, evidence=evidence)
+
+
+@router.get("/manager/disputes/{complaint_id}/evidence.json")
+async def evidence_json(request: Request, complaint_id: IdPath) -> Response:
+    """The timeline as the API gives it, as a file."""
+    check_query(request, ())
+    user = await current_user(request)
+    cid = complaint_id
+    answer = await user.api.call("GET", f"/complaints/{cid}/evidence")
+    if answer.status_code >= 400:
+        raise PageError(
+            answer.status_code if answer.status_code < 500 else 502,
+            "no evidence for this complaint",
+        )
+    return Response(
+        answer.content,
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="evidence-complaint-{cid}.json"'},
+    )
+
+
+@router.post("/manager/disputes/{complaint_id}/export")
+async def export(request: Request, complaint_id: IdPath) -> Response:
+    """The signed evidence pack (ZIP) that `fhub evidence verify` checks offline."""
+    check_query(request, ())
+    user = await current_user(request)
+    await checked_form(request, user)
+    cid = complaint_id
+    answer = await user.api.call("POST", "/evidence/exports", json={"complaint_id": cid})
+    if answer.status_code >= 400:
+        try:
+            message = str(answer.json()["error"]["message"])
+        except (ValueError, KeyError, TypeError):
+            message = "the pack could not be made"
+        raise PageError(answer.status_code if answer.status_code < 500 else 502, message)
+    return Response(
+        answer.content,
+        media_type="application/zip",
+        headers={"Content-Disposition": answer.headers.get("content-disposition", "attachment")},
+    )
