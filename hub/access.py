@@ -19,6 +19,8 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | plan patrol routes, read discrepancies | — | — | — | — | yes | yes |
 | read a dispute's evidence timeline | yes | — | — | — | yes | yes |
 | check the chains, export an evidence pack | — | — | — | — | yes | yes |
+| read reports and their stored runs | yes | — | — | — | yes | yes |
+| write the unified answer to a hot item | — | — | — | — | yes | yes |
 
 Why: the desk verifies and calls back, so the people who did the work do not close their
 own orders (DOMAIN.md); field staff work their own department's orders, or one handed to
@@ -29,7 +31,9 @@ hides nothing and changes no work; clearing an alarm by hand says the fault is g
 is an engineer's call; dead letters are the devices' raw traffic, for engineers; whoever
 walks a round records it, and managers, who answer for the rounds, plan them and see where
 logs and sensors disagree; evidence settles disputes, which is the managers' work, with the
-desk reading the timeline to answer the owner.
+desk reading the timeline to answer the owner; the desk compiles the weekly statistics for
+the management meeting and managers read every report, and the unified answer to a hot item
+is decided by management (the desk then gives it to every owner who raises the item).
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class Action(StrEnum):
     plan_inspections = "plan patrol routes or read discrepancies"
     read_evidence = "read an evidence timeline"
     prove = "check the chains or export an evidence pack"
+    read_reports = "read reports and their stored runs"
+    write_answers = "write the unified answer to a hot item"
 
 
 class Reach(StrEnum):
@@ -99,6 +105,8 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.plan_inspections: {Role.manager: Reach.all},
     Action.read_evidence: _DESK,
     Action.prove: {Role.manager: Reach.all},
+    Action.read_reports: _DESK,
+    Action.write_answers: {Role.manager: Reach.all},
 }
 """The table above as data; admins may do everything, so they are not listed."""
 

@@ -11,6 +11,7 @@ from hub.complaints.models import (
     Escalation,
     PhraseHit,
     Reply,
+    UnifiedAnswer,
 )
 from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
@@ -29,6 +30,7 @@ from hub.inspections.models import (
 from hub.notices.models import Notice
 from hub.outbox.models import OutboxMessage
 from hub.registry.models import Device, Location, Owner, Site
+from hub.reports.models import JobRun, ReportRun
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
@@ -72,6 +74,9 @@ __all__ = [
     "UserSite",
     "WorkOrder",
     "WorkOrderEvent",
+    "UnifiedAnswer",
+    "ReportRun",
+    "JobRun",
 ]
 
 

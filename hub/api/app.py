@@ -30,6 +30,7 @@ from hub.evidence.routes import router as evidence_router
 from hub.inspections.routes import router as inspections_router
 from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
+from hub.reports.routes import router as reports_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
 from hub.workorders.policy import SlaPolicy
@@ -49,6 +50,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     evidence_router,
     notices_router,
     correlation_router,
+    reports_router,
 ]
 
 
