@@ -88,8 +88,8 @@ class Clock:
 def sla_state(clock: Clock, *, on_hold: bool, at: datetime) -> tuple[str, datetime | None]:
     """`breached`, `paused`, `due_soon`, `on_time` or `none`, and the next due time."""
     next_due = min(clock.pending, default=None)
-    if clock.breached:
-        return "breached", next_due
+    if clock.breached or (not on_hold and next_due is not None and next_due < at):
+        return "breached", next_due  # overdue counts before the watchdog has flagged it
     if on_hold:
         return "paused", next_due
     if next_due is None:

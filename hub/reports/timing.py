@@ -129,7 +129,7 @@ def _durations(session: Session, scope: Sequence[ColumnElement[bool]]) -> dict[G
         .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
         .where(*scope, Deadline.met_at.is_not(None), ~held, WorkOrder.hold_started_at.is_(None))
     ):
-        out[(d, p, s)].append(float(secs) / 60)
+        out[(d, p, s)].append(round(float(secs)) / 60)  # julianday is exact to ~1 ms only
     rows = session.execute(
         select(
             WorkOrder.id,
