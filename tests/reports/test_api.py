@@ -116,7 +116,8 @@ def test_local_times_in_xlsx_and_csv(
     )
     sheet = book["未完成事项"]
     registered = [c.value for c in sheet["I"][1:]]
-    assert datetime(2026, 11, 29, 23, 50) in registered
+    # Excel has no zones: the local wall time, naive.
+    assert datetime(2026, 11, 29, 23, 50, tzinfo=ZONE).replace(tzinfo=None) in registered
     assert sheet["I2"].number_format == "yyyy-mm-dd hh:mm"
     assert book["部门汇总"]._charts
 
