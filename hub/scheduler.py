@@ -64,13 +64,15 @@ class Job:
     body: Body
     every_s: int
     cadence: Cadence | None = None
-    """A calendar job's period (local time); None: the period is the `every_s` slot."""
+    """A calendar job's period; None: the period is the `every_s` slot."""
+    zone: tzinfo = UTC
+    """The local time a calendar job's periods are counted in."""
 
-    def period(self, now: datetime, zone: tzinfo) -> datetime:
+    def period(self, now: datetime) -> datetime:
         """The start of the period `now` falls in."""
         if self.cadence is None:
             return periods.interval_start(now, self.every_s)
-        return periods.boundary(self.cadence, now, zone)
+        return periods.boundary(self.cadence, now, self.zone)
 
 
 def holds_job_lock(session: Session, job: str) -> bool:
@@ -101,10 +103,10 @@ def claim(session: Session, job: str, period: datetime, now: datetime) -> bool:
     return True
 
 
-def run_job(sessions: sessionmaker[Session], job: Job, clock: Clock, zone: tzinfo = UTC) -> bool:
+def run_job(sessions: sessionmaker[Session], job: Job, clock: Clock) -> bool:
     """Run `job` for its current period if this process claims it; True if it ran."""
     now = clock.now()
-    period = job.period(now, zone)
+    period = job.period(now)
     after: After | None = None
     with sessions() as session:
         if not holds_job_lock(session, job.id) or not claim(session, job.id, period, now):
@@ -229,7 +231,7 @@ def report_job(
 
         return mail
 
-    return Job(f"reports_{cadence}", body, settings.report_check_seconds, cadence)
+    return Job(f"reports_{cadence}", body, settings.report_check_seconds, cadence, zone)
 
 
 def hub_jobs(settings: Settings, sessions: sessionmaker[Session], clock: Clock) -> list[Job]:
@@ -257,7 +259,7 @@ def hub_jobs(settings: Settings, sessions: sessionmaker[Session], clock: Clock) 
 
 def sla_watchdog(sessions: sessionmaker[Session], clock: Clock, zone: tzinfo = UTC) -> bool:
     """Run the SLA watchdog once now (its period permitting)."""
-    return run_job(sessions, sla_job(1, zone), clock, zone)
+    return run_job(sessions, sla_job(1, zone), clock)
 
 
 def correlation_watch(sessions: sessionmaker[Session], clock: Clock, policies: Policies) -> bool:
@@ -279,7 +281,7 @@ def start_scheduler(
             run_job,
             "interval",
             seconds=job.every_s,
-            args=(sessions, job, clock, settings.zone),
+            args=(sessions, job, clock),
             id=job.id,
             max_instances=1,
             coalesce=True,

@@ -102,14 +102,10 @@ def test_two_hub_processes_run_every_job_once_per_period(tmp_path: Path) -> None
                 for _step in range(70):  # 70 steps of 21 h: the whole of Nov and Dec local
                     for index in range(len(hubs[0][1])):
                         job = hubs[0][1][index]
-                        expected.setdefault(job.id, set()).add(
-                            job.period(clock.now(), settings.zone)
-                        )
+                        expected.setdefault(job.id, set()).add(job.period(clock.now()))
                         ran = list(
                             pool.map(
-                                lambda hub, i=index: run_job(
-                                    hub[0], hub[1][i], clock, settings.zone
-                                ),
+                                lambda hub, i=index: run_job(hub[0], hub[1][i], clock),
                                 hubs,
                             )
                         )
@@ -153,13 +149,13 @@ def test_missed_periods_after_downtime_coalesce_into_one(
         get_or_create_site(session=session, site_id=SITE, name="阳光花园", now=clock.now())
         session.commit()
     weekly = report_job(Cadence.weekly, settings, sessions, clock)
-    assert run_job(sessions, weekly, clock, settings.zone)
-    assert not run_job(sessions, weekly, clock, settings.zone)  # the same week: done
+    assert run_job(sessions, weekly, clock)
+    assert not run_job(sessions, weekly, clock)  # the same week: done
     clock.advance(weeks=5)
     restarted = session_factory(fresh_engine)  # a new process: nothing in memory
     weekly = report_job(Cadence.weekly, settings, restarted, clock)
-    assert run_job(restarted, weekly, clock, settings.zone)
-    assert not run_job(restarted, weekly, clock, settings.zone)
+    assert run_job(restarted, weekly, clock)
+    assert not run_job(restarted, weekly, clock)
     with restarted() as session:
         since = sorted(session.scalars(select(ReportRun.since).distinct()))
         assert [s.astimezone(settings.zone).date().isoformat() for s in since] == [
