@@ -20,6 +20,7 @@ from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
 from hub.evidence import cli as evidence_cli
 from hub.inspections import cli as inspections_cli
+from hub.reports import cli as reports_cli
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ app.add_typer(sites_app, name="sites")
 app.add_typer(devices_app, name="devices")
 app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(inspections_cli.app, name="inspections")
+app.add_typer(reports_cli.app, name="reports")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
