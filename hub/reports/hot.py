@@ -7,21 +7,32 @@ cause, its building and floor, each device kind it names.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Text, and_, case, cast, func, literal_column, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from hub.complaints import answers
 from hub.complaints.enums import HotDimension
 from hub.complaints.enums import Step as ComplaintStep
 from hub.complaints.models import Complaint, ComplaintDeadline
 from hub.registry.models import Location
-from hub.reports.tables import Chart, ChartKind, Column, Kind, Layout, Report, share
+from hub.reports.tables import (
+    Chart,
+    ChartKind,
+    Column,
+    Kind,
+    Layout,
+    Report,
+    seconds_between,
+    share,
+)
 
 TOP = 10
 """Hot items listed per dimension."""
@@ -95,72 +106,91 @@ CALLBACKS = Layout(
 
 
 @dataclass(frozen=True)
-class Case:
-    """What the statistics need of one complaint."""
+class Group:
+    """Complaints that share every fact the statistics read, and how many they are."""
 
-    received_at: datetime
-    kind: str
+    count: int
     category: str
     cause: str
     items: tuple[answers.HotItem, ...]
 
 
-def _cases(session: Session, site_id: str, since: datetime, until: datetime) -> list[Case]:
-    place, unit = aliased(Location), aliased(Location)
+def _groups(session: Session, site_id: str, since: datetime, until: datetime) -> list[Group]:
+    """The window's complaints grouped by what the statistics read: the database counts."""
+    kinds = cast(Complaint.device_kinds, Text)
+    columns = (
+        Complaint.category,
+        Complaint.responsibility,
+        Complaint.party,
+        kinds,
+        Complaint.location_id,
+        Complaint.unit_id,
+    )
     rows = session.execute(
-        select(
-            Complaint.received_at,
-            Complaint.kind,
-            Complaint.category,
-            Complaint.responsibility,
-            Complaint.party,
-            Complaint.device_kinds,
-            place.path,
-            unit.path,
-        )
-        .outerjoin(place, place.id == Complaint.location_id)
-        .outerjoin(unit, unit.id == Complaint.unit_id)
+        select(*columns, func.count())
         .where(
             Complaint.site_id == site_id,
             Complaint.received_at >= since,
             Complaint.received_at < until,
         )
+        .group_by(*columns)
     ).all()
-    return [
-        Case(
-            received_at=at,
-            kind=kind,
+    places = _paths(session, {i for r in rows if (i := r[4] or r[5]) is not None})
+    parsed: dict[str, list[str]] = {}
+    groups = []
+    for category, resp, party, text, location_id, unit_id, n in rows:
+        device_kinds = parsed.get(text or "")
+        if device_kinds is None:
+            device_kinds = parsed[text or ""] = json.loads(text) if text else []
+        items = answers.items_of(
             category=category,
-            cause=answers.cause_of(resp, party),
-            items=tuple(
-                answers.items_of(
-                    category=category,
-                    responsibility=resp,
-                    party=party,
-                    path=where or home,
-                    device_kinds=kinds or [],
-                )
-            ),
+            responsibility=resp,
+            party=party,
+            path=places.get(location_id or unit_id or 0),
+            device_kinds=device_kinds,
         )
-        for at, kind, category, resp, party, kinds, where, home in rows
-    ]
+        groups.append(Group(int(n), category, answers.cause_of(resp, party), tuple(items)))
+    return groups
 
 
-def _split(cases: Iterable[Case], since: datetime) -> tuple[list[Case], list[Case]]:
-    within: list[Case] = []
-    before: list[Case] = []
-    for case in cases:
-        (within if case.received_at >= since else before).append(case)
-    return within, before
+def _paths(session: Session, ids: set[int]) -> dict[int, str]:
+    found: dict[int, str] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), 5_000):
+        for node_id, path in session.execute(
+            select(Location.id, Location.path).where(
+                Location.id.in_(ordered[start : start + 5_000])
+            )
+        ):
+            found[node_id] = path
+    return found
+
+
+def _tally(groups: Iterable[Group]) -> Counter[answers.HotItem]:
+    counts: Counter[answers.HotItem] = Counter()
+    for group in groups:
+        for item in group.items:
+            counts[item] += group.count
+    return counts
+
+
+def _windows(
+    session: Session, site_id: str, since: datetime, until: datetime
+) -> tuple[list[Group], list[Group]]:
+    """The window's groups and those of the window of the same length just before it."""
+    return (
+        _groups(session, site_id, since, until),
+        _groups(session, site_id, since - (until - since), since),
+    )
 
 
 def weekly_hot(
     *, session: Session, site_id: str, since: datetime, until: datetime, now: datetime
 ) -> Report:
     """The window's complaints ranked per dimension, against the window before, with answers."""
-    cases, before = _split(_cases(session, site_id, since - (until - since), until), since)
-    counts = Counter(item for c in cases for item in c.items)
-    earlier = Counter(item for c in before for item in c.items)
+    cases, before = _windows(session, site_id, since, until)
+    counts, earlier = _tally(cases), _tally(before)
+    total, previous = sum(g.count for g in cases), sum(g.count for g in before)
     agreed = answers.current(session=session, site_ids=[site_id])
     rows: list[dict[str, Any]] = []
     for dimension in HotDimension:
@@ -180,7 +210,7 @@ def weekly_hot(
                     "previous": last,
                     "change": n - last,
                     "change_pct": round((n - last) / last, 3) if last else None,
-                    "share": share(n, len(cases)),
+                    "share": share(n, total),
                     "answer": answer.text if answer else None,
                     "answer_version": answer.version if answer else None,
                 }
@@ -192,9 +222,9 @@ def weekly_hot(
         until=until,
         generated_at=now,
         totals={
-            "complaints": len(cases),
-            "previous": len(before),
-            "change": len(cases) - len(before),
+            "complaints": total,
+            "previous": previous,
+            "change": total - previous,
             "hot_items": len(rows),
             "answered": sum(1 for r in rows if r["answer"] is not None),
         },
@@ -202,9 +232,13 @@ def weekly_hot(
     )
 
 
-def _by_category(cases: list[Case], before: list[Case]) -> list[dict[str, Any]]:
-    counts = Counter((c.category, c.cause) for c in cases)
-    earlier = Counter((c.category, c.cause) for c in before)
+def _by_category(cases: list[Group], before: list[Group]) -> list[dict[str, Any]]:
+    counts: Counter[tuple[str, str]] = Counter()
+    earlier: Counter[tuple[str, str]] = Counter()
+    for groups, tally in ((cases, counts), (before, earlier)):
+        for g in groups:
+            tally[(g.category, g.cause)] += g.count
+    total = sum(counts.values())
     keys = sorted(set(counts) | set(earlier), key=lambda k: (-counts.get(k, 0), k))
     return [
         {
@@ -213,17 +247,57 @@ def _by_category(cases: list[Case], before: list[Case]) -> list[dict[str, Any]]:
             "count": counts.get((category, cause), 0),
             "previous": earlier.get((category, cause), 0),
             "change": counts.get((category, cause), 0) - earlier.get((category, cause), 0),
-            "share": share(counts.get((category, cause), 0), len(cases)),
+            "share": share(counts.get((category, cause), 0), total),
         }
         for category, cause in keys
     ]
 
 
-def _trend(cases: list[Case], zone: tzinfo) -> list[dict[str, Any]]:
+def fixed_offset(zone: tzinfo, since: datetime, until: datetime) -> timedelta | None:
+    """The zone's UTC offset if it is the same all through the window (no DST change)."""
+    offsets = set()
+    day = since
+    while day <= until:
+        offsets.add(day.astimezone(zone).utcoffset())
+        day += timedelta(days=1)
+    offsets.add(until.astimezone(zone).utcoffset())
+    (offset, *others) = offsets
+    return offset if not others else None
+
+
+def _local_day(dialect: str, offset: timedelta) -> ColumnElement[Any]:
+    """The local date of `received_at` at a fixed offset, as 'YYYY-MM-DD' text (SQL literals
+    only, so the same expression can be grouped by on PostgreSQL)."""
+    minutes = int(offset.total_seconds() // 60)
+    if dialect == "postgresql":
+        utc = func.timezone(literal_column("'UTC'"), Complaint.received_at)
+        shifted = utc + literal_column(f"interval '{minutes} minutes'")
+        return func.to_char(shifted, literal_column("'YYYY-MM-DD'"))
+    return func.date(Complaint.received_at, literal_column(f"'{minutes:+d} minutes'"))
+
+
+def _trend(
+    session: Session, site_id: str, since: datetime, until: datetime, zone: tzinfo
+) -> list[dict[str, Any]]:
+    """Contacts per local day and kind; the database groups them when the offset is fixed."""
+    scope = (
+        Complaint.site_id == site_id,
+        Complaint.received_at >= since,
+        Complaint.received_at < until,
+    )
     days: dict[str, Counter[str]] = {}
-    for case in cases:
-        day = case.received_at.astimezone(zone).date().isoformat()
-        days.setdefault(day, Counter())[case.kind] += 1
+    offset = fixed_offset(zone, since, until)
+    if offset is not None:
+        day = _local_day(session.get_bind().dialect.name, offset)
+        for local, kind, n in session.execute(
+            select(day, Complaint.kind, func.count()).where(*scope).group_by(day, Complaint.kind)
+        ):
+            days.setdefault(str(local), Counter())[kind] += int(n)
+    else:
+        for at, kind in session.execute(
+            select(Complaint.received_at, Complaint.kind).where(*scope)
+        ):
+            days.setdefault(at.astimezone(zone).date().isoformat(), Counter())[kind] += 1
     return [
         {
             "day": day,
@@ -239,11 +313,23 @@ def _callbacks(
     session: Session, site_id: str, since: datetime, until: datetime, now: datetime
 ) -> list[dict[str, Any]]:
     """Per category, callbacks that fell due in the window: within 2 h, late, not done."""
+    took = seconds_between(
+        session.get_bind().dialect.name, ComplaintDeadline.met_at, ComplaintDeadline.started_at
+    )
+    limit = CALLBACK_LIMIT.total_seconds()
+    done = ComplaintDeadline.met_at.is_not(None)
     rows = session.execute(
         select(
             Complaint.category,
-            ComplaintDeadline.started_at,
-            ComplaintDeadline.met_at,
+            func.count(),
+            func.sum(case((and_(done, took <= limit), 1), else_=0)),
+            func.sum(case((and_(done, took > limit), 1), else_=0)),
+            func.sum(
+                case(
+                    (and_(~done, ComplaintDeadline.started_at < now - CALLBACK_LIMIT), 1),
+                    else_=0,
+                )
+            ),
         )
         .join(Complaint, Complaint.id == ComplaintDeadline.complaint_id)
         .where(
@@ -252,25 +338,19 @@ def _callbacks(
             ComplaintDeadline.started_at >= since,
             ComplaintDeadline.started_at < until,
         )
+        .group_by(Complaint.category)
+        .order_by(Complaint.category)
     ).all()
-    per: dict[str, Counter[str]] = {}
-    for category, started, met in rows:
-        tally = per.setdefault(category, Counter())
-        tally["due"] += 1
-        if met is not None and met - started <= CALLBACK_LIMIT:
-            tally["within_2h"] += 1
-        elif met is not None or now - started > CALLBACK_LIMIT:
-            tally["late" if met is not None else "missing"] += 1
     return [
         {
             "category": category,
-            "due": t["due"],
-            "within_2h": t["within_2h"],
-            "late": t["late"],
-            "missing": t["missing"],
-            "rate": share(t["within_2h"], t["due"]),
+            "due": int(due),
+            "within_2h": int(within or 0),
+            "late": int(late or 0),
+            "missing": int(missing or 0),
+            "rate": share(int(within or 0), int(due)),
         }
-        for category, t in sorted(per.items())
+        for category, due, within, late, missing in rows
     ]
 
 
@@ -284,7 +364,8 @@ def monthly(
     zone: tzinfo,
 ) -> Report:
     """The archive and analysis: by category and cause, the daily trend, the 2-hour callbacks."""
-    cases, before = _split(_cases(session, site_id, since - (until - since), until), since)
+    cases, before = _windows(session, site_id, since, until)
+    total, previous = sum(g.count for g in cases), sum(g.count for g in before)
     callbacks = _callbacks(session, site_id, since, until, now)
     due = sum(r["due"] for r in callbacks)
     within = sum(r["within_2h"] for r in callbacks)
@@ -295,9 +376,9 @@ def monthly(
         until=until,
         generated_at=now,
         totals={
-            "complaints": len(cases),
-            "previous": len(before),
-            "change": len(cases) - len(before),
+            "complaints": total,
+            "previous": previous,
+            "change": total - previous,
             "callbacks_due": due,
             "callbacks_within_2h": within,
             "callback_rate": share(within, due),
@@ -305,7 +386,7 @@ def monthly(
         },
         sections={
             "categories": _by_category(cases, before),
-            "trend": _trend(cases, zone),
+            "trend": _trend(session, site_id, since, until, zone),
             "callbacks": callbacks,
         },
     )

@@ -11,6 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import Float, cast, func
+from sqlalchemy.sql.elements import ColumnElement
+
 from hub.reports.enums import Lang
 
 
@@ -121,3 +124,10 @@ def percentile(values: list[float], pct: float) -> float | None:
 def share(part: int, whole: int) -> float | None:
     """`part / whole` to three places, or None when there is no whole."""
     return round(part / whole, 3) if whole else None
+
+
+def seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
+    """`later - earlier` in seconds as the database computes it (SQLite: to ~1 ms)."""
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", later - earlier), Float)
+    return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, or_, select
+from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
-from hub.reports.tables import Chart, ChartKind, Column, Kind, Layout, Report, percentile, share
+from hub.reports.tables import (
+    Chart,
+    ChartKind,
+    Column,
+    Kind,
+    Layout,
+    Report,
+    percentile,
+    seconds_between,
+    share,
+)
 from hub.workorders.enums import Status as OrderStatus
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
@@ -42,73 +52,52 @@ STEPS = Layout(
 )
 
 Group = tuple[str, str, str]
+CHUNK = 5_000
+"""Ids per IN list: well under SQLite's bound variables."""
 
 
-def _seconds(dialect: str, later: Any, earlier: Any) -> ColumnElement[Any]:
-    """`later - earlier` in seconds, computed by the database."""
-    if dialect == "postgresql":
-        return cast(func.extract("epoch", later - earlier), Float)
-    return cast((func.julianday(later) - func.julianday(earlier)) * 86400.0, Float)
+@dataclass
+class Tally:
+    """One group's deadlines: how they ended, how long the met ones took, who escalated."""
 
+    deadlines: int = 0
+    met: int = 0
+    breached: int = 0
+    minutes: list[float] = field(default_factory=list)
+    escalated: set[int] = field(default_factory=set)
 
-def _scope(site_id: str, since: datetime, until: datetime) -> list[ColumnElement[bool]]:
-    return [
-        WorkOrder.site_id == site_id,
-        Deadline.started_at >= since,
-        Deadline.started_at < until,
-    ]
-
-
-def _counts(session: Session, scope: Sequence[ColumnElement[bool]]) -> dict[Group, dict[str, int]]:
-    met = and_(Deadline.met_at.is_not(None), Deadline.breached_at.is_(None))
-    rows = session.execute(
-        select(
-            WorkOrder.department,
-            WorkOrder.priority,
-            Deadline.step,
-            func.count(),
-            func.sum(case((met, 1), else_=0)),
-            func.sum(case((Deadline.breached_at.is_not(None), 1), else_=0)),
-            func.count(distinct(case((WorkOrder.escalation_level > 0, WorkOrder.id)))),
-        )
-        .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
-        .where(*scope)
-        .group_by(WorkOrder.department, WorkOrder.priority, Deadline.step)
-    ).all()
-    return {
-        (d, p, s): {
-            "deadlines": int(n),
-            "met": int(m or 0),
-            "breached": int(b or 0),
-            "pending": int(n) - int(m or 0) - int(b or 0),
-            "escalated_orders": int(e or 0),
-        }
-        for d, p, s, n, m, b, e in rows
-    }
+    def add(self, *, met: bool, breached: bool, order_id: int, escalated: bool) -> None:
+        """Count one deadline."""
+        self.deadlines += 1
+        self.met += met and not breached
+        self.breached += breached
+        if escalated:
+            self.escalated.add(order_id)
 
 
 def _holds(
     session: Session, order_ids: Sequence[int]
 ) -> dict[int, list[tuple[datetime, datetime]]]:
     """Each order's hold intervals, from its history (an ongoing hold runs to the far future)."""
-    events = session.execute(
-        select(WorkOrderEvent.work_order_id, WorkOrderEvent.at, WorkOrderEvent.to_status)
-        .where(
-            WorkOrderEvent.work_order_id.in_(order_ids),
-            or_(
-                WorkOrderEvent.to_status == OrderStatus.on_hold,
-                WorkOrderEvent.from_status == OrderStatus.on_hold,
-            ),
-        )
-        .order_by(WorkOrderEvent.work_order_id, WorkOrderEvent.at, WorkOrderEvent.id)
-    ).all()
     spans: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     started: dict[int, datetime] = {}
-    for order_id, at, to in events:
-        if to == OrderStatus.on_hold:
-            started[order_id] = at
-        elif order_id in started:
-            spans[order_id].append((started.pop(order_id), at))
+    for start in range(0, len(order_ids), CHUNK):
+        events = session.execute(
+            select(WorkOrderEvent.work_order_id, WorkOrderEvent.at, WorkOrderEvent.to_status)
+            .where(
+                WorkOrderEvent.work_order_id.in_(order_ids[start : start + CHUNK]),
+                or_(
+                    WorkOrderEvent.to_status == OrderStatus.on_hold,
+                    WorkOrderEvent.from_status == OrderStatus.on_hold,
+                ),
+            )
+            .order_by(WorkOrderEvent.work_order_id, WorkOrderEvent.at, WorkOrderEvent.id)
+        ).all()
+        for order_id, at, to in events:
+            if to == OrderStatus.on_hold:
+                started[order_id] = at
+            elif order_id in started:
+                spans[order_id].append((started.pop(order_id), at))
     for order_id, at in started.items():
         spans[order_id].append((at, datetime.max.replace(tzinfo=at.tzinfo)))
     return spans
@@ -118,40 +107,56 @@ def _overlap(spans: list[tuple[datetime, datetime]], start: datetime, end: datet
     return sum(max(0.0, (min(end, b) - max(start, a)).total_seconds()) for a, b in spans)
 
 
-def _durations(session: Session, scope: Sequence[ColumnElement[bool]]) -> dict[Group, list[float]]:
-    """Minutes each met deadline took, per group, with hold time taken out."""
+def _tallies(
+    session: Session, site_id: str, since: datetime, until: datetime
+) -> dict[Group, Tally]:
+    """Every deadline started in the window, in one pass: the database computes the duration
+    of the orders never held; the few held ones have their hold time taken out here."""
     dialect = session.get_bind().dialect.name
-    seconds = _seconds(dialect, Deadline.met_at, Deadline.started_at)
-    held = WorkOrder.hold_total_s > 0
-    out: dict[Group, list[float]] = defaultdict(list)
-    for d, p, s, secs in session.execute(
-        select(WorkOrder.department, WorkOrder.priority, Deadline.step, seconds)
+    held = or_(WorkOrder.hold_total_s > 0, WorkOrder.hold_started_at.is_not(None))
+    took = seconds_between(dialect, Deadline.met_at, Deadline.started_at)
+    scope = (
+        WorkOrder.site_id == site_id,
+        Deadline.started_at >= since,
+        Deadline.started_at < until,
+    )
+    base = (
+        WorkOrder.department,
+        WorkOrder.priority,
+        Deadline.step,
+        WorkOrder.id,
+        WorkOrder.escalation_level,
+        Deadline.breached_at.is_not(None),
+    )
+    tallies: dict[Group, Tally] = defaultdict(Tally)
+    connection = session.connection()
+    plain = (
+        select(*base, case((Deadline.met_at.is_not(None), took)))
         .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
-        .where(*scope, Deadline.met_at.is_not(None), ~held, WorkOrder.hold_started_at.is_(None))
-    ):
-        out[(d, p, s)].append(round(float(secs)) / 60)  # julianday is exact to ~1 ms only
+        .where(*scope, ~held)
+    )
+    for d, p, s, order_id, level, breached, secs in connection.execute(plain):
+        tally = tallies[(d, p, s)]
+        tally.add(
+            met=secs is not None, breached=bool(breached), order_id=order_id, escalated=level > 0
+        )
+        if secs is not None:
+            tally.minutes.append(round(float(secs)) / 60)  # julianday is exact to ~1 ms only
     rows = session.execute(
-        select(
-            WorkOrder.id,
-            WorkOrder.department,
-            WorkOrder.priority,
-            Deadline.step,
-            Deadline.started_at,
-            Deadline.met_at,
-        )
+        select(*base, Deadline.started_at, Deadline.met_at)
         .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
-        .where(
-            *scope,
-            Deadline.met_at.is_not(None),
-            or_(held, WorkOrder.hold_started_at.is_not(None)),
-        )
+        .where(*scope, held)
     ).all()
-    spans = _holds(session, sorted({r[0] for r in rows})) if rows else {}
-    for order_id, d, p, s, start, met in rows:
-        assert met is not None  # selected so
-        took = (met - start).total_seconds() - _overlap(spans.get(order_id, []), start, met)
-        out[(d, p, s)].append(max(0.0, took) / 60)
-    return out
+    spans = _holds(session, sorted({r[3] for r in rows}))
+    for d, p, s, order_id, level, breached, start, met in rows:
+        tally = tallies[(d, p, s)]
+        tally.add(
+            met=met is not None, breached=bool(breached), order_id=order_id, escalated=level > 0
+        )
+        if met is not None:
+            took_s = (met - start).total_seconds() - _overlap(spans.get(order_id, []), start, met)
+            tally.minutes.append(max(0.0, took_s) / 60)
+    return tallies
 
 
 def _minutes(value: float | None) -> float | None:
@@ -162,25 +167,26 @@ def sla(
     *, session: Session, site_id: str, since: datetime, until: datetime, now: datetime
 ) -> Report:
     """Per department × priority × step of the orders' deadlines started in the window."""
-    scope = _scope(site_id, since, until)
-    counts = _counts(session, scope)
-    durations = _durations(session, scope)
+    tallies = _tallies(session, site_id, since, until)
     rows: list[dict[str, Any]] = []
-    for group in sorted(counts):
-        tally, took = counts[group], durations.get(group, [])
+    for group in sorted(tallies):
+        t = tallies[group]
         rows.append(
             {
                 "department": group[0],
                 "priority": group[1],
                 "step": group[2],
-                **{k: tally[k] for k in ("deadlines", "met", "breached", "pending")},
-                "met_rate": share(tally["met"], tally["met"] + tally["breached"]),
-                "median_minutes": _minutes(percentile(took, 50)),
-                "p90_minutes": _minutes(percentile(took, 90)),
-                "escalated_orders": tally["escalated_orders"],
+                "deadlines": t.deadlines,
+                "met": t.met,
+                "breached": t.breached,
+                "pending": t.deadlines - t.met - t.breached,
+                "met_rate": share(t.met, t.met + t.breached),
+                "median_minutes": _minutes(percentile(t.minutes, 50)),
+                "p90_minutes": _minutes(percentile(t.minutes, 90)),
+                "escalated_orders": len(t.escalated),
             }
         )
-    everything = [m for took in durations.values() for m in took]
+    everything = [m for t in tallies.values() for m in t.minutes]
     met = sum(r["met"] for r in rows)
     breached = sum(r["breached"] for r in rows)
     return Report(
