@@ -110,15 +110,16 @@ def _plain(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
 
 
-def percentile(values: list[float], pct: float) -> float | None:
-    """The `pct` percentile by linear interpolation between closest ranks (None if empty)."""
+def percentile(values: list[float], pct: float, *, ordered: bool = False) -> float | None:
+    """The `pct` percentile by linear interpolation between closest ranks (None if empty);
+    `ordered` says `values` are sorted already."""
     if not values:
         return None
-    ordered = sorted(values)
-    rank = (len(ordered) - 1) * pct / 100
+    ranked = values if ordered else sorted(values)
+    rank = (len(ranked) - 1) * pct / 100
     low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+    high = min(low + 1, len(ranked) - 1)
+    return ranked[low] + (ranked[high] - ranked[low]) * (rank - low)
 
 
 def share(part: int, whole: int) -> float | None:
