@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, text
@@ -43,6 +43,10 @@ PROACTIVE = Layout(
 )
 
 Builder = Callable[..., Report]
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+LONGEST = timedelta(days=3660)
+"""Ten years: the longest window a report compares with the one before it."""
 SORT_MEMORY = "64MB"
 
 
@@ -145,6 +149,11 @@ def window(
     for label, value in (("since", since), ("until", until)):
         if value is not None and value.tzinfo is None:
             raise InvalidInput(f"`{label}` needs its UTC offset", details={"field": label})
+        if value is not None and not EARLIEST <= value <= LATEST:
+            raise InvalidInput(
+                f"`{label}` must lie between {EARLIEST.year} and {LATEST.year}",
+                details={"field": label},
+            )
     cadence = CATALOG[name].window
     if since is None and until is None:
         return periods.last_full(cadence, now, zone)
@@ -157,6 +166,10 @@ def window(
             since = periods.previous(cadence, since, zone)
     if since >= until:
         raise InvalidInput("`since` must be before `until`", details={"field": "since"})
+    if until - since > LONGEST:
+        raise InvalidInput(
+            f"a report covers at most {LONGEST.days} days", details={"field": "since"}
+        )
     return since, until
 
 
