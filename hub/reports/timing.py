@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import Float, and_, case, cast, distinct, func, literal, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -24,6 +24,7 @@ from hub.reports.tables import (
     Kind,
     Layout,
     Report,
+    percentile,
     share,
 )
 from hub.workorders.enums import Status as OrderStatus
@@ -124,56 +125,37 @@ def _took(dialect: str, held: Any) -> ColumnElement[Any]:
     return case((Deadline.met_at.is_not(None), _pair(dialect, "greatest", 0.0, took)))
 
 
-def _at_ranks(rank: Any, count: Any) -> ColumnElement[bool]:
-    """Whether a 1-based `rank` is one a median or a p90 interpolates between."""
-    wanted = []
-    for pct in PERCENTILES:
-        low = (count - 1) * pct // 100 + 1  # floor division, as int() below
-        wanted += [rank == low, rank == low + 1]
-    return or_(*wanted)
-
-
 PERCENTILES = (50, 90)
-
-
-def _interpolate(values: dict[int, float], count: int, pct: int) -> float | None:
-    """The percentile from the values at the ranks around it (1-based), as `percentile`."""
-    if count == 0:
-        return None
-    rank = (count - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, count - 1)
-    return values[low + 1] + (values[high + 1] - values[low + 1]) * (rank - low)
 
 
 def _tallies(
     session: Session, site_id: str, since: datetime, until: datetime, now: datetime
 ) -> dict[Group, dict[str, Any]]:
-    """Per group the counts, the median and the p90 minutes, all worked out by the database.
+    """Per group the counts, the median and the p90 minutes.
 
-    PostgreSQL takes the percentiles as aggregates (`percentile_cont`, the same linear
-    interpolation); SQLite ranks the durations in a window and returns the rows at the
-    percentiles' ranks.
+    PostgreSQL does it all in one aggregate query (`percentile_cont`: the same linear
+    interpolation as `percentile`); elsewhere one pass over the deadlines is counted here.
     """
     dialect = session.get_bind().dialect.name
     held = _held(session, site_id, since, until, now)
     took = _took(dialect, held)
+    if dialect != "postgresql":
+        return _one_pass(session, site_id, since, until, held, took)
     met = and_(Deadline.met_at.is_not(None), Deadline.breached_at.is_(None))
     escalated = case((WorkOrder.escalation_level > 0, WorkOrder.id))
-    figures: list[Any] = [
-        func.count(),
-        func.sum(case((met, 1), else_=0)),
-        func.sum(case((Deadline.breached_at.is_not(None), 1), else_=0)),
-        func.count(distinct(escalated)),
-    ]
-    if dialect == "postgresql":
-        figures += [func.percentile_cont(pct / 100).within_group(took) for pct in PERCENTILES]
-    group: tuple[Any, ...] = (WorkOrder.department, WorkOrder.priority, Deadline.step)
-    if dialect == "postgresql":
-        # The aggregates sort by the group; byte order is as good and much faster.
-        group = tuple(column.collate("C") for column in group)
+    # The aggregates sort by the group; byte order is as good and much faster.
+    group = tuple(
+        column.collate("C") for column in (WorkOrder.department, WorkOrder.priority, Deadline.step)
+    )
     rows = session.execute(
-        select(*group, *figures)
+        select(
+            *group,
+            func.count(),
+            func.sum(case((met, 1), else_=0)),
+            func.sum(case((Deadline.breached_at.is_not(None), 1), else_=0)),
+            func.count(distinct(escalated)),
+            *(func.percentile_cont(pct / 100).within_group(took) for pct in PERCENTILES),
+        )
         .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
         .outerjoin(held, held.c.id == Deadline.id)
         .where(
@@ -183,67 +165,73 @@ def _tallies(
         )
         .group_by(*group)
     ).all()
-    groups: dict[Group, dict[str, Any]] = {}
-    for d, p, s, n, m, b, e, *pcts in rows:
-        groups[(d, p, s)] = {
+    return {
+        (d, p, s): {
             "deadlines": int(n),
             "met": int(m or 0),
             "breached": int(b or 0),
             "escalated_orders": int(e or 0),
             **{
                 f"p{pct}": float(v) / 60 if v is not None else None
-                for pct, v in zip(PERCENTILES, pcts, strict=False)
+                for pct, v in zip(PERCENTILES, pcts, strict=True)
             },
         }
-    if dialect != "postgresql":
-        _ranked(session, site_id, since, until, held, took, groups)
-    return groups
+        for d, p, s, n, m, b, e, *pcts in rows
+    }
 
 
-def _ranked(
-    session: Session,
-    site_id: str,
-    since: datetime,
-    until: datetime,
-    held: Any,
-    took: ColumnElement[Any],
-    groups: dict[Group, dict[str, Any]],
-) -> None:
-    """The percentiles through a window over the met deadlines (databases without them)."""
-    met = (
-        select(
-            WorkOrder.department.label("d"),
-            WorkOrder.priority.label("p"),
-            Deadline.step.label("s"),
-            took.label("t"),
+def _one_pass(
+    session: Session, site_id: str, since: datetime, until: datetime, held: Any, took: Any
+) -> dict[Group, dict[str, Any]]:
+    """Counts and percentiles from one pass over the window's deadlines (databases without
+    ordered-set aggregates): the database computes each duration, holds taken out; the
+    counting and the ranking happen here, which on SQLite beats a window's sort."""
+    met = and_(Deadline.met_at.is_not(None), Deadline.breached_at.is_(None))
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                WorkOrder.department,
+                WorkOrder.priority,
+                Deadline.step,
+                case((met, 1), else_=0),
+                case((Deadline.breached_at.is_not(None), 1), else_=0),
+                case((WorkOrder.escalation_level > 0, WorkOrder.id)),
+                took,
+            )
+            .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
+            .outerjoin(held, held.c.id == Deadline.id)
+            .where(
+                WorkOrder.site_id == site_id,
+                Deadline.started_at >= since,
+                Deadline.started_at < until,
+            )
         )
-        .join(WorkOrder, WorkOrder.id == Deadline.work_order_id)
-        .outerjoin(held, held.c.id == Deadline.id)
-        .where(
-            WorkOrder.site_id == site_id,
-            Deadline.started_at >= since,
-            Deadline.started_at < until,
-            Deadline.met_at.is_not(None),
-        )
-        .cte("met")
+        .all()
     )
-    key = (met.c.d, met.c.p, met.c.s)
-    ranked = select(
-        *key,
-        met.c.t,
-        func.row_number().over(partition_by=key, order_by=met.c.t).label("rn"),
-        func.count().over(partition_by=key).label("n"),
-    ).subquery()
-    values: dict[Group, dict[int, float]] = {}
-    counts: dict[Group, int] = {}
-    for d, p, s, t, rn, n in session.execute(
-        select(ranked).where(_at_ranks(ranked.c.rn, ranked.c.n))
-    ):
-        values.setdefault((d, p, s), {})[int(rn)] = float(t) / 60
-        counts[(d, p, s)] = int(n)
-    for key_, group in groups.items():
-        for pct in PERCENTILES:
-            group[f"p{pct}"] = _interpolate(values.get(key_, {}), counts.get(key_, 0), pct)
+    tallies: dict[Group, list[Any]] = {}
+    for d, p, s, on_time, late, escalated, t in rows:
+        tally = tallies.get((d, p, s))
+        if tally is None:
+            tally = tallies[(d, p, s)] = [0, 0, 0, set(), []]
+        tally[0] += 1
+        tally[1] += on_time
+        tally[2] += late
+        if escalated is not None:
+            tally[3].add(escalated)
+        if t is not None:
+            tally[4].append(t / 60)
+    groups: dict[Group, dict[str, Any]] = {}
+    for key, (n, m, b, escalated_ids, minutes) in tallies.items():
+        minutes.sort()
+        groups[key] = {
+            "deadlines": n,
+            "met": m,
+            "breached": b,
+            "escalated_orders": len(escalated_ids),
+            **{f"p{pct}": percentile(minutes, pct, ordered=True) for pct in PERCENTILES},
+        }
+    return groups
 
 
 def _minutes(value: float | None) -> float | None:
