@@ -2,8 +2,9 @@
 
 A deadline counts in the window it started in. A step's duration runs from the deadline's
 start to the moment it was met, less the time the order spent on hold in between (a hold
-pauses the clock, so it is not the department's time). Durations are computed by the
-database for every met deadline; only orders that were ever on hold are read one by one.
+pauses the clock, so it is not the department's time). The database computes each
+duration and the hold in it; PostgreSQL also takes the percentiles (`percentile_cont`),
+on SQLite one pass over the deadlines is counted and ranked here.
 """
 
 from __future__ import annotations
