@@ -118,11 +118,18 @@ def _held(session: Session, site_id: str, since: datetime, until: datetime, now:
 
 
 def _took(dialect: str, held: Any) -> ColumnElement[Any]:
-    """A met deadline's whole seconds from start to meeting, its hold taken out (else NULL)."""
-    sec = partial(_epoch, dialect)
-    took = func.round(
-        sec(Deadline.met_at) - sec(Deadline.started_at) - func.coalesce(held.c.held, 0.0)
-    )
+    """A met deadline's seconds from start to meeting, its hold taken out (else NULL).
+
+    PostgreSQL subtracts the two times exactly (one interval); SQLite's julianday is exact
+    to about a millisecond, so its seconds are rounded to whole ones.
+    """
+    if dialect == "postgresql":
+        span: ColumnElement[Any] = cast(
+            func.extract("epoch", Deadline.met_at - Deadline.started_at), Float
+        )
+    else:
+        span = func.round(_epoch(dialect, Deadline.met_at) - _epoch(dialect, Deadline.started_at))
+    took = span - func.coalesce(held.c.held, 0.0)
     return case((Deadline.met_at.is_not(None), _pair(dialect, "greatest", 0.0, took)))
 
 
