@@ -23,6 +23,7 @@ from hub.inputs import When
 from hub.reports import flows
 from hub.reports.enums import Format, Lang, ReportName
 from hub.reports.schemas import AnswerIn, ReportOut, RunOut
+from hub.settings import Settings
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
@@ -58,7 +59,7 @@ def _site(principal: Principal, site: str | None) -> str:
 
 
 def _answer(
-    document: dict[str, Any], fmt: Format, lang: Lang, settings: Any
+    document: dict[str, Any], fmt: Format, lang: Lang, settings: Settings
 ) -> ReportOut | Response:
     if fmt == Format.json:
         return ReportOut.model_validate(document)
