@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.auth.enums import Role
 from hub.clock import ManualClock
+from hub.outbox.models import OutboxMessage
 from hub.reports import jobs
 from hub.reports.enums import Cadence, ReportName
 from tests.conftest import OTHER_SITE, SITE, bearer
@@ -175,6 +177,11 @@ def test_stored_runs_list_and_download(
         session=db, cadence=Cadence.weekly, period_start=UNTIL, now=UNTIL, zone=ZONE
     )
     assert again == []
+    announced = db.scalars(
+        select(OutboxMessage).where(OutboxMessage.topic == f"fh/{SITE}/hub/report")
+    ).all()
+    assert sorted(m.payload["report"] for m in announced) == ["proactive", "sla", "weekly-hot"]
+    assert all(m.payload["download"].endswith("/download") for m in announced)
     listed = client.get(f"{API}/runs", params={"report": "sla"}, headers=manager).json()
     (run,) = listed
     assert (run["site"], run["totals"]["deadlines"]) == (SITE, 10)
