@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, create_engine, insert, text
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from benchmarks import correlation, procstat, raw
+from benchmarks import reports as report_cell
 from benchmarks.mix import BenchDevice, fleet
 from benchmarks.progress import Progress
 from benchmarks.publisher import publish
@@ -97,6 +98,8 @@ class Results:
     two_workers_exactly_once: bool = False
     correlation: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per database: correlation at intake (`benchmarks.correlation.run`)."""
+    reports: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per database: each report over a year (`benchmarks.reports.run`)."""
     versions: dict[str, str] = field(default_factory=dict)
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     evidence: dict[str, Any] = field(default_factory=dict)
@@ -811,6 +814,11 @@ def run(quick: bool) -> Results:
                 results.correlation[kind] = correlation.run(engine, quick)
                 timings = results.correlation[kind]["timings"]
                 progress.done(f"correlation-{kind}", f"p95 {percentile(timings, 95):.1f} ms")
+        for kind in ("postgres", "sqlite"):
+            with database(kind, workdir) as (_url, engine):
+                results.reports[kind] = report_cell.run(engine, quick)
+                worst = max(percentile(t, 95) for t in results.reports[kind]["timings"].values())
+                progress.done(f"reports-{kind}", f"worst p95 {worst:.0f} ms")
     from benchmarks import evidence, influx
 
     results.evidence = evidence.run(quick)
@@ -911,6 +919,7 @@ def figures(results: Results) -> dict[str, Any]:
         **results.web,
     }
     out.update(correlation_figures(results))
+    out.update(report_figures(results))
     for c in results.cells:
         if c.name.startswith("mosquitto-sqlite"):
             out[f"ingest_sqlite_qos{c.qos}_msgs"] = _r(c.msgs_per_s)
@@ -927,6 +936,20 @@ def correlation_figures(results: Results) -> dict[str, Any]:
     for pct in (95, 99):
         values = [v for k, v in out.items() if k.endswith(f"_p{pct}_ms") and v is not None]
         out[f"correlation_p{pct}_ms"] = max(values) if values else None
+    return out
+
+
+def report_figures(results: Results) -> dict[str, Any]:
+    """`report_p95_ms` per report and database, and the worst report per database."""
+    out: dict[str, Any] = {}
+    for kind, cell in results.reports.items():
+        worst: list[float] = []
+        for name, timings in cell["timings"].items():
+            value = _r(percentile(timings, 95), 1)
+            out[f"report_{name.replace('-', '_')}_{kind}_p95_ms"] = value
+            if value is not None:
+                worst.append(value)
+        out[f"report_{kind}_p95_ms"] = max(worst) if worst else None
     return out
 
 

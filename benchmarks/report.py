@@ -25,6 +25,8 @@ GOALS: list[tuple[str, str, float]] = [
     ("page_p95_ms", "<=", 100.0),
     ("page_10k_p95_ms", "<=", 300.0),
     ("sse_p95_ms", "<=", 1000.0),
+    ("report_postgres_p95_ms", "<=", 1000.0),
+    ("report_sqlite_p95_ms", "<=", 3000.0),
 ]
 
 
@@ -115,6 +117,7 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         f"{'yes' if results.latency_orders_ok else 'NO'} |",
         "",
         *_correlation(results),
+        *_reports(results),
         "## Goals",
         "",
         "| figure | goal | measured | |",
@@ -158,4 +161,28 @@ def _correlation(results: Results) -> list[str]:
             f"| {kind} | {cell['populate_s']} | {percentile(t, 50):.1f} | "
             f"{percentile(t, 95):.1f} | {percentile(t, 99):.1f} | {worst:.1f} |"
         )
+    return [*lines, ""]
+
+
+def _reports(results: Results) -> list[str]:
+    """The reports section: the history they ran on, and p95 per report and database."""
+    if not results.reports:
+        return []
+    size = next(iter(results.reports.values()))["size"]
+    lines = [
+        "## Reports",
+        "",
+        f"Each report built over one year, {size.samples} times, on a site with"
+        f" {size.devices:,} devices, {size.orders:,} work orders (with their deadlines, holds"
+        f" and alarms) and {size.complaints:,} complaints (`benchmarks/reports.py`).",
+        "",
+        "| database | populate s | report | p50 ms | p95 ms | max ms |",
+        "|---|---|---|---|---|---|",
+    ]
+    for kind, cell in sorted(results.reports.items()):
+        for name, t in cell["timings"].items():
+            lines.append(
+                f"| {kind} | {cell['populate_s']} | {name} | {percentile(t, 50):.0f} | "
+                f"{percentile(t, 95):.0f} | {max(t, default=float('nan')):.0f} |"
+            )
     return [*lines, ""]

@@ -1,9 +1,9 @@
 """`/manager`: SLA and breaches, the proactive ratio, the periodic reports with their
 downloads, patrol entries the sensors contradict, and a dispute's evidence timeline.
 
-The reports are the API's (`/reports/{weekly-hot, unfinished, sla, proactive}`, CONTRACT.md
-§4): a report the hub does not serve yet shows an empty state, and appears as soon as it
-does, without a change here.
+The reports are the API's (`/reports/{weekly-hot, unfinished, sla, proactive, monthly}`,
+CONTRACT.md §4): the page shows each one's headline figures and its first table, and a
+report the role may not read shows an empty state.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from hub.api.params import IdPath
 
 router = APIRouter(include_in_schema=False)
 
-REPORTS = ("sla", "weekly-hot", "unfinished", "proactive")
+REPORTS = ("sla", "weekly-hot", "unfinished", "proactive", "monthly")
 FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -34,11 +34,20 @@ async def _report(user: WebUser, name: str, site: str | None) -> Any:
 
 
 def _table(report: Any) -> dict[str, Any]:
-    """A report as a page shows it: its scalar figures, and its rows as a table."""
+    """A report as a page shows it: its headline figures, and its first table's rows.
+
+    A report is `{report, site, since, until, totals: {...}, sections: {name: [rows]}}`.
+    """
     if not isinstance(report, dict):
         return {"figures": {}, "columns": [], "rows": []}
-    figures = {k: v for k, v in report.items() if not isinstance(v, list | dict)}
-    rows = next((v for v in report.values() if isinstance(v, list)), [])
+    totals = report.get("totals")
+    scalars = {k: v for k, v in report.items() if not isinstance(v, list | dict)}
+    if isinstance(totals, dict):
+        scalars |= {k: v for k, v in totals.items() if not isinstance(v, list | dict)}
+    figures = {k: v for k, v in scalars.items() if k not in ("report", "site", "lang")}
+    sections = report.get("sections")
+    tables = sections.values() if isinstance(sections, dict) else report.values()
+    rows = next((v for v in tables if isinstance(v, list) and v), [])
     rows = [r for r in rows if isinstance(r, dict)][:50]
     columns = [
         c for c in (rows[0].keys() if rows else []) if not isinstance(rows[0][c], list | dict)

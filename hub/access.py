@@ -20,6 +20,8 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | read a dispute's evidence timeline | yes | — | — | — | yes | yes |
 | check the chains, export an evidence pack | — | — | — | — | yes | yes |
 | register quarantined adapter devices | — | — | — | — | — | yes |
+| read reports and their stored runs | yes | — | — | — | yes | yes |
+| write the unified answer to a hot item | — | — | — | — | yes | yes |
 
 Why: the desk verifies and calls back, so the people who did the work do not close their
 own orders (DOMAIN.md); field staff work their own department's orders, or one handed to
@@ -32,6 +34,9 @@ walks a round records it, and managers, who answer for the rounds, plan them and
 logs and sensors disagree; evidence settles disputes, which is the managers' work, with the
 desk reading the timeline to answer the owner; an adapter device heard before it was
 registered belongs to no site yet, and giving it one is the installation's administration.
+desk reading the timeline to answer the owner; the desk compiles the weekly statistics for
+the management meeting and managers read every report, and the unified answer to a hot item
+is decided by management (the desk then gives it to every owner who raises the item).
 """
 
 from __future__ import annotations
@@ -63,6 +68,8 @@ class Action(StrEnum):
     read_evidence = "read an evidence timeline"
     prove = "check the chains or export an evidence pack"
     register_devices = "register quarantined adapter devices"
+    read_reports = "read reports and their stored runs"
+    write_answers = "write the unified answer to a hot item"
 
 
 class Reach(StrEnum):
@@ -103,6 +110,8 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.read_evidence: _DESK,
     Action.prove: {Role.manager: Reach.all},
     Action.register_devices: {},
+    Action.read_reports: _DESK,
+    Action.write_answers: {Role.manager: Reach.all},
 }
 """The table above as data; admins may do everything, so they are not listed."""
 

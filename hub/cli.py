@@ -22,6 +22,7 @@ from hub.errors import HubError
 from hub.evidence import cli as evidence_cli
 from hub.inspections import cli as inspections_cli
 from hub.retention import cli as retention_cli
+from hub.reports import cli as reports_cli
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ app.add_typer(evidence_cli.app, name="evidence")
 app.add_typer(inspections_cli.app, name="inspections")
 app.add_typer(broker_cli.app, name="broker")
 app.add_typer(retention_cli.app, name="retention")
+app.add_typer(reports_cli.app, name="reports")
 
 ConfigOpt = Annotated[
     Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")

@@ -11,6 +11,7 @@ from hub.complaints.models import (
     Escalation,
     PhraseHit,
     Reply,
+    UnifiedAnswer,
 )
 from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
@@ -37,6 +38,7 @@ from hub.registry.models import (
     QuarantinedDevice,
     Site,
 )
+from hub.reports.models import JobRun, ReportRun
 from hub.retention.models import PrunedRun
 from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
@@ -85,6 +87,9 @@ __all__ = [
     "WorkOrderEvent",
     "BrokerCredential",
     "QuarantinedDevice",
+    "UnifiedAnswer",
+    "ReportRun",
+    "JobRun",
 ]
 
 

@@ -173,6 +173,34 @@ class Settings(BaseSettings):
     )
     retention_batch: int = Field(
         5000, ge=1, le=100_000, description="Signals deleted per retention transaction."
+    report_check_seconds: int = Field(
+        60,
+        ge=1,
+        description=(
+            "How often the scheduler looks whether a weekly, half-monthly or monthly report"
+            " run is due (the runs themselves follow local midnights)."
+        ),
+    )
+    report_recipients: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Department heads the scheduled reports are mailed to: department -> addresses,"
+            ' e.g. engineering = ["eng-head@example.com"].'
+        ),
+    )
+    smtp_host: str | None = Field(None, description="SMTP server for report mail; off if unset.")
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = Field("facility-hub@localhost", description="Sender of report mail.")
+    callback_reminder_minutes: int = Field(
+        30,
+        ge=1,
+        description="Remind the desk of a callback (回访) this many minutes before it is due.",
+    )
+    callback_check_seconds: int = Field(
+        60, ge=1, description="How often due callbacks are looked for to remind the desk."
     )
     log_level: str = "INFO"
     stream_max_seconds: float = Field(

@@ -34,6 +34,7 @@ from hub.live import flows as live_flows
 from hub.live.routes import router as live_router
 from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
+from hub.reports.routes import router as reports_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
 from hub.workorders.policy import SlaPolicy
@@ -54,6 +55,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     notices_router,
     correlation_router,
     live_router,
+    reports_router,
 ]
 
 

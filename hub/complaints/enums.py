@@ -125,3 +125,14 @@ class Trigger(StrEnum):
     media_exposure = "media_exposure"
     direct_loss = "direct_loss"
     reputational_damage = "reputational_damage"
+
+
+class HotDimension(StrEnum):
+    """How the weekly statistics of hot complaints (热点投诉) group the week's cases."""
+
+    category = "category"
+    cause = "cause"
+    """Whose problem it is: `property`, or `non_property:developer` and the like."""
+    location = "location"
+    """The building and floor (`3/12`), or the area, the case is about."""
+    device_kind = "device_kind"

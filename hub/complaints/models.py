@@ -248,3 +248,24 @@ class ComplaintWorkOrder(Base):
     actor: Mapped[str] = mapped_column(String(128))
 
     complaint: Mapped[Complaint] = relationship(back_populates="work_orders")
+
+
+class UnifiedAnswer(Base):
+    """The answer managers agree on for a hot item (统一答复), one row per version.
+
+    A hot item is one value of one dimension of the weekly statistics: a category, a cause,
+    a place, a device kind. The desk is shown the latest version of every answer whose item
+    a complaint matches, so every owner hears the same thing.
+    """
+
+    __tablename__ = "complaint_answers"
+    __table_args__ = (UniqueConstraint("site_id", "dimension", "value", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    dimension: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(400))
+    version: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(128))
+    at: Mapped[datetime]

@@ -12,7 +12,7 @@ from hub import access
 from hub.access import Action
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
-from hub.complaints import escalation, flows, intake, phrases, queries, replies, workflow
+from hub.complaints import answers, escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, Correlator, CorrelatorDep, DeskDep
 from hub.complaints.enums import Category, Kind, Responsibility, Status
 from hub.complaints.models import Complaint
@@ -40,6 +40,7 @@ def _views(
 ) -> list[ComplaintOut]:
     """The API views of `complaints`, with what correlation found for each."""
     found = correlator.views(session=session, complaints=complaints, now=now)
+    agreed = answers.for_complaints(session=session, complaints=complaints)
     views = []
     for complaint in complaints:
         later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
@@ -51,6 +52,7 @@ def _views(
                 repeated_by=later,
                 found=extra.links if extra else None,
                 known_issue=extra.known_issue if extra else None,
+                answers=agreed.get(complaint.id),
             )
         )
     return views

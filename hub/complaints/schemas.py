@@ -15,6 +15,7 @@ from hub.complaints.enums import (
     Category,
     Channel,
     ComplaintSeverity,
+    HotDimension,
     Kind,
     Party,
     ReplyPurpose,
@@ -22,7 +23,7 @@ from hub.complaints.enums import (
     Status,
     Step,
 )
-from hub.complaints.models import Complaint, ComplaintEvent, Reply
+from hub.complaints.models import Complaint, ComplaintEvent, Reply, UnifiedAnswer
 from hub.inputs import Amount, Id, Input
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority
@@ -275,6 +276,33 @@ class ComplainantOut(BaseModel):
     unit: str | None
 
 
+class UnifiedAnswerOut(BaseModel):
+    """The agreed answer to a hot item, in one of its versions."""
+
+    id: int
+    site: str
+    dimension: HotDimension
+    value: str
+    version: int
+    text: str
+    author: str
+    at: datetime
+
+    @classmethod
+    def build(cls, answer: UnifiedAnswer) -> UnifiedAnswerOut:
+        """The API view of `answer`."""
+        return cls(
+            id=answer.id,
+            site=answer.site_id,
+            dimension=HotDimension(answer.dimension),
+            value=answer.value,
+            version=answer.version,
+            text=answer.text,
+            author=answer.author,
+            at=answer.at,
+        )
+
+
 class ComplaintOut(BaseModel):
     """A complaint with its classification, links, deadlines, replies and history."""
 
@@ -298,6 +326,10 @@ class ComplaintOut(BaseModel):
     classification: ClassificationOut
     links: list[LinkOut]
     known_issue: KnownIssueOut | None = None
+    answers: list[UnifiedAnswerOut] = Field(
+        default_factory=list,
+        description="The unified answers (统一答复) to the hot items this complaint matches.",
+    )
     repeat_of: int | None
     work_order_ids: list[int]
     escalated_at: datetime | None
@@ -327,6 +359,7 @@ class ComplaintOut(BaseModel):
         repeated_by: list[int] | None = None,
         found: list[LinkOut] | None = None,
         known_issue: KnownIssueOut | None = None,
+        answers: list[UnifiedAnswer] | None = None,
     ) -> ComplaintOut:
         """The API view of `complaint`; pending deadlines are shown paused while on hold.
 
@@ -364,6 +397,7 @@ class ComplaintOut(BaseModel):
             classification=ClassificationOut.build(complaint),
             links=merge_links(_links(complaint, repeated_by or []), found or []),
             known_issue=known_issue,
+            answers=[UnifiedAnswerOut.build(a) for a in answers or []],
             repeat_of=complaint.repeat_of_id,
             work_order_ids=[link.work_order_id for link in complaint.work_orders],
             escalated_at=complaint.escalated_at,

@@ -113,29 +113,35 @@ def _minutes(a: datetime, b: datetime) -> float:
 
 
 def proactive(*, session: Session, site_id: str, since: datetime, until: datetime) -> Proactive:
-    """Per issue (an order with complaints, opened in the window): who knew first, by how much."""
-    orders = session.scalars(
-        select(WorkOrder)
-        .where(
-            WorkOrder.site_id == site_id,
-            WorkOrder.created_at >= since,
-            WorkOrder.created_at < until,
-            exists().where(ComplaintWorkOrder.work_order_id == WorkOrder.id),
-        )
+    """Per issue (an order with complaints, opened in the window): who knew first, by how much.
+
+    Read as columns, joined in the database (no id lists), so a year of a big site is one
+    pass over each table.
+    """
+    window = (
+        WorkOrder.site_id == site_id,
+        WorkOrder.created_at >= since,
+        WorkOrder.created_at < until,
+    )
+    linked = exists().where(ComplaintWorkOrder.work_order_id == WorkOrder.id)
+    orders = session.execute(
+        select(WorkOrder.id, WorkOrder.title, WorkOrder.source, WorkOrder.created_at)
+        .where(*window, linked)
         .order_by(WorkOrder.id)
     ).all()
-    ids = [o.id for o in orders]
-    complaints: dict[int, list[tuple[int, datetime]]] = {i: [] for i in ids}
+    complaints: dict[int, list[tuple[int, datetime]]] = {o.id: [] for o in orders}
     for order_id, complaint_id, received in session.execute(
         select(ComplaintWorkOrder.work_order_id, Complaint.id, Complaint.received_at)
         .join(Complaint, Complaint.id == ComplaintWorkOrder.complaint_id)
-        .where(ComplaintWorkOrder.work_order_id.in_(ids))
+        .join(WorkOrder, WorkOrder.id == ComplaintWorkOrder.work_order_id)
+        .where(*window)
     ):
         complaints[order_id].append((complaint_id, received))
     sensed: dict[int, datetime] = {}
     for alarm_order, at in session.execute(
         select(Alarm.work_order_id, func.min(Alarm.raised_at))
-        .where(Alarm.work_order_id.in_(ids))
+        .join(WorkOrder, WorkOrder.id == Alarm.work_order_id)
+        .where(*window, linked)
         .group_by(Alarm.work_order_id)
     ).all():
         if alarm_order is not None:

@@ -1,9 +1,10 @@
-"""HTTP routes of correlation: the desk's look-up before filing, the proactive measure."""
+"""HTTP routes of correlation: the desk's look-up before filing (the proactive measure is a
+report: `hub.reports`)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -11,7 +12,7 @@ from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.auth.principal import Principal
 from hub.correlation import measure
 from hub.correlation.deps import PoliciesDep
-from hub.correlation.schemas import KnownIssues, Proactive
+from hub.correlation.schemas import KnownIssues
 from hub.errors import InvalidInput, NotFound
 from hub.notices import service as notices
 from hub.notices.schemas import NoticeOut
@@ -69,27 +70,3 @@ def known_issues(
         items=items,
         notices=up,
     )
-
-
-@router.get("/reports/proactive", response_model=Proactive)
-def proactive_report(
-    session: SessionDep,
-    principal: PrincipalDep,
-    now: NowDep,
-    site: Annotated[str | None, Query(max_length=64)] = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    format_: Annotated[
-        Literal["json"], Query(alias="format", description="json (csv and xlsx: the reports)")
-    ] = "json",
-) -> Proactive:
-    """Per issue (an order with its complaints): sensor first or complaint first, the lead."""
-    site_id = _site(principal, site)
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise InvalidInput(f"`{name}` needs a time zone", details={"field": name})
-    end = until or now
-    start = since or end - WEEK
-    if start >= end:
-        raise InvalidInput("`since` must be before `until`", details={"field": "since"})
-    return measure.proactive(session=session, site_id=site_id, since=start, until=end)

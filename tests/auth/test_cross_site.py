@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +29,9 @@ from hub.inspections import service as inspections
 from hub.inspections.enums import Item, State
 from hub.notices.models import Notice
 from hub.registry.enums import DeviceKind
+from hub.reports import jobs as report_jobs
+from hub.reports.enums import Cadence
+from hub.reports.models import ReportRun
 from hub.signals.service import Incoming
 from hub.workorders import service as orders
 from hub.workorders.enums import Department, Source
@@ -47,6 +50,7 @@ class Theirs:
     complaint: int
     inspection: int
     sensor_order: int
+    report_run: int = 0
 
 
 @pytest.fixture
@@ -95,7 +99,25 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
     watch(session=db, policies=Policies(), now=clock.now())
     db.flush()
     assert db.scalar(select(func.count()).select_from(Notice)) == 1
-    return Theirs(leak.id, alarm.id, order.id, complaint.id, inspection.id, alarm.work_order_id)
+    # A stored weekly run of B's reports.
+    report_jobs.run_reports(
+        session=db,
+        cadence=Cadence.weekly,
+        period_start=clock.now() + timedelta(days=7),
+        now=clock.now(),
+        zone=UTC,
+    )
+    run_id = db.scalars(select(ReportRun.id).where(ReportRun.site_id == OTHER_SITE)).first()
+    assert run_id is not None
+    return Theirs(
+        leak.id,
+        alarm.id,
+        order.id,
+        complaint.id,
+        inspection.id,
+        alarm.work_order_id,
+        report_run=run_id,
+    )
 
 
 Request = tuple[str, str, dict[str, Any] | None]
@@ -212,6 +234,16 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         {"id": "leak-new", "site": OTHER_SITE, "kind": "leak"},
     ),
     "GET /api/v1/stream": lambda t: ("GET", f"/api/v1/stream?site={OTHER_SITE}", None),
+    "GET /api/v1/reports/runs/{run_id}/download": lambda t: (
+        "GET",
+        f"/api/v1/reports/runs/{t.report_run}/download",
+        None,
+    ),
+    "POST /api/v1/reports/answers": lambda t: (
+        "POST",
+        "/api/v1/reports/answers",
+        {"site": OTHER_SITE, "dimension": "location", "value": "1/1", "text": "x"},
+    ),
 }
 """Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
 
@@ -249,6 +281,14 @@ FILTERED: dict[str, Callable[[Theirs, Any], bool]] = {
     "GET /api/v1/reports/proactive": lambda t, body: (
         f'"work_order_id":{t.order}' not in _json(body)
     ),
+    "GET /api/v1/reports/weekly-hot": lambda t, body: body["site"] == SITE,
+    "GET /api/v1/reports/unfinished": lambda t, body: (
+        body["site"] == SITE and f'"id":{t.order},' not in _json(body)
+    ),
+    "GET /api/v1/reports/sla": lambda t, body: body["site"] == SITE,
+    "GET /api/v1/reports/monthly": lambda t, body: body["site"] == SITE,
+    "GET /api/v1/reports/runs": lambda t, body: all(run["site"] == SITE for run in body),
+    "GET /api/v1/reports/answers": lambda t, body: all(a["site"] == SITE for a in body),
 }
 """Routes that list: B's objects never appear, even when B is asked for by name."""
 

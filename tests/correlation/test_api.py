@@ -33,6 +33,8 @@ from tests.pipeline import register, send
 pytestmark = pytest.mark.usefixtures("sites")
 
 API = "/api/v1"
+SINCE = "2026-11-20T00:00:00Z"
+"""Reports default to the last full local week; these cases happen in this one."""
 POLICIES = Policies.from_settings(Settings())
 
 
@@ -197,11 +199,12 @@ def test_an_alarm_after_the_complaint_links_back_and_folds_its_order_in(
     view = client.get(f"{API}/work-orders/{own.id}", headers=desk).json()
     assert len(view["alarm_ids"]) == 1
     assert client.get(f"{API}/notices", headers=desk).json()["items"] == []  # folded in first
-    report = client.get(f"{API}/reports/proactive", headers=desk).json()
-    (issue,) = report["items"]
+    report = client.get(f"{API}/reports/proactive?since={SINCE}", headers=desk).json()
+    (issue,) = report["sections"]["issues"]
     assert (issue["work_order_id"], issue["sensor_first"]) == (own.id, False)
     assert issue["lead_minutes"] == 12.0
-    assert (report["issues"], report["complaint_first"], report["ratio"]) == (1, 1, 0.0)
+    totals = report["totals"]
+    assert (totals["issues"], totals["complaint_first"], totals["ratio"]) == (1, 1, 0.0)
 
 
 def test_an_alarm_after_a_complaint_without_an_order_attaches_it(
@@ -223,12 +226,12 @@ def test_the_sensor_first_lead_is_measured(
     client: TestClient, desk: dict[str, str], db: Session, lamp: Device
 ) -> None:
     file(client, desk, content="3号楼12层走廊灯坏了")
-    report = client.get(f"{API}/reports/proactive?site={SITE}", headers=desk).json()
-    (issue,) = report["items"]
+    report = client.get(f"{API}/reports/proactive?site={SITE}&since={SINCE}", headers=desk).json()
+    (issue,) = report["sections"]["issues"]
     assert issue["sensor_first"] is True
     assert issue["lead_minutes"] == pytest.approx(31.0, abs=1.0)
-    assert (report["sensor_first"], report["ratio"]) == (1, 1.0)
-    assert report["median_lead_minutes"] == issue["lead_minutes"]
+    assert (report["totals"]["sensor_first"], report["totals"]["ratio"]) == (1, 1.0)
+    assert report["totals"]["median_lead_minutes"] == issue["lead_minutes"]
 
 
 def test_the_desk_looks_up_a_place_before_filing(
@@ -278,7 +281,7 @@ def test_an_unknown_place_is_the_nearest_known_one_with_a_reason(
         ("GET", "/known-issues?location=" + "9/" * 300, None),
         ("GET", "/reports/proactive?since=2026-11-23T00:00:00", None),
         ("GET", "/reports/proactive?since=2026-11-30T00:00:00Z&until=2026-11-23T00:00:00Z", None),
-        ("GET", "/reports/proactive?format=xlsx", None),
+        ("GET", "/reports/proactive?format=pdf", None),
         ("GET", f"/reports/proactive?site={OTHER_SITE}", None),
         ("GET", "/notices?limit=99999999999999999999", None),
         ("GET", "/notices?active=maybe", None),
