@@ -21,8 +21,8 @@ from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
 from hub.evidence import cli as evidence_cli
 from hub.inspections import cli as inspections_cli
-from hub.retention import cli as retention_cli
 from hub.reports import cli as reports_cli
+from hub.retention import cli as retention_cli
 from hub.settings import Settings, load_settings
 
 if TYPE_CHECKING:

@@ -173,6 +173,7 @@ class Settings(BaseSettings):
     )
     retention_batch: int = Field(
         5000, ge=1, le=100_000, description="Signals deleted per retention transaction."
+    )
     report_check_seconds: int = Field(
         60,
         ge=1,
