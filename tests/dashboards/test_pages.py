@@ -299,19 +299,25 @@ def test_the_desk_sees_the_known_issue_while_typing_and_files_the_entry(
     assert f"#{places['order']}" in queue.text
 
 
-def test_the_manager_sees_figures_and_an_empty_state_for_reports_not_served(
-    client: TestClient, make_token: Callable[..., str], app: FastAPI
+def test_the_manager_sees_every_report_with_its_figures_and_downloads(
+    client: TestClient, make_token: Callable[..., str]
 ) -> None:
-    page = client.get("/manager?lang=en", headers=bearer(make_token(Role.manager)))
+    headers = bearer(make_token(Role.manager))
+    page = client.get("/manager?lang=en", headers=headers)
     assert page.status_code == 200
-    served = {r.path for r in app.routes if hasattr(r, "path")}
-    for name in ("weekly-hot", "unfinished", "sla"):
+    for name in ("sla", "weekly-hot", "unfinished", "proactive", "monthly"):
         section = page.text.split(f'id="report-{name}"', 1)[1].split("</section>", 1)[0]
-        if f"/api/v1/reports/{name}" in served:
-            assert "Nothing in this period" in section or "<table>" in section
-        else:
-            assert "not available on this hub yet" in section
-    assert "sensor first" in page.text  # the proactive report is served
+        assert "not available on this hub yet" not in section, name
+        assert '<dl class="figures">' in section, name
+        assert "Nothing in this period" in section or "<table>" in section, name
+        assert f"/manager/reports/{name}.csv" in section, name
+        csv = client.get(f"/manager/reports/{name}.csv", headers=headers)
+        assert csv.status_code == 200, name
+        assert csv.content.startswith(b"\xef\xbb\xbf"), name  # UTF-8 with BOM, for Excel
+        xlsx = client.get(f"/manager/reports/{name}.xlsx", headers=headers)
+        assert xlsx.status_code == 200, name
+        assert xlsx.content.startswith(b"PK"), name  # an Office Open XML package
+    assert client.get("/manager/reports/nosuch.csv", headers=headers).status_code == 404
 
 
 def test_no_page_or_asset_references_an_outside_url(
