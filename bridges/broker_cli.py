@@ -26,6 +26,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from hub.cliopts import ConfigOpt, settings_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
@@ -33,24 +34,12 @@ from hub.registry import credentials
 from hub.registry.acl import Policy, mosquitto_acl, mosquitto_passwd
 from hub.registry.enums import BrokerRole
 from hub.registry.models import BrokerCredential, Device
-from hub.settings import Settings, load_settings
+from hub.settings import Settings
 
 app = typer.Typer(
     help="The MQTT broker: the embedded one, broker logins, Mosquitto's password file and ACL.",
     invoke_without_command=True,
 )
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
-]
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        raise typer.Exit(2) from exc
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -104,7 +93,7 @@ def run(
     if auth:
         from bridges.broker_auth import PolicySource
 
-        settings = _settings(config)
+        settings = settings_or_exit(config)
         policy = PolicySource(policy_loader(settings, _sessions(settings)))
     embedded = EmbeddedBroker(host=host, port=port, policy=policy)
     embedded.start()
@@ -142,7 +131,7 @@ def issue_credentials(
     config: ConfigOpt = None,
 ) -> None:
     """Issue broker logins; prints `username,password` per login, once: only hashes are kept."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     sessions = _sessions(settings)
     now = SystemClock().now()
     issued: list[tuple[str, str]] = []
@@ -210,7 +199,7 @@ def _wanted(
 @app.command("logins")
 def list_logins(config: ConfigOpt = None) -> None:
     """The broker logins the hub has issued (never their passwords)."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     with _sessions(settings)() as session:
         for login in credentials.logins(session=session):
             typer.echo(f"{login.username}\t{login.role}\t{login.device or ''}")
@@ -222,7 +211,7 @@ def revoke(
     config: ConfigOpt = None,
 ) -> None:
     """Remove a login; Mosquitto refuses it once `fhub broker acl` has written its files again."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     try:
         with session_scope(_sessions(settings)) as session:
             credentials.revoke(session=session, username=username)
@@ -241,7 +230,7 @@ def write_acl(
     config: ConfigOpt = None,
 ) -> None:
     """Write the broker's password file and ACL from the hub's logins."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     with _sessions(settings)() as session:
         logins = credentials.logins(session=session)
     out.mkdir(parents=True, exist_ok=True)

@@ -6,16 +6,15 @@ import logging
 import sys
 import threading
 import time
-import tomllib
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from pydantic import ValidationError
 
 from bridges import broker_cli
 from hub import migrate
 from hub.auth.enums import Role
+from hub.cliopts import ConfigOpt, fail, settings_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
@@ -23,7 +22,7 @@ from hub.evidence import cli as evidence_cli
 from hub.inspections import cli as inspections_cli
 from hub.reports import cli as reports_cli
 from hub.retention import cli as retention_cli
-from hub.settings import Settings, load_settings
+from hub.settings import Settings
 
 if TYPE_CHECKING:
     from hub.alarms.engine import RuleContext
@@ -43,44 +42,12 @@ app.add_typer(broker_cli.app, name="broker")
 app.add_typer(retention_cli.app, name="retention")
 app.add_typer(reports_cli.app, name="reports")
 
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
-]
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    """End the command with `error: message` as one line on stderr."""
-    typer.echo(f"error: {' '.join(message.split())}", err=True)
-    raise typer.Exit(code)
-
-
-def _settings_problem(exc: ValidationError) -> str:
-    """A pydantic error about settings, said in one line with the names a user sets."""
-    problems = []
-    for error in exc.errors(include_url=False):
-        loc = [str(part) for part in error["loc"]]
-        if not loc:
-            problems.append(error["msg"])
-        elif error["type"] == "extra_forbidden":
-            problems.append(f"unknown setting {loc[0]!r}")
-        else:
-            where = ".".join(loc)
-            problems.append(f"{where} (FH_{loc[0].upper()}): {error['msg']}")
-    return "invalid settings: " + "; ".join(problems)
-
 
 def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except ValidationError as exc:
-        _fail(_settings_problem(exc))
-    except tomllib.TOMLDecodeError as exc:
-        _fail(f"config file {config}: {exc}")
-    except (FileNotFoundError, ValueError) as exc:
-        _fail(str(exc))
+    settings = settings_or_exit(config)
     level = settings.log_level.upper()
     if level not in logging.getLevelNamesMapping():
-        _fail(f"FH_LOG_LEVEL {settings.log_level!r} is not a log level (DEBUG, INFO, WARNING, ...)")
+        fail(f"FH_LOG_LEVEL {settings.log_level!r} is not a log level (DEBUG, INFO, WARNING, ...)")
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -107,18 +74,18 @@ def _checked(config: Path | None, *, bridge: bool = True) -> tuple[Settings, Rul
     try:
         normalise_url(settings.effective_database_url).get_dialect()
     except ArgumentError as exc:
-        _fail(f"FH_DATABASE_URL: {exc}")
+        fail(f"FH_DATABASE_URL: {exc}")
     if bridge:
         scheme = settings.mqtt_url.scheme
         if scheme not in ("mqtt", "mqtts"):
-            _fail(f"FH_MQTT_URL: use mqtt:// or mqtts://, not {scheme}://")
+            fail(f"FH_MQTT_URL: use mqtt:// or mqtts://, not {scheme}://")
         ca_file = settings.mqtt_ca_file
         if scheme == "mqtts" and ca_file is not None and not ca_file.is_file():
-            _fail(f"FH_MQTT_CA_FILE: no file {ca_file}")
+            fail(f"FH_MQTT_CA_FILE: no file {ca_file}")
     try:
         SlaPolicy(settings.sla)
     except HubError as exc:
-        _fail(f"FH_SLA: {exc.message}")
+        fail(f"FH_SLA: {exc.message}")
     rules = f"rules file {settings.rules_file}"
     try:
         ctx = rule_context(settings)
@@ -128,15 +95,15 @@ def _checked(config: Path | None, *, bridge: bool = True) -> tuple[Settings, Rul
             message = rules + message.removeprefix("rules file")
         elif not message.startswith("rules file"):
             message = f"{rules}: {message}"
-        _fail(message)
+        fail(message)
     except (TypeError, AttributeError) as exc:
         # A value where the file wants a table, or a table where it wants a value.
-        _fail(f"{rules}: malformed ({exc})")
+        fail(f"{rules}: malformed ({exc})")
     try:
         ComplaintPolicy.from_settings(settings)
     except HubError as exc:
         known = exc.details.get("known") if isinstance(exc.details, dict) else None
-        _fail(f"{exc.message}; known: {', '.join(known)}" if known else exc.message)
+        fail(f"{exc.message}; known: {', '.join(known)}" if known else exc.message)
     return settings, ctx
 
 
@@ -255,14 +222,14 @@ def serve(
     try:
         settings.check_production()
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     engine = make_engine(settings.effective_database_url)
     try:
         current = migrate.is_current(engine)
     except Exception as exc:  # noqa: BLE001 - any failure here is the database's, said in one line
-        _fail(f"FH_DATABASE_URL: cannot reach the database ({type(exc).__name__}: {exc})")
+        fail(f"FH_DATABASE_URL: cannot reach the database ({type(exc).__name__}: {exc})")
     if not current:
-        _fail("the database is not at this version's schema: run `fhub db upgrade` first")
+        fail("the database is not at this version's schema: run `fhub db upgrade` first")
     _open_keyring(settings)
     pool = _start_workers(settings, engine, config, workers) if bridge and workers > 1 else None
     bridge = bridge and pool is None
@@ -297,7 +264,7 @@ def _start_workers(settings: Settings, engine: Any, config: Path | None, count: 
     try:
         return start_pool(settings, engine.dialect.name, config, count)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 def _open_keyring(settings: Settings) -> None:
@@ -307,7 +274,7 @@ def _open_keyring(settings: Settings) -> None:
     try:
         keyring = Keyring.open(settings.key_dir, now=SystemClock().now())
     except (OSError, ValueError) as exc:
-        _fail(f"evidence keys in {settings.key_dir}: {exc}")
+        fail(f"evidence keys in {settings.key_dir}: {exc}")
     typer.echo(f"evidence signing key {keyring.current} ({settings.key_dir})", err=True)
 
 
@@ -373,7 +340,7 @@ def demo(
     try:
         broker.start()
     except Exception as exc:  # noqa: BLE001 - reported to the user
-        _fail(f"cannot start the MQTT broker on port {mqtt_port}: {exc}", code=1)
+        fail(f"cannot start the MQTT broker on port {mqtt_port}: {exc}", code=1)
     engine = make_engine(settings.effective_database_url)
     migrate.upgrade(engine)
     _open_keyring(settings)
@@ -449,7 +416,7 @@ def _port_free(host: str, port: int) -> None:
         try:
             probe.bind((host, port))
         except OSError as exc:
-            _fail(f"cannot serve HTTP on {host}:{port}: {exc.strerror or exc} (try --port)", code=1)
+            fail(f"cannot serve HTTP on {host}:{port}: {exc.strerror or exc} (try --port)", code=1)
 
 
 def _demo_mqtt_port(requested: int | None) -> int:

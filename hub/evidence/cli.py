@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from hub.cliopts import ConfigOpt, settings_or_exit, when_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
@@ -17,35 +17,8 @@ from hub.evidence.flows import check_site
 from hub.evidence.keys import Keyring
 from hub.evidence.verify import verify_pack
 from hub.registry.models import Site
-from hub.settings import Settings, load_settings
 
 app = typer.Typer(help="Dispute evidence: packs, offline verification, chain checks, keys.")
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
-]
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _when(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        typer.echo(f"error: --{name}: not an ISO-8601 time: {text!r}", err=True)
-        raise typer.Exit(2) from exc
-    if value.tzinfo is None:
-        typer.echo(f"error: --{name} needs a UTC offset (e.g. +08:00)", err=True)
-        raise typer.Exit(2)
-    return value
 
 
 @app.command("export")
@@ -66,7 +39,7 @@ def export(
     if sum(x is not None for x in (complaint, work_order, device)) != 1:
         typer.echo("error: give one of --complaint, --work-order, --device", err=True)
         raise typer.Exit(2)
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     now = SystemClock().now()
     keyring = Keyring.open(settings.key_dir, now=now)
     with session_scope(session_factory(make_engine(settings.effective_database_url))) as session:
@@ -76,8 +49,8 @@ def export(
         elif work_order is not None and (o := session.get(WorkOrder, work_order)) is not None:
             subject = timeline.for_order(session=session, order=o, now=now)
         elif device is not None and (d := session.get(Device, device)) is not None:
-            end = _when(until, "until") or now
-            start = _when(since, "since") or end - timeline.BEFORE
+            end = when_or_exit(until, "until") or now
+            start = when_or_exit(since, "since") or end - timeline.BEFORE
             subject = timeline.for_device(device=d, since=start, until=end)
         if subject is None:
             typer.echo("error: no such complaint, work order or device", err=True)
@@ -141,7 +114,7 @@ def check(
     config: ConfigOpt = None,
 ) -> None:
     """Walk every stored chain and checkpoint; name the first broken link of each device."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     keyring = Keyring.open(settings.key_dir, now=SystemClock().now())
     extra: dict[str, list[Expected]] = {}
     for path in against or ():
@@ -172,7 +145,7 @@ def check(
 @app.command("checkpoint")
 def checkpoint(config: ConfigOpt = None) -> None:
     """Sign a checkpoint of every site's chain heads now."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     now = SystemClock().now()
     keyring = Keyring.open(settings.key_dir, now=now)
     with session_scope(session_factory(make_engine(settings.effective_database_url))) as session:
@@ -184,7 +157,7 @@ def checkpoint(config: ConfigOpt = None) -> None:
 @app.command("rotate-key")
 def rotate_key(config: ConfigOpt = None) -> None:
     """Start signing with a new key; earlier public keys stay valid for earlier checkpoints."""
-    settings = _settings(config)
+    settings = settings_or_exit(config)
     now = SystemClock().now()
     try:
         keyring = Keyring.open(settings.key_dir, now=now).rotate(now=now)

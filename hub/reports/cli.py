@@ -4,48 +4,21 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from sqlalchemy import select
 
+from hub.cliopts import ConfigOpt, settings_or_exit, when_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.errors import HubError
 from hub.registry.models import Site
 from hub.reports import flows
 from hub.reports.enums import Format, Lang, ReportName
-from hub.settings import Settings, load_settings
 
 app = typer.Typer(help="Reports: weekly hot items, unfinished list, SLA, proactive, monthly.")
-
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
-]
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        return load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def _when(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError as exc:
-        typer.echo(f"error: --{name}: not an ISO-8601 time: {text!r}", err=True)
-        raise typer.Exit(2) from exc
-    if value.tzinfo is None:
-        typer.echo(f"error: --{name} needs a UTC offset (e.g. +08:00)", err=True)
-        raise typer.Exit(2)
-    return value
 
 
 @app.command("run")
@@ -62,8 +35,8 @@ def run(
     config: ConfigOpt = None,
 ) -> None:
     """Build one report and write it; the default window is the report's last full period."""
-    settings = _settings(config)
-    start, end = _when(since, "since"), _when(until, "until")
+    settings = settings_or_exit(config)
+    start, end = when_or_exit(since, "since"), when_or_exit(until, "until")
     now = SystemClock().now()
     sessions = session_factory(make_engine(settings.effective_database_url))
     with (

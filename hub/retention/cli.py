@@ -7,26 +7,22 @@ from typing import Annotated
 
 import typer
 
+from hub.cliopts import ConfigOpt, fail, settings_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory
 from hub.evidence.keys import Keyring
 from hub.retention.jobs import policy_of, prune
-from hub.settings import Settings, load_settings
+from hub.settings import Settings
 
 app = typer.Typer(help="Retention of raw telemetry (FH_RETENTION_DAYS per device kind).")
 
-ConfigOpt = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (env FH_* wins).")
-]
-
 
 def _settings(config: Path | None) -> Settings:
+    settings = settings_or_exit(config)
     try:
-        settings = load_settings(config)
         policy_of(settings)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {' '.join(str(exc).split())}", err=True)
-        raise typer.Exit(2) from exc
+    except ValueError as exc:
+        fail(str(exc))
     return settings
 
 
