@@ -73,10 +73,13 @@
     var data = {};
     try { data = JSON.parse(ev.detail.data); } catch (e) { return; }
     var li = document.createElement("li");
-    var at = new Date(Date.parse(data.at));
+    // The hub's local time (FH_TIMEZONE), as on the rest of the page, not the browser's.
+    var offset = Number(document.body.dataset.offset || 0) * 60000;
+    var at = new Date(Date.parse(data.at) + offset);
+    var clock = isNaN(at) ? "" : pad(at.getUTCHours()) + ":" + pad(at.getUTCMinutes()) + ":" + pad(at.getUTCSeconds());
     var label = (feed.dataset["t_" + type] || type) + " #" + data.id;
     var what = data.title || data.status || "";
-    li.textContent = SYMBOL[type] + " " + at.toLocaleTimeString() + " " + label + " " + what +
+    li.textContent = SYMBOL[type] + " " + clock + " " + label + " " + what +
       (data.status ? " (" + data.status + ")" : "");
     li.dataset.type = type;
     feed.prepend(li);

@@ -311,6 +311,7 @@ def test_the_manager_sees_every_report_with_its_figures_and_downloads(
         assert '<dl class="figures">' in section, name
         assert "Nothing in this period" in section or "<table>" in section, name
         assert f"/manager/reports/{name}.csv" in section, name
+        assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", section), name  # local times only
         csv = client.get(f"/manager/reports/{name}.csv", headers=headers)
         assert csv.status_code == 200, name
         assert csv.content.startswith(b"\xef\xbb\xbf"), name  # UTF-8 with BOM, for Excel
