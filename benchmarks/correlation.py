@@ -21,6 +21,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from benchmarks.rows import complaint_row
 from hub.alarms.models import Alarm
 from hub.complaints import intake
 from hub.complaints.models import Complaint
@@ -221,32 +222,13 @@ def _complaints(
         b, f = floors[rng.randrange(len(floors))]
         at = now - timedelta(minutes=rng.randrange(365 * 1440))
         rows.append(
-            {
-                "site_id": SITE,
-                "status": "archived" if at < now - timedelta(days=3) else "received",
-                "kind": "complaint",
-                "kind_as_received": "complaint",
-                "channel": "phone",
-                "severity": "normal",
-                "received_at": at,
-                "content": f"{b}号楼{f}层走廊灯不亮",
-                "request": "",
-                "target_department": "",
-                "complainant_name": "",
-                "location_id": paths[f"{b}/{f}"],
-                "receiver": "bench",
-                "responsibility": "property",
-                "category": "facility",
-                "device_kinds": ["light"],
-                "reasons": [],
-                "auto_classification": {},
-                "repeat_reasons": [],
-                "hold_total_s": 0,
-                "reopen_count": 0,
-                "escalation_level": 0,
-                "created_at": at,
-                "updated_at": at,
-            }
+            complaint_row(
+                site=SITE,
+                location_id=paths[f"{b}/{f}"],
+                at=at,
+                content=f"{b}号楼{f}层走廊灯不亮",
+                status="archived" if at < now - timedelta(days=3) else "received",
+            )
         )
     with engine.begin() as conn:
         for start in range(0, len(rows), 10_000):

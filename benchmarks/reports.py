@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from benchmarks.correlation import FLOORS, SITE, _registry
+from benchmarks.rows import complaint_row
 from hub.alarms.models import Alarm
 from hub.complaints.models import Complaint, ComplaintDeadline, ComplaintWorkOrder
 from hub.reports import flows
@@ -191,35 +192,20 @@ def _complaints(
         open_ = rng.random() < 0.01
         category = categories[n % len(categories)]
         rows.append(
-            {
-                "id": n,
-                "site_id": SITE,
-                "status": "investigating" if open_ else "archived",
-                "kind": "complaint" if n % 3 else "repair",
-                "kind_as_received": "complaint",
-                "channel": "phone",
-                "severity": "normal",
-                "received_at": at,
-                "content": f"{b}号楼{f}层走廊灯不亮",
-                "request": "",
-                "target_department": "",
-                "complainant_name": "",
-                "location_id": paths[f"{b}/{f}"],
-                "receiver": "bench",
-                "responsibility": "property" if n % 7 else "non_property",
-                "party": None if n % 7 else "developer",
-                "category": category,
-                "device_kinds": ["light"] if category == "facility" else [],
-                "reasons": [],
-                "auto_classification": {},
-                "repeat_reasons": [],
-                "hold_total_s": 0,
-                "reopen_count": 0,
-                "escalation_level": 0,
-                "created_at": at,
-                "updated_at": at,
-                "closed_at": None if open_ else at + timedelta(hours=6),
-            }
+            complaint_row(
+                site=SITE,
+                location_id=paths[f"{b}/{f}"],
+                at=at,
+                content=f"{b}号楼{f}层走廊灯不亮",
+                id=n,
+                status="investigating" if open_ else "archived",
+                kind="complaint" if n % 3 else "repair",
+                responsibility="property" if n % 7 else "non_property",
+                party=None if n % 7 else "developer",
+                category=category,
+                device_kinds=["light"] if category == "facility" else [],
+                closed_at=None if open_ else at + timedelta(hours=6),
+            )
         )
         if not open_:
             started = at + timedelta(hours=4)
