@@ -141,9 +141,10 @@ def test_a_failing_or_stuck_sink_does_not_hold_ingest_back(
                 f"fh/{site}/leak/leak-1/telemetry", {"id": f"m{n}", "n": n, "leak": False}
             )
         assert wait_for(lambda: bridge.idle() and bridge.stats.accepted == 40)
+        # A batch is counted, then offered to the sinks: wait for the last offer too.
+        assert wait_for(lambda: bridge.sinks.offered == 40)  # one message a batch
         offered = bridge.sinks.offered
         assert wait_for(lambda: works.delivered == offered and fails.failed == offered)
-        assert offered == 40  # one message a batch
         assert hangs.delivered == 0
         assert hangs.dropped == offered - 1 - 3  # one in hand, three waiting, the rest dropped
         assert good.signal_ids() == sorted(str(n) for n in range(40))
