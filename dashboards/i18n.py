@@ -1,7 +1,9 @@
 """The pages' language: Babel catalogs for Chinese and English, chosen per request.
 
 The templates are written with English message ids (`_("Devices")`); `locale/zh` holds
-their Chinese text and `locale/en` the few where the English shown differs. A request's
+their Chinese text and `locale/en` the few where the English shown differs. A language's
+catalog is every `.po` file of its `LC_MESSAGES`, read in name order (`messages.po` holds
+the pages' common words, the others one subject each), a later file's entry winning. A request's
 language is `?lang=zh|en` (remembered in a cookie), else the browser's Accept-Language,
 else Chinese — the language of the people at a 物业 desk.
 """
@@ -12,6 +14,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -25,10 +28,19 @@ LOCALE_DIR = Path(__file__).parent / "locale"
 
 @cache
 def translations(lang: str) -> Translations:
-    """The catalog of `lang`, compiled once from its .po file."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as fh:
-        catalog = read_po(fh, locale=lang)
+    """The catalog of `lang`, compiled once from its .po files."""
+    catalog: Catalog | None = None
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as fh:
+            part = read_po(fh, locale=lang)
+        if catalog is None:
+            catalog = part
+            continue
+        for message in part:
+            if message.id:
+                catalog[message.id] = message
+    if catalog is None:
+        raise FileNotFoundError(f"no catalog for {lang!r} under {LOCALE_DIR}")
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)
