@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.harness import fhub, free_port, percentile, wait_port
 from hub import migrate
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.demo import DEMO_SITE, seed_demo

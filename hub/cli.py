@@ -188,7 +188,7 @@ def devices_import(
 def _serve_api(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from hub.api.app import create_app
+    from hub.app import create_app
 
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 

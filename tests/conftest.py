@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hub import migrate
-from hub.api.app import configure, create_app
 from hub.api.deps import get_session
+from hub.app import configure, create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock

@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from hub import migrate
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import SystemClock

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from bridges.broker import EmbeddedBroker
 from bridges.mqtt import Bridge, new_client_id
 from bridges.outbox import OutboxPublisher
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock, SystemClock

@@ -22,7 +22,7 @@ from bridges.live import live_sink
 from bridges.mqtt import Bridge, new_client_id
 from bridges.reactions import desk_reactions
 from hub import migrate
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import SystemClock

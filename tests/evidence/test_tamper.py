@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.cli import app as fhub

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
 from hub import migrate
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.clock import ManualClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.demo import DEMO_SITE, seed_demo
