@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from benchmarks import harness, report
+from benchmarks.figures import figures as bench_figures
 
 
 def bench(*, quick: bool, as_json: bool, output: Path | None) -> dict[str, object]:
     """Run every cell; write the page to `output` (if any); print JSON or a summary."""
     results = harness.run(quick)
-    figures = harness.figures(results)
+    figures = bench_figures(results)
     command = "fhub bench" + (" --quick" if quick else "") + (" --json" if as_json else "")
     if output is not None:
         page = report.render(results, figures, command)

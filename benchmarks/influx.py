@@ -26,9 +26,11 @@ from typing import Any
 
 import httpx
 
-from benchmarks import harness
+from benchmarks.cells import ingest_cell
 from benchmarks.mix import fleet
+from benchmarks.plan import SITE, CellResult, Plan
 from benchmarks.progress import Progress
+from benchmarks.services import database, free_port, mosquitto, register
 from bridges.influx import InfluxSink
 from bridges.lineproto import Place
 from hub.signals.changes import AcceptedSignal, Changes
@@ -43,7 +45,7 @@ def victoria_metrics(workdir: Path, port: int | None = None) -> Iterator[str]:
     binary = shutil.which("victoria-metrics") or VICTORIA_METRICS
     if not Path(binary).exists():
         raise RuntimeError("victoria-metrics is not installed (Debian package victoria-metrics)")
-    port = port or harness.free_port()
+    port = port or free_port()
     data = workdir / f"vm-{port}"
     proc = subprocess.Popen(
         [
@@ -72,28 +74,28 @@ def victoria_metrics(workdir: Path, port: int | None = None) -> Iterator[str]:
 def _samples(url: str) -> int:
     """Samples the server holds for the bench site (every field of every point)."""
     httpx.get(f"{url}/internal/force_flush", timeout=30)
-    query = f'sum(count_over_time({{site="{harness.SITE}"}}[1d]))'
+    query = f'sum(count_over_time({{site="{SITE}"}}[1d]))'
     body = httpx.get(f"{url}/api/v1/query", params={"query": query}, timeout=60).json()
     result = body.get("data", {}).get("result", [])
     return int(float(result[0]["value"][1])) if result else 0
 
 
 def sink_cells(
-    plan: harness.Plan, workdir: Path, progress: Progress, quick: bool = False
+    plan: Plan, workdir: Path, progress: Progress, quick: bool = False
 ) -> dict[str, Any]:
     """The same hub cell without and with the sink; their rates and the samples written."""
-    devices = fleet(harness.SITE, plan.devices)
+    devices = fleet(SITE, plan.devices)
     with (
-        harness.mosquitto(workdir) as port,
+        mosquitto(workdir) as port,
         victoria_metrics(workdir) as url,
-        harness.database("postgres", workdir) as (db_url, engine),
+        database("postgres", workdir) as (db_url, engine),
     ):
-        harness.register(engine, devices)
+        register(engine, devices)
         sink_env = {"FH_INFLUX_URL": url, "FH_INFLUX_TOKEN": "bench"}
-        cells: dict[str, list[harness.CellResult]] = {"off": [], "on": []}
+        cells: dict[str, list[CellResult]] = {"off": [], "on": []}
         # ABBA: a drift of the machine cancels out (the quick run takes one of each)
         for turn in ("off", "on") if quick else ("off", "on", "on", "off"):
-            cell, _ = harness.ingest_cell(
+            cell, _ = ingest_cell(
                 name=f"mosquitto-postgres-qos1-influx-{turn}",
                 plan=plan,
                 engine=engine,
@@ -132,7 +134,7 @@ def _backlog(points: int) -> Iterator[Changes]:
         ts = start + timedelta(milliseconds=n)
         payload = {"on": True, "power_w": 9.5, "lux": 120.0, "motion": False}
         device = f"light-{n % 1000:04d}"
-        signal = AcceptedSignal(device, harness.SITE, "light", "telemetry", None, ts, payload, "")
+        signal = AcceptedSignal(device, SITE, "light", "telemetry", None, ts, payload, "")
         batch.append(signal)
         if len(batch) == 500:
             yield Changes(signals=tuple(batch))
@@ -143,7 +145,7 @@ def _backlog(points: int) -> Iterator[Changes]:
 
 def drain_cell(workdir: Path, points: int, progress: Progress) -> dict[str, Any]:
     """Fill a sink while its server is down, start the server, time the drain."""
-    port = harness.free_port()
+    port = free_port()
     sink = InfluxSink(
         url=f"http://127.0.0.1:{port}",
         token="bench",
@@ -180,7 +182,7 @@ def drain_cell(workdir: Path, points: int, progress: Progress) -> dict[str, Any]
 
 def run(quick: bool) -> dict[str, Any]:
     """Both cells; the drain over the live rate as `influx_backlog_drain_ratio`."""
-    plan = harness.Plan.make(quick)
+    plan = Plan.make(quick)
     progress = Progress()
     with tempfile.TemporaryDirectory(prefix="fhub-bench-influx-") as tmp:
         workdir = Path(tmp)

@@ -7,7 +7,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from benchmarks.harness import Results, percentile
+from benchmarks.plan import Results, percentile
 
 GOALS: list[tuple[str, str, float]] = [
     ("ingest_qos0_ratio", ">=", 0.7),

@@ -91,6 +91,46 @@ def _deadlines(
     return rows, at
 
 
+def _hold_events(n: int, start: datetime, hold_s: int) -> list[dict[str, Any]]:
+    """An order's hold and its resumption, `hold_s` later."""
+    return [
+        {
+            "work_order_id": n,
+            "at": at,
+            "actor": "bench",
+            "action": "moved",
+            "from_status": frm,
+            "to_status": to,
+            "note": "等配件 waiting for parts" if to == "on_hold" else "",
+        }
+        for at, frm, to in (
+            (start, "dispatched", "on_hold"),
+            (start + timedelta(seconds=hold_s), "on_hold", "dispatched"),
+        )
+    ]
+
+
+def _alarm_row(n: int, device: str, light: bool, created: datetime) -> dict[str, Any]:
+    """The alarm that opened sensor order `n`, cleared an hour later."""
+    return {
+        "site_id": SITE,
+        "device_id": device,
+        "type": "lamp_failure" if light else "leak_detected",
+        "severity": "major",
+        "title": "bench",
+        "raised_at": created - timedelta(seconds=30),
+        "last_seen_at": created,
+        "count": 1,
+        "detail": {},
+        "reopen_count": n,
+        "flapping": False,
+        "flap_window_start": created,
+        "flap_changes": 1,
+        "cleared_at": created + timedelta(hours=1),
+        "work_order_id": n,
+    }
+
+
 def _orders(
     engine: Engine, paths: dict[str, int], floors: list[tuple[int, int]], size: Size, now: datetime
 ) -> None:
@@ -110,23 +150,8 @@ def _orders(
         deadlines += rows
         hold_s = 0
         if held:
-            start = created + timedelta(minutes=20)
             hold_s = 3600 * (1 + rng.randrange(48))
-            for at, frm, to in (
-                (start, "dispatched", "on_hold"),
-                (start + timedelta(seconds=hold_s), "on_hold", "dispatched"),
-            ):
-                events.append(
-                    {
-                        "work_order_id": n,
-                        "at": at,
-                        "actor": "bench",
-                        "action": "moved",
-                        "from_status": frm,
-                        "to_status": to,
-                        "note": "等配件 waiting for parts" if to == "on_hold" else "",
-                    }
-                )
+            events += _hold_events(n, created + timedelta(minutes=20), hold_s)
         device = f"light-b{b}-f{f}" if light else f"leak-b{b}-f{f}"
         orders.append(
             {
@@ -153,25 +178,7 @@ def _orders(
             }
         )
         if sensor:
-            alarms.append(
-                {
-                    "site_id": SITE,
-                    "device_id": device,
-                    "type": "lamp_failure" if light else "leak_detected",
-                    "severity": "major",
-                    "title": "bench",
-                    "raised_at": created - timedelta(seconds=30),
-                    "last_seen_at": created,
-                    "count": 1,
-                    "detail": {},
-                    "reopen_count": n,
-                    "flapping": False,
-                    "flap_window_start": created,
-                    "flap_changes": 1,
-                    "cleared_at": created + timedelta(hours=1),
-                    "work_order_id": n,
-                }
-            )
+            alarms.append(_alarm_row(n, device, light, created))
     _write(engine, WorkOrder, orders)
     _write(engine, Deadline, deadlines)
     _write(engine, WorkOrderEvent, events)

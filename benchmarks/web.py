@@ -24,7 +24,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from benchmarks.harness import fhub, free_port, percentile, wait_port
+from benchmarks.plan import percentile
+from benchmarks.services import fhub, free_port, wait_port
 from hub import migrate
 from hub.app import create_app
 from hub.clock import SystemClock

@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("hub", "bridges", "devices", "dashboards")
+PACKAGES = ("hub", "bridges", "devices", "dashboards", "benchmarks")
 MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 80
 

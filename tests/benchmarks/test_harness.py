@@ -10,7 +10,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from benchmarks import harness, raw
+from benchmarks import raw, services
 from tests.services import require_mosquitto
 
 
@@ -49,6 +49,6 @@ def test_a_stopped_workers_session_does_not_outlive_its_cell() -> None:
     assert _session_present(host, port, client_id, expiry=300) is False
     assert _session_present(host, port, client_id, expiry=300) is True  # kept, as a bridge's
 
-    harness.end_sessions(port, [client_id], "5")
+    services.end_sessions(port, [client_id], "5")
 
     assert _session_present(host, port, client_id, expiry=0) is False

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks.harness import end_sessions
+from benchmarks.services import end_sessions
 from hub import migrate
 from hub.alarms.models import Alarm
 from hub.clock import ManualClock
