@@ -30,7 +30,7 @@ class RuleKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Rule:
+class PhraseRule:
     """One thing not to say, how to recognise it, and what to say instead."""
 
     id: str
@@ -45,7 +45,7 @@ class Rule:
 class Hit:
     """A rule found in a reply, with the words that triggered it."""
 
-    rule: Rule
+    rule: PhraseRule
     matched: str
 
     @property
@@ -70,8 +70,8 @@ _OTHERS = (
     "|邻居|楼上|楼下|对方|业委会|保险公司)"
 )
 
-RULES: tuple[Rule, ...] = (
-    Rule(
+RULES: tuple[PhraseRule, ...] = (
+    PhraseRule(
         id="never_happened",
         kind=RuleKind.forbidden_phrase,
         phrase="没有这回事 (that never happened)",
@@ -90,7 +90,7 @@ RULES: tuple[Rule, ...] = (
             r"\bthat is not what happened\b|\bthats not what happened\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="never_said",
         kind=RuleKind.forbidden_phrase,
         phrase="我绝对没有说过那种话 (I never said that)",
@@ -109,7 +109,7 @@ RULES: tuple[Rule, ...] = (
             r"\bwho told you (?:that|so)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="go_to_developer",
         kind=RuleKind.forbidden_phrase,
         phrase="这个问题属于开发商的事,你去找开发商 (that's the developer's business, go to them)",
@@ -147,7 +147,7 @@ RULES: tuple[Rule, ...] = (
             r"\bwe (?:dont|do not) (?:deal with|handle|do) (?:that|this)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="pay_for_what_you_get",
         kind=RuleKind.forbidden_phrase,
         phrase="我们的服务是一分钱、一份事 (we only do what you pay for)",
@@ -167,7 +167,7 @@ RULES: tuple[Rule, ...] = (
             r"\bfor (?:that|this) (?:little )?(?:fee|money) (?:what do you|you cant|you cannot)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="too_simple",
         kind=RuleKind.forbidden_phrase,
         phrase="这个问题太简单 (that's too simple)",
@@ -188,7 +188,7 @@ RULES: tuple[Rule, ...] = (
             r"\byou dont (?:even )?know (?:that|this)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="call_you_some_day",
         kind=RuleKind.forbidden_phrase,
         phrase="改天我再和你联系 (I'll call you some other day)",
@@ -209,7 +209,7 @@ RULES: tuple[Rule, ...] = (
             r"\b(?:lets|let us) talk (?:about it )?(?:some )?other (?:day|time)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="not_sure",
         kind=RuleKind.forbidden_phrase,
         phrase="我不太清楚 (I'm not sure)",
@@ -230,7 +230,7 @@ RULES: tuple[Rule, ...] = (
             r"\bnot my (?:area|department)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="there_will_be_a_way",
         kind=RuleKind.forbidden_phrase,
         phrase="总会有办法的 (there'll be a way somehow)",
@@ -253,7 +253,7 @@ RULES: tuple[Rule, ...] = (
             r"(?: somehow| eventually| in the end)?\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="definitely_not",
         kind=RuleKind.forbidden_phrase,
         phrase="肯定不行 (definitely not)",
@@ -272,7 +272,7 @@ RULES: tuple[Rule, ...] = (
             r"\bforget (?:about )?it\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="argue_or_lecture",
         kind=RuleKind.anger_dont,
         phrase="立刻与顾客摆道理 (arguing or lecturing at once)",
@@ -294,7 +294,7 @@ RULES: tuple[Rule, ...] = (
             r"\bdid you not read the (?:notice|rules)\b|\bdidnt you read the (?:notice|rules)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="jump_to_conclusions",
         kind=RuleKind.anger_dont,
         phrase="着急得出结论 (jumping to conclusions)",
@@ -311,7 +311,7 @@ RULES: tuple[Rule, ...] = (
             r"\byou must have (?:broken|done|caused|damaged)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="only_apologise",
         kind=RuleKind.anger_dont,
         phrase="一味地道歉 (only apologising)",
@@ -323,7 +323,7 @@ RULES: tuple[Rule, ...] = (
         zh=(),
         en=(),
     ),
-    Rule(
+    PhraseRule(
         id="happens_all_the_time",
         kind=RuleKind.anger_dont,
         phrase='告诉顾客「这是常有的事」 ("this happens all the time")',
@@ -347,7 +347,7 @@ RULES: tuple[Rule, ...] = (
             r"\byou are not the only one\b|\byoure not the only one\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="shift_blame",
         kind=RuleKind.anger_dont,
         phrase="转嫁责任 (shifting blame)",
@@ -372,7 +372,7 @@ RULES: tuple[Rule, ...] = (
             r"\bnot my (?:job|responsibility)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="play_dumb",
         kind=RuleKind.anger_dont,
         phrase="装傻气怜 (playing dumb)",
@@ -390,7 +390,7 @@ RULES: tuple[Rule, ...] = (
             r"\bwe never (?:got|received) (?:your|any) (?:call|report|request)\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="debate",
         kind=RuleKind.anger_dont,
         phrase="与顾客辩论 (debating)",
@@ -410,7 +410,7 @@ RULES: tuple[Rule, ...] = (
             r"\bwho do you think you are\b",
         ),
     ),
-    Rule(
+    PhraseRule(
         id="cut_off",
         kind=RuleKind.anger_dont,
         phrase="中断式与改变话题 (cutting off or changing the subject)",

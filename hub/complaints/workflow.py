@@ -34,7 +34,7 @@ MANAGERS = frozenset({Role.manager, Role.admin})
 
 
 @dataclass(frozen=True)
-class MoveRequest:
+class ComplaintMoveRequest:
     """What the desk asks of a move and the facts it records with it."""
 
     to: Status
@@ -58,24 +58,24 @@ def _require(condition: bool, message: str, **details: object) -> None:
         raise Conflict(message, details=details or None)
 
 
-def _note_says(what: str) -> Guard[Complaint, MoveRequest]:
+def _note_says(what: str) -> Guard[Complaint, ComplaintMoveRequest]:
     """A requirement that the move's note says `what`."""
 
-    def guard(_complaint: Complaint, request: MoveRequest) -> None:
+    def guard(_complaint: Complaint, request: ComplaintMoveRequest) -> None:
         if not request.note:
             raise InvalidInput(what, details={"field": "note"})
 
     return guard
 
 
-def _reason(_complaint: Complaint, request: MoveRequest) -> None:
+def _reason(_complaint: Complaint, request: ComplaintMoveRequest) -> None:
     if not request.note:
         raise InvalidInput(
             f"moving to {request.to} needs a reason in `note`", details={"field": "note"}
         )
 
 
-def _resumes_where_held(complaint: Complaint, request: MoveRequest) -> None:
+def _resumes_where_held(complaint: Complaint, request: ComplaintMoveRequest) -> None:
     if request.to not in (complaint.held_from, S.withdrawn):
         raise Conflict(
             f"complaint {complaint.id} was put on hold from {complaint.held_from}; "
@@ -88,7 +88,7 @@ def _resumes_where_held(complaint: Complaint, request: MoveRequest) -> None:
         )
 
 
-def _answered_at_desk(complaint: Complaint, _request: MoveRequest) -> None:
+def _answered_at_desk(complaint: Complaint, _request: ComplaintMoveRequest) -> None:
     _require(
         Kind(complaint.kind) in ANSWERED_AT_DESK,
         f"only an inquiry or a suggestion is archived on receipt, not a {complaint.kind}",
@@ -96,14 +96,14 @@ def _answered_at_desk(complaint: Complaint, _request: MoveRequest) -> None:
     )
 
 
-def _verified_unreasonable(complaint: Complaint, request: MoveRequest) -> None:
+def _verified_unreasonable(complaint: Complaint, request: ComplaintMoveRequest) -> None:
     _require(
         request.reasonable_after(complaint) is False,
         "only a complaint verified as unreasonable is archived after verification",
     )
 
 
-def _has_assignee(complaint: Complaint, request: MoveRequest) -> None:
+def _has_assignee(complaint: Complaint, request: ComplaintMoveRequest) -> None:
     if not request.assignee_after(complaint):
         raise InvalidInput(
             "assigning needs the responsible person, department or outside party",
@@ -111,7 +111,7 @@ def _has_assignee(complaint: Complaint, request: MoveRequest) -> None:
         )
 
 
-def _responsibility_stated(complaint: Complaint, _request: MoveRequest) -> None:
+def _responsibility_stated(complaint: Complaint, _request: ComplaintMoveRequest) -> None:
     _require(
         complaint.responsibility != Responsibility.non_property
         or complaint.responsibility_stated_at is not None,
@@ -132,7 +132,7 @@ def _since_entering(complaint: Complaint, status: Status) -> list[ComplaintEvent
     return history
 
 
-def _remedy_told(complaint: Complaint, _request: MoveRequest) -> None:
+def _remedy_told(complaint: Complaint, _request: ComplaintMoveRequest) -> None:
     _require(
         any(
             e.action == "reply" and e.note.startswith(ReplyPurpose.remedy)
@@ -142,7 +142,7 @@ def _remedy_told(complaint: Complaint, _request: MoveRequest) -> None:
     )
 
 
-def _has_outcome(_complaint: Complaint, request: MoveRequest) -> None:
+def _has_outcome(_complaint: Complaint, request: ComplaintMoveRequest) -> None:
     if request.outcome is None:
         raise InvalidInput(
             "a callback records the owner's verdict in `outcome`", details={"field": "outcome"}
@@ -153,7 +153,7 @@ def _satisfied(complaint: Complaint) -> bool:
     return complaint.callback_outcome == CallbackOutcome.satisfied
 
 
-def _archive_after_callback(complaint: Complaint, request: MoveRequest) -> None:
+def _archive_after_callback(complaint: Complaint, request: ComplaintMoveRequest) -> None:
     if not _satisfied(complaint):
         _require(
             request.role in MANAGERS and bool(request.note),
@@ -162,7 +162,7 @@ def _archive_after_callback(complaint: Complaint, request: MoveRequest) -> None:
         )
 
 
-def _not_satisfied(complaint: Complaint, _request: MoveRequest) -> None:
+def _not_satisfied(complaint: Complaint, _request: ComplaintMoveRequest) -> None:
     _require(
         not _satisfied(complaint),
         "the owner was satisfied: archive the case (a reopening needs a callback "
@@ -176,13 +176,13 @@ _ASSIGN = (_has_assignee, _responsibility_stated)
 _REOPEN = (_not_satisfied, _note_says("say what is still wrong in `note`"))
 
 
-def _resume(target: Status) -> Move[Complaint, MoveRequest]:
+def _resume(target: Status) -> Move[Complaint, ComplaintMoveRequest]:
     """Leaving a hold goes back where the case was (the step's own requirements apply)."""
     extra = {S.assigned: _ASSIGN, S.withdrawn: _WITHDRAW}.get(target, ())
     return Move(S.on_hold, target, requires=(_resumes_where_held, *extra))
 
 
-MOVES: MoveTable[Complaint, MoveRequest] = MoveTable(
+MOVES: MoveTable[Complaint, ComplaintMoveRequest] = MoveTable(
     LABEL,
     Status,
     [
@@ -297,7 +297,7 @@ def transition(
     """
     current = Status(complaint.status)
     to = Status(to)
-    request = MoveRequest(
+    request = ComplaintMoveRequest(
         to=to,
         note=note.strip(),
         assignee=assignee.strip() if assignee is not None else None,

@@ -41,7 +41,7 @@ class Cadence(StrEnum):
     """The 1st at 00:00 local: the month before."""
 
 
-class Trigger(StrEnum):
+class RunTrigger(StrEnum):
     """Who asked for a stored run."""
 
     schedule = "schedule"

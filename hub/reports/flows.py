@@ -20,7 +20,7 @@ from hub.localtime import shown
 from hub.outbox.service import enqueue
 from hub.registry.models import Site
 from hub.reports import backlog, hot, periods, render, timing
-from hub.reports.enums import Cadence, Format, Lang, ReportName, Trigger
+from hub.reports.enums import Cadence, Format, Lang, ReportName, RunTrigger
 from hub.reports.mail import Letter
 from hub.reports.models import ReportRun
 from hub.reports.tables import Chart, ChartKind, Column, Kind, Layout, Report
@@ -226,7 +226,7 @@ def store(
     *,
     session: Session,
     report: Report,
-    trigger: Trigger,
+    trigger: RunTrigger,
     actor: str,
     now: datetime,
 ) -> ReportRun:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from hub.registry.models import Site
 from hub.reports import flows, mail, periods
-from hub.reports.enums import Cadence, Trigger
+from hub.reports.enums import Cadence, RunTrigger
 from hub.reports.models import ReportRun
 from hub.settings import Settings
 
@@ -50,7 +50,7 @@ def run_reports(
                 zone=zone,
             )
             run = flows.store(
-                session=session, report=report, trigger=Trigger.schedule, actor=ACTOR, now=now
+                session=session, report=report, trigger=RunTrigger.schedule, actor=ACTOR, now=now
             )
             made.append(run.id)
     if made:

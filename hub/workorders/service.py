@@ -29,7 +29,7 @@ LABEL = "work order"
 
 
 @dataclass(frozen=True)
-class MoveRequest:
+class OrderMoveRequest:
     """What the caller asks of a move: its note, and a new assignee (None: keep; "": clear)."""
 
     note: str = ""
@@ -40,17 +40,17 @@ class MoveRequest:
         return order.assignee if self.assignee is None else self.assignee or None
 
 
-def _needs_assignee(order: WorkOrder, request: MoveRequest) -> None:
+def _needs_assignee(order: WorkOrder, request: OrderMoveRequest) -> None:
     if not request.assignee_after(order):
         raise InvalidInput("dispatching needs an assignee", details={"field": "assignee"})
 
 
-def _needs_hold_reason(_order: WorkOrder, request: MoveRequest) -> None:
+def _needs_hold_reason(_order: WorkOrder, request: OrderMoveRequest) -> None:
     if not request.note:
         raise InvalidInput("putting an order on hold needs a reason in `note`")
 
 
-def _needs_objection(_order: WorkOrder, request: MoveRequest) -> None:
+def _needs_objection(_order: WorkOrder, request: OrderMoveRequest) -> None:
     if not request.note:
         raise InvalidInput("a failed callback needs the owner's objection in `note`")
 
@@ -61,7 +61,7 @@ DESK = access.roles_for(Action.close_order)
 
 def _move(
     source: Status, target: Status, *, action: str = "moved", roles: frozenset[Role] | None = None
-) -> Move[WorkOrder, MoveRequest]:
+) -> Move[WorkOrder, OrderMoveRequest]:
     requires = {S.dispatched: (_needs_assignee,), S.on_hold: (_needs_hold_reason,)}
     guards = (_needs_objection,) if action == "reopened" else requires.get(target, ())
     if target in (S.callback, S.closed, S.cancelled):
@@ -69,7 +69,7 @@ def _move(
     return Move(source, target, roles=roles, requires=guards, action=action)
 
 
-MOVES: MoveTable[WorkOrder, MoveRequest] = MoveTable(
+MOVES: MoveTable[WorkOrder, OrderMoveRequest] = MoveTable(
     LABEL,
     Status,
     [
@@ -185,7 +185,7 @@ def transition(
         access.require(by, Action.move_order, department=order.department, assignee=order.assignee)
     current = Status(order.status)
     to = Status(to)
-    request = MoveRequest(
+    request = OrderMoveRequest(
         note=note.strip(), assignee=assignee.strip() if assignee is not None else None
     )
     role = by.role if by is not None else None
