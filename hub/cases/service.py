@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from hub.cases import deadlines
 from hub.cases.deadlines import DeadlineRow
 from hub.localtime import shown
@@ -83,6 +85,37 @@ def record_move(
     case.history.append(
         event(at=now, actor=actor, action=action, from_status=current, to_status=to, note=note)
     )
+
+
+def move(
+    session: Session,
+    case: Case,
+    event: EventFactory,
+    *,
+    to: str,
+    action: str,
+    actor: str,
+    now: datetime,
+    note: str,
+    hold: str,
+    terminal: frozenset[str],
+    deadlines: Callable[[], None],
+) -> None:
+    """The tail every kind's move shares, once the kind checked the move and set its fields.
+
+    Leaving `hold` shifts the pending deadlines by the time held, entering it remembers
+    why (`note`); then the kind's own deadline work (`deadlines`: meet the step reached,
+    start the next), then the move is recorded and flushed.
+    """
+    if case.status == hold:
+        leave_hold(case, now=now)
+    if to == hold:
+        enter_hold(case, reason=note, now=now)
+    deadlines()
+    record_move(
+        case, event, to=to, action=action, actor=actor, now=now, note=note, terminal=terminal
+    )
+    session.flush()
 
 
 def enter_hold(case: Case, *, reason: str, now: datetime) -> None:

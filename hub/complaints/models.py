@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from hub.cases.models import CaseColumns, CaseDeadlineColumns, CaseEventColumns
 from hub.db import Base
 from hub.registry.models import Location
 
 
-class Complaint(Base):
+class Complaint(CaseColumns, Base):
     """One contact in the ledger (台账), tracked as a case until archived."""
 
     __tablename__ = "complaints"
@@ -21,7 +22,6 @@ class Complaint(Base):
         Index(None, "site_id", "received_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     status: Mapped[str] = mapped_column(String(20))
     kind: Mapped[str] = mapped_column(String(16))
@@ -70,15 +70,6 @@ class Complaint(Base):
     callback_at: Mapped[datetime | None]
 
     held_from: Mapped[str | None] = mapped_column(String(20))
-    hold_reason: Mapped[str | None] = mapped_column(Text)
-    hold_started_at: Mapped[datetime | None]
-    hold_total_s: Mapped[int] = mapped_column(default=0)
-    reopen_count: Mapped[int] = mapped_column(default=0)
-    escalation_level: Mapped[int] = mapped_column(default=0)
-
-    created_at: Mapped[datetime]
-    updated_at: Mapped[datetime]
-    closed_at: Mapped[datetime | None]
 
     unit: Mapped[Location | None] = relationship(foreign_keys=[unit_id], lazy="joined")
     location: Mapped[Location | None] = relationship(foreign_keys=[location_id], lazy="joined")
@@ -108,40 +99,29 @@ class Complaint(Base):
     )
 
 
-class ComplaintEvent(Base):
+class ComplaintEvent(CaseEventColumns, Base):
     """One recorded move or notable fact in a complaint's life: who, when, from, to, why."""
 
     __tablename__ = "complaint_events"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaints.id", ondelete="CASCADE"), index=True
     )
-    at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(128))
-    action: Mapped[str] = mapped_column(String(32))
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str | None] = mapped_column(String(20))
-    note: Mapped[str] = mapped_column(Text, default="")
 
     complaint: Mapped[Complaint] = relationship(back_populates="history")
 
 
-class ComplaintDeadline(Base):
+class ComplaintDeadline(CaseDeadlineColumns, Base):
     """The due time of one workflow step (a reopening after a failed callback is a new cycle)."""
 
     __tablename__ = "complaint_deadlines"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     complaint_id: Mapped[int] = mapped_column(
         ForeignKey("complaints.id", ondelete="CASCADE"), index=True
     )
     step: Mapped[str] = mapped_column(String(20))
-    cycle: Mapped[int] = mapped_column(default=0)
-    started_at: Mapped[datetime]
-    due_at: Mapped[datetime] = mapped_column(index=True)
-    met_at: Mapped[datetime | None]
-    breached_at: Mapped[datetime | None]
 
     complaint: Mapped[Complaint] = relationship(back_populates="deadlines")
 

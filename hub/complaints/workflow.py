@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.orm import Session
 
@@ -237,7 +238,6 @@ MOVES: MoveTable[Complaint, ComplaintMoveRequest] = MoveTable(
 
 TERMINAL = MOVES.terminal
 ACTIVE = frozenset(set(Status) - TERMINAL)
-HOLDABLE = frozenset(m.source for m in MOVES.into(S.on_hold))
 
 CASES: CaseType[Complaint] = CaseType(
     label=LABEL,
@@ -313,22 +313,8 @@ def transition(
         complaint.callback_at = now
         complaint.callback_note = request.note
 
-    # Deadlines: leaving a hold shifts them; reaching a step meets it; entering a state
-    # starts the next step's clock (not when resuming from a hold: that clock still runs).
-    resuming = current == S.on_hold
-    if resuming:
-        cases.leave_hold(complaint, now=now)
-    if to == S.on_hold:
-        cases.enter_hold(complaint, reason=request.note, now=now)
-    if move.action == "reopened":
-        meet(complaint, policy=policy, step=Step.archived, now=now, actor=actor)
-        complaint.reopen_count += 1
-        complaint.closed_at = None
-    elif to.value in Step.__members__:
-        meet(complaint, policy=policy, step=Step(to.value), now=now, actor=actor)
-    if to in NEXT_STEP and not resuming:
-        start(complaint, policy=policy, step=NEXT_STEP[to], now=now)
-    cases.record_move(
+    cases.move(
+        session,
         complaint,
         ComplaintEvent,
         to=to,
@@ -336,10 +322,43 @@ def transition(
         actor=actor,
         now=now,
         note=request.note,
+        hold=S.on_hold,
         terminal=TERMINAL,
+        deadlines=partial(
+            _deadlines,
+            complaint,
+            policy=policy,
+            to=to,
+            reopening=move.action == "reopened",
+            resuming=current == S.on_hold,
+            now=now,
+            actor=actor,
+        ),
     )
-    session.flush()
     return complaint
+
+
+def _deadlines(
+    complaint: Complaint,
+    *,
+    policy: ComplaintPolicy,
+    to: Status,
+    reopening: bool,
+    resuming: bool,
+    now: datetime,
+    actor: str,
+) -> None:
+    """Reaching a state meets its own step's deadline (a reopening: the archive's) and
+    entering it starts the clock of the step out of it (not when resuming from a hold: that
+    clock still runs)."""
+    if reopening:
+        meet(complaint, policy=policy, step=Step.archived, now=now, actor=actor)
+        complaint.reopen_count += 1
+        complaint.closed_at = None
+    elif to.value in Step.__members__:
+        meet(complaint, policy=policy, step=Step(to.value), now=now, actor=actor)
+    if to in NEXT_STEP and not resuming:
+        start(complaint, policy=policy, step=NEXT_STEP[to], now=now)
 
 
 def callback_due(
