@@ -31,10 +31,10 @@ from hub.app import create_app
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
 from hub.demo import DEMO_SITE, seed_demo
-from hub.live import flows as live_flows
 from hub.registry.models import Device
 from hub.registry.service import ensure_location
 from hub.settings import Settings
+from hub.wiring import wire
 from hub.workorders import service as orders
 from hub.workorders.enums import Department, Source
 from hub.workorders.policy import SlaPolicy
@@ -161,7 +161,6 @@ def sse_cell(quick: bool) -> dict[str, Any]:
         engine = make_engine(url)
         settings = _settings(workdir)
         _seed(engine, settings)
-        live_flows.install()
         port = free_port()
         env = {**os.environ, "FH_DATABASE_URL": url, "FH_TOKEN_PEPPER": PEPPER,
                "FH_DATA_DIR": str(workdir), "FH_API_PORT": str(port),
@@ -207,7 +206,7 @@ def _commit_orders(engine: Engine, count: int) -> dict[int, float]:
 
     from hub.live.models import LiveEvent
 
-    sessions = session_factory(engine)
+    sessions = wire(session_factory(engine), settings=Settings(), clock=SystemClock())
     out: dict[int, float] = {}
     for n in range(count):
         with sessions() as session:

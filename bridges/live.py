@@ -25,7 +25,7 @@ PRUNE_SECONDS = 300.0
 
 def live_sink(sessions: sessionmaker[Session], clock: Clock) -> Sink:
     """A sink writing each committed batch's device readings to the live-event log."""
-    install()  # the orders and alarms the bridge changes are logged in their transactions
+    install(sessions, clock)  # the orders and alarms the bridge changes, in their transactions
     pruned_at = time.monotonic()
 
     def sink(changes: Changes) -> None:

@@ -30,13 +30,13 @@ from hub.db import make_engine, session_factory
 from hub.evidence.routes import router as evidence_router
 from hub.health import PROCESS, Health
 from hub.inspections.routes import router as inspections_router
-from hub.live import flows as live_flows
 from hub.live.routes import router as live_router
 from hub.notices.routes import router as notices_router
 from hub.registry.routes import router as registry_router
 from hub.reports.routes import router as reports_router
 from hub.settings import Settings
 from hub.signals.routes import router as signals_router
+from hub.wiring import wire
 from hub.workorders.policy import SlaPolicy
 from hub.workorders.routes import router as workorders_router
 
@@ -120,7 +120,6 @@ def create_app(
         declare_errors(router)
         api.include_router(router)
     app.include_router(api)
-    live_flows.install()
     install_pages(app)
     app.add_middleware(StorableUrls)
     return app
@@ -136,7 +135,7 @@ def configure(app: FastAPI, *, settings: Settings, engine: Engine, clock: Clock)
     app.state = State()
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessions = session_factory(engine)
+    app.state.sessions = wire(session_factory(engine), settings=settings, clock=clock)
     app.state.clock = clock
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token

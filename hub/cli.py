@@ -286,7 +286,9 @@ def _start_bridge(settings: Settings, sessions: Any, ctx: RuleContext) -> Any:
     from bridges.reactions import desk_reactions
     from bridges.workers import report_health_if_asked
     from hub.correlation.flows import Policies
+    from hub.wiring import wire
 
+    wire(sessions, settings=settings, clock=SystemClock())
     ingest = Bridge(settings, sessions, ctx=ctx)
     ingest.add_sink(
         "desk", desk_reactions(sessions, Policies.from_settings(settings), SystemClock())

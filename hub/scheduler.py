@@ -40,7 +40,6 @@ from hub.evidence import jobs as evidence_jobs
 from hub.evidence.keys import Keyring
 from hub.inspections import jobs as inspection_jobs
 from hub.inspections import rounds as inspection_rounds
-from hub.live import flows as live_flows
 from hub.reports import jobs as report_jobs
 from hub.reports import periods
 from hub.reports.enums import Cadence
@@ -48,6 +47,7 @@ from hub.reports.models import JobRun
 from hub.retention import jobs as retention_jobs
 from hub.settings import Settings
 from hub.signals.jobs import check_heartbeats, evaluate_durations
+from hub.wiring import wire
 from hub.workorders import service as workorders
 
 logger = logging.getLogger(__name__)
@@ -299,7 +299,7 @@ def start_scheduler(
 ) -> BackgroundScheduler:
     """Start the background scheduler with the hub's jobs, each looked at once right away."""
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per run is noise
-    live_flows.install()  # what the jobs change (breaches, escalations) reaches the pages
+    wire(sessions, settings=settings, clock=clock)  # order reactions; changes to the pages
     scheduler = BackgroundScheduler(timezone="UTC")
     for job in jobs if jobs is not None else hub_jobs(settings, sessions, clock):
         scheduler.add_job(

@@ -20,6 +20,7 @@ from hub.clock import ManualClock
 from hub.db import make_engine
 from hub.registry.service import get_or_create_site
 from hub.settings import Settings
+from hub.wiring import order_reactions
 from tests.services import postgres_database
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
@@ -67,6 +68,7 @@ def db(engine: Engine) -> Iterator[Session]:
     conn = engine.connect()
     outer = conn.begin()
     session = Session(bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    order_reactions(session, Settings())  # as the hub's own sessions: an order's move reacts
     try:
         yield session
     finally:

@@ -37,8 +37,9 @@ DeskDep = Annotated[Principal, Depends(allowed(Action.run_workflow))]
 class Correlator(Protocol):
     """What the desk's routes ask of correlation."""
 
-    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> None:
-        """Find what explains a just-registered complaint; attach it to its known issue."""
+    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> Correlated:
+        """Find what explains a just-registered complaint, attach it to its known issue, and
+        return the view of what was found (so intake need not read it back)."""
         ...
 
     def views(
@@ -51,8 +52,9 @@ class Correlator(Protocol):
 class Uncorrelated:
     """No correlation installed: complaints show their own links only."""
 
-    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> None:
+    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> Correlated:
         """Nothing to find."""
+        return Correlated()
 
     def views(
         self, *, session: Session, complaints: Sequence[Complaint], now: datetime

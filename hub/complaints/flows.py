@@ -10,17 +10,22 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hub.cases.service import remark
-from hub.complaints.enums import Category, ComplaintSeverity, Kind, Responsibility, Status
+from hub.complaints.enums import Category, ComplaintSeverity, Kind, Responsibility, Status, Step
 from hub.complaints.models import Complaint, ComplaintEvent, ComplaintWorkOrder
-from hub.complaints.workflow import TERMINAL
+from hub.complaints.policy import ComplaintPolicy
+from hub.complaints.workflow import TERMINAL, callback_due
 from hub.errors import Conflict
+from hub.localtime import shown
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority, Source
+from hub.workorders.enums import Status as OrderStatus
 from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
+from hub.workorders.reactions import Moved
 from hub.workorders.service import TERMINAL as ORDER_TERMINAL
 from hub.workorders.service import open_order
 
@@ -229,3 +234,31 @@ def work_order_for(
         assignee=assignee,
     )
     return OrderFor(order, opened=True, reason=f"work order {order.id} opened")
+
+
+def callbacks_due(
+    session: Session, moved: Moved, *, policy: ComplaintPolicy, actor: str = "desk"
+) -> list[int]:
+    """The reaction to a move of an order (`hub.workorders.reactions`): resolved, each
+    complaint attached to it falls due for its callback (回访, 2 h by default).
+
+    Returns the complaints whose callback was made due.
+    """
+    order = moved.order
+    if moved.target != OrderStatus.resolved:
+        return []
+    complaints = session.scalars(
+        select(Complaint)
+        .join(ComplaintWorkOrder, ComplaintWorkOrder.complaint_id == Complaint.id)
+        .where(ComplaintWorkOrder.work_order_id == order.id)
+        .order_by(Complaint.id)
+    ).all()
+    by = shown(moved.now + policy.allowed(Step.callback), policy.zone)
+    note = f"work order {order.id} resolved: call the owner back by {by} (回访)"
+    due = [
+        c.id
+        for c in complaints
+        if callback_due(c, policy=policy, now=moved.now, actor=actor, note=note) is not None
+    ]
+    session.flush()
+    return due

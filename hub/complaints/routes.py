@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -19,6 +20,7 @@ from hub.complaints.models import Complaint
 from hub.complaints.schemas import (
     ComplaintCreate,
     ComplaintOut,
+    Correlated,
     EscalationIn,
     OverrideIn,
     PhraseCheckIn,
@@ -36,10 +38,16 @@ router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 
 def _views(
-    session: Session, complaints: list[Complaint], now: datetime, correlator: Correlator
+    session: Session,
+    complaints: list[Complaint],
+    now: datetime,
+    correlator: Correlator,
+    found: Mapping[int, Correlated] | None = None,
 ) -> list[ComplaintOut]:
-    """The API views of `complaints`, with what correlation found for each."""
-    found = correlator.views(session=session, complaints=complaints, now=now)
+    """The API views of `complaints`, with what correlation found for each (`found`: as it
+    just returned it, else read back)."""
+    if found is None:
+        found = correlator.views(session=session, complaints=complaints, now=now)
     agreed = answers.for_complaints(session=session, complaints=complaints)
     views = []
     for complaint in complaints:
@@ -119,14 +127,14 @@ def create_complaint(
         actor_id=principal.user_id,
         now=now,
     )
-    correlator.correlate(session=session, complaint=complaint, now=now)
+    found = correlator.correlate(session=session, complaint=complaint, now=now)
     if body.open_work_order:
         access.require(principal, Action.run_workflow)
         flows.work_order_for(
             session=session, policy=policy, complaint=complaint, actor=principal.name, now=now
         )
     session.commit()
-    return _out(session, complaint, now, correlator)
+    return _views(session, [complaint], now, correlator, {complaint.id: found})[0]
 
 
 @router.get("", response_model=list[ComplaintOut], response_model_by_alias=True)

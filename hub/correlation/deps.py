@@ -35,19 +35,34 @@ class DeskCorrelation:
         """With the configured policies."""
         return cls(Policies.from_settings(settings))
 
-    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> None:
-        """Find what explains the complaint; attach it to its known issue.
+    def correlate(self, *, session: Session, complaint: Complaint, now: datetime) -> Correlated:
+        """Find what explains the complaint, attach it to its known issue; the view of both.
 
-        Isolated: should correlation fail, the complaint is registered all the same (the
-        desk's one-minute rule comes first) and the failure is logged.
+        The view is built from what correlation found and recorded, without reading the
+        links back. Isolated: should correlation fail, the complaint is registered all the
+        same (the desk's one-minute rule comes first), the failure is logged and the view
+        is empty.
         """
         try:
             with session.begin_nested():
-                flows.correlate_complaint(
+                found = flows.correlate_complaint(
                     session=session, complaint=complaint, policies=self.policies, now=now
                 )
         except Exception:
             logger.exception("correlation failed for complaint %s", complaint.id)
+            return Correlated()
+        known = None
+        attached = next((link for link in found.recorded if link.attached), None)
+        if found.attached_to is not None and attached is not None:
+            known = service.known_issue_of(
+                session=session,
+                complaint=complaint,
+                order=found.attached_to,
+                link=attached,
+                now=now,
+                zone=self.policies.zone,
+            )
+        return Correlated(links=service.link_views(found.recorded), known_issue=known)
 
     def views(
         self, *, session: Session, complaints: Sequence[Complaint], now: datetime

@@ -7,8 +7,9 @@
   opened on a shared part puts up a notice. `react` takes the committed facts (ids), so the
   bridge can hand it each batch's raised alarms and opened orders once it commits; until
   then the scheduler's `correlation_watch` job finds them (`hub.correlation.jobs`).
-- After a move of an order (`on_order_moved`, from the work-order route): resolved, every
-  complaint attached to it gets its callback due (2 h), and its notice comes down.
+- What a move of an order sets off (its notice down, the attached complaints' callbacks
+  due) is no business of this module: every move runs the reactions registered on the
+  session (`hub.workorders.reactions`, wired in `hub.wiring`), the merge's included.
 """
 
 from __future__ import annotations
@@ -24,11 +25,9 @@ from sqlalchemy.orm import Session
 from hub.alarms.models import Alarm
 from hub.cases.service import remark
 from hub.complaints import flows as desk
-from hub.complaints.enums import Step
-from hub.complaints.models import Complaint, ComplaintWorkOrder
+from hub.complaints.models import Complaint
 from hub.complaints.policy import ComplaintPolicy
 from hub.complaints.workflow import TERMINAL as COMPLAINT_TERMINAL
-from hub.complaints.workflow import callback_due
 from hub.correlation import service
 from hub.correlation import weights as w
 from hub.correlation.candidates import (
@@ -42,7 +41,6 @@ from hub.correlation.candidates import (
 from hub.correlation.enums import Found
 from hub.correlation.models import CorrelationLink, Reaction
 from hub.correlation.scoring import Scored, known_issue, rank, score
-from hub.localtime import shown
 from hub.notices import flows as notices
 from hub.registry.models import Device
 from hub.settings import Settings
@@ -76,10 +74,13 @@ class Policies:
 
 @dataclass(frozen=True)
 class Correlation:
-    """What intake found: the links, best first, and the known issue (if any)."""
+    """What intake found: the links, best first, and the known issue (if any); the links as
+    recorded, and the order the complaint was attached to (the desk's view is built of them)."""
 
     links: list[Scored]
     known: Scored | None
+    recorded: list[CorrelationLink] = field(default_factory=list)
+    attached_to: WorkOrder | None = None
 
 
 def _why(scored: Scored) -> str:
@@ -118,15 +119,17 @@ def correlate_complaint(
     links = service.record(
         session=session, complaint_id=complaint.id, scored=ranked, found=Found.intake, now=now
     )
-    if known is not None:
-        _attach(session, complaint, known, links, now)
+    order = None
+    if known is not None and _attach(session, complaint, known, links, now):
+        order = session.get(WorkOrder, known.candidate.id)
     logger.info(
         "complaint %s: %d link(s), known issue %s",
         complaint.id,
         len(ranked),
         known.candidate.id if known else None,
     )
-    return Correlation(ranked, known)
+    recorded = sorted(links.values(), key=lambda link: (-link.score, link.id))
+    return Correlation(ranked, known, recorded, order)
 
 
 @dataclass(frozen=True)
@@ -257,32 +260,5 @@ def _merge_into_complaints_order(
         now=now,
         note=f"duplicate of work order {own.id}, opened from complaint {complaint.id} first",
     )
-    notices.on_order_moved(session=session, order=order, now=now)
     logger.info("work order %s folded into %s (complaint %s)", order.id, own.id, complaint.id)
     return True
-
-
-def on_order_moved(
-    *, session: Session, order: WorkOrder, policies: Policies, now: datetime
-) -> list[int]:
-    """After a move: resolved, each attached complaint's callback falls due; notices come down.
-
-    Returns the complaints whose callback was made due.
-    """
-    notices.on_order_moved(session=session, order=order, now=now)
-    if order.status != Status.resolved:
-        return []
-    due: list[int] = []
-    complaints = session.scalars(
-        select(Complaint)
-        .join(ComplaintWorkOrder, ComplaintWorkOrder.complaint_id == Complaint.id)
-        .where(ComplaintWorkOrder.work_order_id == order.id)
-        .order_by(Complaint.id)
-    ).all()
-    by = shown(now + policies.complaints.allowed(Step.callback), policies.zone)
-    for complaint in complaints:
-        note = f"work order {order.id} resolved: call the owner back by {by} (回访)"
-        if callback_due(complaint, policy=policies.complaints, now=now, actor=ACTOR, note=note):
-            due.append(complaint.id)
-    session.flush()
-    return due

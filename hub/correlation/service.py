@@ -180,6 +180,29 @@ def known_issues(
     return out
 
 
+def known_issue_of(
+    *,
+    session: Session,
+    complaint: Complaint,
+    order: WorkOrder,
+    link: CorrelationLink,
+    now: datetime,
+    zone: tzinfo,
+) -> KnownIssueOut:
+    """The known issue of a complaint just attached to `order` (its alarms, notice, shut-off)."""
+    notice = notices.for_order(session=session, work_order_id=order.id)
+    return known_issue_view(
+        complaint=complaint,
+        order=order,
+        link=link,
+        alarms=order_alarms(session=session, order_ids=[order.id])[order.id],
+        notice_id=notice.id if notice else None,
+        shutoff=first_responses(session=session, order_ids=[order.id]).get(order.id),
+        now=now,
+        zone=zone,
+    )
+
+
 def known_issue_view(
     *,
     complaint: Complaint | None,

@@ -2,7 +2,8 @@
 
 Orders, alarms, complaints and notices change in many places: API routes, the bridge's
 rule engine and order flow, the scheduler's watchdogs, the desk's reactions. Rather than
-have each of them remember to announce its change, the log watches the session: whatever
+have each of them remember to announce its change, the log watches the hub's sessions
+(`install`, on the sessionmaker the app, the bridge and the scheduler make): whatever
 such an object a transaction flushed is written as an event *in that same transaction*,
 just before it commits. So a page never hears of a change that rolled back, and never
 misses one that committed, whichever process made it.
@@ -15,13 +16,13 @@ sink in `bridges/live.py`), off the ingest path.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from hub.alarms.models import Alarm
+from hub.clock import Clock, SystemClock
 from hub.complaints.models import Complaint
 from hub.live.enums import EventType
 from hub.live.service import append
@@ -30,6 +31,7 @@ from hub.signals.changes import Changes
 from hub.workorders.models import WorkOrder
 
 _KEY = "fh_live"
+_CLOCK = "fh_live_clock"
 Watched = WorkOrder | Alarm | Complaint | Notice
 _WATCHED = (WorkOrder, Alarm, Complaint, Notice)
 
@@ -99,19 +101,23 @@ def _before_commit(session: Session) -> None:
         return
     # An object flushed inside a savepoint that rolled back is transient again: skip it.
     live = [o for o in found.values() if inspect(o).persistent]
-    append(session=session, events=[describe(o) for o in live], at=datetime.now(UTC))
+    clock: Clock = session.info.get(_CLOCK) or SystemClock()
+    append(session=session, events=[describe(o) for o in live], at=clock.now())
 
 
 def _forget(session: Session, *_args: Any) -> None:
     session.info.pop(_KEY, None)
 
 
-def install() -> None:
-    """Record the watched changes of every session in this process (idempotent)."""
-    if not event.contains(Session, "after_flush", _after_flush):
-        event.listen(Session, "after_flush", _after_flush)
-        event.listen(Session, "before_commit", _before_commit)
-        event.listen(Session, "after_rollback", _forget)
+def install(target: Session | sessionmaker[Session], clock: Clock) -> None:
+    """Record the watched changes of the sessions `target` makes (or of that one session),
+    stamped with `clock`'s time. Idempotent; nothing is attached to the `Session` class."""
+    info = target.info if isinstance(target, Session) else target.kw.setdefault("info", {})
+    info[_CLOCK] = clock
+    if not event.contains(target, "after_flush", _after_flush):
+        event.listen(target, "after_flush", _after_flush)
+        event.listen(target, "before_commit", _before_commit)
+        event.listen(target, "after_rollback", _forget)
 
 
 def device_events(changes: Changes) -> Iterable[tuple[EventType, str, str, dict[str, Any]]]:

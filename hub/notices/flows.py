@@ -20,6 +20,7 @@ from hub.registry.enums import LocationKind
 from hub.registry.models import Device, Location
 from hub.workorders.enums import Source, Status
 from hub.workorders.models import WorkOrder
+from hub.workorders.reactions import Moved
 
 DONE = frozenset({Status.resolved, Status.callback, Status.closed, Status.cancelled})
 """Once an order reaches one of these, its notice comes down."""
@@ -80,6 +81,11 @@ def on_orders_opened(*, session: Session, order_ids: Sequence[int], now: datetim
         if order is not None and (notice := on_order_opened(session=session, order=order, now=now)):
             notices.append(notice)
     return notices
+
+
+def order_moved(session: Session, moved: Moved) -> Notice | None:
+    """The reaction to a move of an order (`hub.workorders.reactions`): its notice comes down."""
+    return on_order_moved(session=session, order=moved.order, now=moved.now)
 
 
 def on_order_moved(*, session: Session, order: WorkOrder, now: datetime) -> Notice | None:

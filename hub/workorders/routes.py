@@ -17,8 +17,6 @@ from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.complaints.queries import complaint_ids_by_order
-from hub.correlation.deps import PoliciesDep
-from hub.correlation.flows import on_order_moved
 from hub.errors import InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
@@ -137,13 +135,12 @@ def move_work_order(
     session: SessionDep,
     principal: PrincipalDep,
     policy: PolicyDep,
-    policies: PoliciesDep,
     now: NowDep,
 ) -> WorkOrderOut:
     """Move an order through its lifecycle; a move the lifecycle forbids is 409.
 
-    Resolved, every complaint attached to it gets its callback due and its notice comes
-    down (`hub.correlation.flows.on_order_moved`, in the same transaction).
+    What the move sets off (a notice down, callbacks due) runs in the move itself
+    (`hub.workorders.reactions`).
     """
     order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
     service.transition(
@@ -157,6 +154,5 @@ def move_work_order(
         assignee=body.assignee,
         by=principal,
     )
-    on_order_moved(session=session, order=order, policies=policies, now=now)
     session.commit()
     return order_view(session=session, order=order, now=now)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,9 +19,11 @@ from hub.cases import service as cases
 from hub.cases.moves import Move, MoveTable
 from hub.cases.watchdog import CaseType
 from hub.errors import InvalidInput, NotFound
+from hub.workorders import reactions
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
+from hub.workorders.reactions import Moved
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +182,8 @@ def transition(
     """Move `order` to `to` if the lifecycle, the caller and the order allow it.
 
     `by` None is the hub itself; a person may move only the orders the access matrix gives
-    them (`hub.access`). Records who, when and why.
+    them (`hub.access`). Records who, when and why, then runs the reactions registered on
+    the session (`hub.workorders.reactions`) in the same transaction.
     """
     if by is not None:
         access.require(by, Action.move_order, department=order.department, assignee=order.assignee)
@@ -191,12 +195,30 @@ def transition(
     role = by.role if by is not None else None
     move = MOVES.check(order, request, source=current, target=to, role=role)
     order.assignee = request.assignee_after(order)
-    reopening = move.action == "reopened"
+    cases.move(
+        session,
+        order,
+        WorkOrderEvent,
+        to=to,
+        action=move.action,
+        actor=actor,
+        now=now,
+        note=request.note,
+        hold=S.on_hold,
+        terminal=TERMINAL,
+        deadlines=partial(
+            _deadlines, order, to=to, reopening=move.action == "reopened", now=now, policy=policy
+        ),
+    )
+    reactions.run(session, Moved(order, current, to, move.action, actor, now))
+    return order
 
-    if current == S.on_hold:
-        cases.leave_hold(order, now=now)
-    if to == S.on_hold:
-        cases.enter_hold(order, reason=request.note, now=now)
+
+def _deadlines(
+    order: WorkOrder, *, to: Status, reopening: bool, now: datetime, policy: SlaPolicy
+) -> None:
+    """Reaching a state meets its step; resolving starts the callback's clock; a reopening
+    (a failed callback) meets the callback and starts a new cycle of on-site and resolve."""
     step = _MEETS.get(to)
     if step is not None and not reopening:
         _meet(order, step=step, now=now, policy=policy)
@@ -207,18 +229,6 @@ def transition(
         order.closed_at = None
         _meet(order, step=Step.callback, now=now, policy=policy)
         _start_cycle(order, policy=policy, now=now, steps=(Step.on_site, Step.resolve))
-    cases.record_move(
-        order,
-        WorkOrderEvent,
-        to=to,
-        action=move.action,
-        actor=actor,
-        now=now,
-        note=request.note,
-        terminal=TERMINAL,
-    )
-    session.flush()
-    return order
 
 
 PRIORITY_RANK = {Priority.low: 0, Priority.normal: 1, Priority.high: 2, Priority.urgent: 3}
@@ -323,11 +333,3 @@ def list_orders(
         .options(selectinload(WorkOrder.history), selectinload(WorkOrder.deadlines))
     )
     return session.scalars(query).all()
-
-
-def held_for(order: WorkOrder, now: datetime) -> timedelta:
-    """Total time the order has spent on hold, including an ongoing hold."""
-    total = timedelta(seconds=order.hold_total_s)
-    if order.hold_started_at is not None:
-        total += now - order.hold_started_at
-    return total

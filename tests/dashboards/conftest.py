@@ -31,6 +31,7 @@ from hub.db import make_engine, session_factory, session_scope
 from hub.registry.enums import DeviceKind
 from hub.registry.service import add_device, get_or_create_site
 from hub.settings import Settings
+from hub.wiring import wire
 from tests.bridges.conftest import Publisher, amqtt_broker, free_port
 from tests.pipeline import unique_site
 from tests.services import postgres_database
@@ -110,7 +111,7 @@ def running_hub(engine: Engine, broker: EmbeddedBroker, screenshots: Path) -> It
         mqtt_protocol="3.1.1",
         stream_ping_seconds=1,
     )
-    sessions = session_factory(engine)
+    sessions = wire(session_factory(engine), settings=settings, clock=SystemClock())
     seeded = _seed(sessions, settings, site, other)
     bridge = Bridge(
         settings,

@@ -4,13 +4,15 @@ never; the follower delivers a transaction that committed after a later id (Post
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from hub import migrate
-from hub.clock import SystemClock
+from hub.clock import ManualClock, SystemClock
 from hub.db import session_factory
 from hub.live import flows, service
 from hub.live.models import LiveEvent
@@ -43,8 +45,8 @@ def _events(session: Session) -> list[LiveEvent]:
 
 
 def test_what_committed_is_logged_and_what_rolled_back_is_not(fresh_engine: Engine) -> None:
-    flows.install()
     sessions = session_factory(fresh_engine)
+    flows.install(sessions, SystemClock())
     with sessions() as session:
         get_or_create_site(session=session, site_id=SITE, name=SITE, now=SystemClock().now())
         session.commit()
@@ -64,6 +66,27 @@ def test_what_committed_is_logged_and_what_rolled_back_is_not(fresh_engine: Engi
     assert logged[0].data["title"] == "kept"
 
 
+def test_only_the_hubs_sessions_are_logged_at_the_injected_clocks_time(
+    fresh_engine: Engine,
+) -> None:
+    clock = ManualClock(datetime(2026, 12, 1, 8, 30, tzinfo=UTC))
+    hubs = session_factory(fresh_engine)
+    flows.install(hubs, clock)
+    flows.install(hubs, clock)  # start-up twice: still one listener
+    with hubs() as session:
+        get_or_create_site(session=session, site_id=SITE, name=SITE, now=clock.now())
+        session.commit()
+        kept = _open(session, "kept").id
+        session.commit()
+    with session_factory(fresh_engine)() as plain, plain.begin():
+        _open(plain, "made by another sessionmaker")
+    with Session(fresh_engine) as bare, bare.begin():
+        _open(bare, "made by a bare session")
+    with hubs() as session:
+        logged = _events(session)
+    assert [(e.ref, e.at) for e in logged] == [(str(kept), clock.now())]
+
+
 @pytest.mark.postgres
 def test_the_follower_delivers_a_commit_that_came_after_a_higher_id() -> None:
     """PostgreSQL only: SQLite writes one transaction at a time, in id order."""
@@ -73,8 +96,8 @@ def test_the_follower_delivers_a_commit_that_came_after_a_higher_id() -> None:
 
 
 def _late_commit(engine: Engine) -> None:
-    flows.install()
     sessions = session_factory(engine)
+    flows.install(sessions, SystemClock())
     with sessions() as setup:
         get_or_create_site(session=setup, site_id=SITE, name=SITE, now=SystemClock().now())
         setup.commit()
