@@ -6,7 +6,8 @@ the commit, never for a batch that rolled back (`bridges.sinks`).
 
 Alarms and orders change deep in the rule engine and the order flow, on several paths
 (state rules, events, availability). Rather than thread a collector through all of them,
-a batch watches its own session's flushes while it runs (`tracking`): every such change is
+a batch watches its own session's flushes while it runs (`tracking`, a listener on that
+session for the batch's time, none on SQLAlchemy's `Session` class): every such change is
 flushed before the batch ends, and a flush that fails (a raise lost to a racing writer,
 inside its savepoint) reports nothing.
 """
@@ -133,13 +134,14 @@ def tracking(session: Session) -> Iterator[Tracker]:
     """Record the alarm and order changes `session` flushes inside the block."""
     tracker = Tracker()
     session.info[_KEY] = tracker
+    event.listen(session, "after_flush", _after_flush)
     try:
         yield tracker
     finally:
+        event.remove(session, "after_flush", _after_flush)
         session.info.pop(_KEY, None)
 
 
-@event.listens_for(Session, "after_flush")
 def _after_flush(session: Session, _flush: UOWTransaction) -> None:
     tracker: Tracker | None = session.info.get(_KEY)
     if tracker is None:
