@@ -110,10 +110,6 @@ class OutboxPublisher:
         self._thread.start()
         logger.info("outbox publisher connecting to %s:%s", url.host, port)
 
-    def wake(self) -> None:
-        """Drain now rather than at the next poll."""
-        self._wake.set()
-
     def stop(self, timeout: float = 5.0) -> None:
         """Stop draining and disconnect."""
         self._stop.set()

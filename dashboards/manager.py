@@ -113,10 +113,6 @@ async def download(request: Request, name: str, fmt: str) -> Response:
     )
 
 
-def _complaint_id(value: int) -> int:
-    return value
-
-
 @router.get("/manager/disputes/{complaint_id}")
 async def dispute(request: Request, complaint_id: IdPath) -> Response:
     """A complaint's evidence timeline, drawn as a timeline, with its export."""

@@ -9,8 +9,3 @@ SPECS: dict[str, KindSpec] = {
     spec.kind: spec for spec in (gate.SPEC, light.SPEC, leak.SPEC, restroom.SPEC)
 }
 """Every kind's spec by kind name."""
-
-
-def spec_for(kind: str) -> KindSpec:
-    """The spec of `kind` (KeyError if unknown)."""
-    return SPECS[kind]

@@ -42,8 +42,3 @@ class ManualClock:
     def set(self, when: datetime) -> None:
         """Jump to an absolute time."""
         self._now = when
-
-
-def utcnow() -> datetime:
-    """The system time in UTC (for code paths without an injected clock)."""
-    return datetime.now(UTC)

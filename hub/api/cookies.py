@@ -87,8 +87,3 @@ def from_request(conn: HTTPConnection, *, pepper: str, now: datetime) -> WebSess
 def csrf_token(session: WebSession, *, pepper: str) -> str:
     """The CSRF token of a session: forms and htmx requests send it back."""
     return hmac.new(_key(pepper), f"csrf:{session.nonce}".encode(), hashlib.sha256).hexdigest()
-
-
-def csrf_ok(session: WebSession, sent: str | None, *, pepper: str) -> bool:
-    """Whether `sent` is the session's CSRF token."""
-    return sent is not None and hmac.compare_digest(sent, csrf_token(session, pepper=pepper))

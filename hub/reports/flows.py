@@ -42,7 +42,6 @@ PROACTIVE = Layout(
     Chart(ChartKind.bar, "work_order_id", ("lead_minutes",), "提前发现(分钟)", "Lead in minutes"),
 )
 
-Builder = Callable[..., Report]
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 LONGEST = timedelta(days=3660)
