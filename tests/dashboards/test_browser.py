@@ -15,10 +15,18 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dashboards.web import NODE_MODULES, VENDOR
 from tests.bridges.conftest import wait_for
 from tests.dashboards.conftest import LiveHub
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+
+if not (NODE_MODULES / VENDOR["htmx.min.js"]).is_file():
+    # Without htmx no page changes live: five time-outs of LIVE_MS would say less than this.
+    pytest.skip(
+        "the browser libraries are not installed (scripts/bootstrap runs npm ci)",
+        allow_module_level=True,
+    )
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
