@@ -33,10 +33,12 @@ from hub.scheduler import (
     report_job,
     run_job,
     sla_watchdog,
+    start_scheduler,
 )
 from hub.settings import Settings
 from hub.workorders.models import WorkOrder
 from hub.workorders.policy import SlaPolicy
+from hub.workorders.reactions import registered
 from tests.complaints.helpers import SITE, bring_to, file
 from tests.services import postgres_database
 from tests.workorders.helpers import new_order
@@ -221,3 +223,16 @@ def test_every_job_of_the_hub_is_registered(tmp_path: Path) -> None:
         "reports_half_monthly",
         "reports_monthly",
     ]
+
+
+def test_the_scheduler_wires_its_sessions_at_start_up(tmp_path: Path) -> None:
+    """The jobs move orders (the shut-off task, the desk's merge): their moves react too."""
+    sessions = session_factory(make_engine("sqlite://"))
+    with sessions() as before:
+        assert list(registered(before)) == []
+    jobs = start_scheduler(Settings(data_dir=tmp_path), sessions, ManualClock(), jobs=[])
+    try:
+        with sessions() as session:
+            assert list(registered(session)) == ["notices", "callbacks"]
+    finally:
+        jobs.shutdown(wait=False)

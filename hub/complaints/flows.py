@@ -237,7 +237,7 @@ def work_order_for(
 
 
 def callbacks_due(
-    session: Session, moved: Moved, *, policy: ComplaintPolicy, actor: str = "desk"
+    session: Session, moved: Moved, *, policy: ComplaintPolicy, actor: str = "system"
 ) -> list[int]:
     """The reaction to a move of an order (`hub.workorders.reactions`): resolved, each
     complaint attached to it falls due for its callback (回访, 2 h by default).

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -202,4 +203,9 @@ def test_the_hubs_sessions_carry_the_reactions_and_plain_ones_none(db: Session) 
         assert list(reactions.registered(plain)) == []
     again = wire(wired, settings=Settings(), clock=SystemClock())  # start-up twice
     with again() as session:
+        assert list(reactions.registered(session)) == HUB_REACTIONS
+
+
+def test_the_app_wires_its_sessions(app: FastAPI) -> None:
+    with app.state.sessions() as session:
         assert list(reactions.registered(session)) == HUB_REACTIONS
