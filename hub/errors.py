@@ -16,6 +16,10 @@ class HubError(Exception):
         self.message = message
         self.details = details
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (`WWW-Authenticate`, `Retry-After`)."""
+        return {}
+
 
 class NotFound(HubError):
     """The object does not exist, or is outside the caller's sites."""
@@ -43,6 +47,10 @@ class Unauthorized(HubError):
 
     status_code = 401
     code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        """A 401 names the scheme it wants."""
+        return {"WWW-Authenticate": "Bearer"}
 
 
 class Forbidden(HubError):

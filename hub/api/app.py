@@ -18,6 +18,7 @@ from starlette.datastructures import State
 
 from dashboards.web import install_pages
 from hub.alarms.routes import router as alarms_router
+from hub.api.bodies import GuardedBodies
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import declare_errors, error_body, install_error_handlers
 from hub.api.params import StorableUrls, known_query_only
@@ -122,6 +123,7 @@ def create_app(
     app.include_router(api)
     live_flows.install()
     install_pages(app)
+    app.add_middleware(GuardedBodies)
     app.add_middleware(StorableUrls)
     return app
 

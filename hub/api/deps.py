@@ -55,23 +55,35 @@ SessionDep = Annotated[Session, Depends(get_session)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
+PRINCIPAL_KEY = "fh.principal"
+"""Where `hub.api.bodies.GuardedBodies` leaves the caller it authenticated in the
+request's scope, before the body was read: the route's own `get_principal` takes it."""
+
 _bearer = HTTPBearer(auto_error=False, description="API token from `fhub users add`")
 
 
 def get_principal(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token."""
+    """Authenticate the bearer token (once: a request with a body was authenticated first)."""
+    earlier = request.scope.get(PRINCIPAL_KEY)
+    if isinstance(earlier, Principal):
+        return earlier
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    return token_principal(request, session, credentials.credentials)
+
+
+def token_principal(request: Request, session: Session, token: str) -> Principal:
+    """The caller `token` belongs to, by the app's token check (raises Unauthorized)."""
     authenticate: Authenticator = request.app.state.authenticate
+    settings: Settings = request.app.state.settings
+    clock: Clock = request.app.state.clock
     principal = authenticate(
         session=session,
-        token=credentials.credentials,
+        token=token,
         pepper=settings.token_pepper.get_secret_value(),
         now=clock.now(),
     )
