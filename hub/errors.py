@@ -53,6 +53,24 @@ class Unauthorized(HubError):
         return {"WWW-Authenticate": "Bearer"}
 
 
+class TooManyRequests(HubError):
+    """Too many failed credential checks from the caller's address: wait and retry."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed sign-ins from this address: retry in {retry_after} s",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """When to come back."""
+        return {"Retry-After": str(self.retry_after)}
+
+
 class Forbidden(HubError):
     """Valid credentials, but the role may not do this."""
 

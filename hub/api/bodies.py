@@ -16,22 +16,19 @@ rest never read, nothing kept) and before, when the request declares a longer le
 
 from __future__ import annotations
 
-import inspect
 import re
-from collections.abc import Callable, Generator
 from typing import Any
 
 import orjson
 from fastapi import FastAPI, HTTPException, Request
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.api.deps import PRINCIPAL_KEY, get_session, token_principal
+from hub.api.deps import PRINCIPAL_KEY, request_principal, request_session
 from hub.api.errors import error_body
 from hub.auth.principal import Principal
-from hub.errors import HubError, Unauthorized
+from hub.errors import HubError
 
 KiB = 1024
 MiB = 1024 * KiB
@@ -153,20 +150,8 @@ class GuardedBodies:
 
 
 def _caller(request: Request) -> Principal:
-    """The bearer token's caller, in a session of the app's own (or a test's) making."""
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-    provider: Callable[..., Generator[Session] | Session]
-    provider = request.app.dependency_overrides.get(get_session, get_session)
-    made = provider(request) if inspect.signature(provider).parameters else provider()
-    if isinstance(made, Session):
-        return token_principal(request, made, token.strip())
-    try:
-        return token_principal(request, next(made), token.strip())
-    finally:
-        made.close()
+    with request_session(request) as session:
+        return request_principal(request, session)
 
 
 async def _no_body() -> Message:
