@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.errors import Conflict
 from hub.evidence.chains import Expected
 from hub.evidence.keys import Keyring, verify_signature
 from hub.evidence.merkle import MerkleTree
@@ -63,9 +64,20 @@ def latest(*, session: Session, site_id: str) -> Checkpoint | None:
 
 
 def make(*, session: Session, site_id: str, keyring: Keyring, now: datetime) -> Checkpoint:
-    """Sign the site's chain heads as they stand now (a new checkpoint, always)."""
+    """Sign the site's chain heads as they stand now (a new checkpoint, always).
+
+    Never over a head that disagrees with the last checkpoint: a chain shorter than it
+    recorded, one as long with another head, or one gone is a `Conflict`, no checkpoint.
+    """
     heads = site_heads(session=session, site_id=site_id)
     before = latest(session=session, site_id=site_id)
+    if before is not None:
+        disagree = disagreements(before, heads)
+        if disagree:
+            raise Conflict(
+                f"checkpoint {before.seq} disagrees with the chain heads now: none is signed",
+                details=disagree,
+            )
     row = Checkpoint(
         site_id=site_id,
         seq=before.seq + 1 if before else 1,
@@ -82,6 +94,24 @@ def make(*, session: Session, site_id: str, keyring: Keyring, now: datetime) -> 
     session.add(row)
     session.flush()
     return row
+
+
+def disagreements(before: Checkpoint, heads: Sequence[tuple[str, int, str]]) -> list[str]:
+    """Devices whose chain head now cannot follow from the one `before` signed."""
+    now = {device: (count, head) for device, count, head in heads}
+    found = []
+    for device, count, head in before.heads:
+        current = now.get(str(device))
+        if current is None:
+            found.append(f"{device}: its chain is gone (checkpoint {before.seq} had {count})")
+        elif current[0] < int(count):
+            found.append(
+                f"{device}: {current[0]} signals, checkpoint {before.seq} had {count}: "
+                "signals were deleted from its end"
+            )
+        elif current[0] == int(count) and current[1] != head:
+            found.append(f"{device}: the head is not the one checkpoint {before.seq} signed")
+    return found
 
 
 def if_changed(

@@ -55,10 +55,16 @@ def export(
         if subject is None:
             typer.echo("error: no such complaint, work order or device", err=True)
             raise typer.Exit(1)
-        made = pack.build(
-            session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
-            actor="fhub evidence export",
-        )  # fmt: skip
+        try:
+            made = pack.build(
+                session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
+                actor="fhub evidence export",
+            )  # fmt: skip
+        except HubError as exc:
+            for problem in exc.details or ():
+                typer.echo(f"problem: {problem}", err=True)
+            typer.echo(f"error: {exc.message}; no pack written", err=True)
+            raise typer.Exit(1) from exc
     out.write_bytes(made.data)
     for problem in made.problems:
         typer.echo(f"problem: {problem}", err=True)
