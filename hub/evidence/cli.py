@@ -156,7 +156,11 @@ def checkpoint(config: ConfigOpt = None) -> None:
     keyring = Keyring.open(settings.key_dir, now=now)
     with session_scope(session_factory(make_engine(settings.effective_database_url))) as session:
         for site_id in sorted(session.scalars(Site.__table__.select().with_only_columns(Site.id))):
-            row = checkpoints.make(session=session, site_id=site_id, keyring=keyring, now=now)
+            try:
+                row = checkpoints.make(session=session, site_id=site_id, keyring=keyring, now=now)
+            except HubError as exc:
+                typer.echo(f"error: {site_id}: {exc.message}", err=True)
+                raise typer.Exit(1) from exc
             typer.echo(f"{site_id}: checkpoint {row.seq}, {row.tree_size} chains, root {row.root}")
 
 

@@ -26,7 +26,7 @@ from hub.evidence.canonical import canonical
 from hub.evidence.keys import Keyring
 from hub.evidence.verify import MANIFEST, MAX_PACK, SIGNATURE, verify_pack
 from tests.conftest import SITE, bearer
-from tests.evidence.test_tamper import DEVICE, TAMPERS, World, _rechain, world
+from tests.evidence.test_tamper import DEVICE, TAMPERS, World, _cut_tail_and_rewind, _rechain, world
 
 __all__ = ["world"]
 
@@ -174,3 +174,34 @@ def test_verify_refuses_a_zip_bomb_unread(tmp_path: Path) -> None:
     assert not report.ok
     assert any("more than a pack holds" in p for p in report.problems)
     assert peak < 10 * len(data) + (1 << 20)
+
+
+def test_deleted_checkpoints_are_caught_by_their_published_copies(world: World) -> None:
+    runner = CliRunner()
+    journal = world.settings.key_dir / "checkpoints" / f"{SITE}.jsonl"
+    (line,) = journal.read_bytes().splitlines()
+    assert json.loads(line)["seq"] == 1
+    _cut_tail_and_rewind(world)
+    world.sql("DELETE FROM evidence_exports")
+    world.sql("DELETE FROM evidence_checkpoints")
+    done = runner.invoke(fhub, ["evidence", "check", "--site", SITE], env=_env(world))
+    assert done.exit_code == 1
+    assert "published checkpoint 1 is not in the database" in done.output
+    assert "deleted from its end" in done.output
+    again = runner.invoke(fhub, ["evidence", "checkpoint"], env=_env(world))
+    assert again.exit_code == 1
+    assert "not in the database" in again.output
+    assert _count(world) == 0
+
+
+def test_a_restart_in_the_published_numbers_is_a_problem(world: World) -> None:
+    journal = world.settings.key_dir / "checkpoints" / f"{SITE}.jsonl"
+    journal.write_bytes(journal.read_bytes() * 2)
+    done = CliRunner().invoke(fhub, ["evidence", "check", "--site", SITE], env=_env(world))
+    assert done.exit_code == 1
+    assert "a gap or a restart" in done.output
+
+
+def test_each_checkpoint_goes_to_the_outbox(world: World) -> None:
+    rows = world.sql("SELECT topic FROM outbox WHERE topic LIKE '%/hub/checkpoint'")
+    assert rows == [(f"fh/{SITE}/hub/checkpoint",)]
