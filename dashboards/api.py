@@ -30,9 +30,13 @@ class ApiError(Exception):
 class Api:
     """The API as one user sees it."""
 
-    def __init__(self, request: Request, token: str) -> None:
-        self._transport = httpx.ASGITransport(app=request.app)
-        self._headers = {"Authorization": f"Bearer {token}"}
+    def __init__(self, request: Request, headers: dict[str, str]) -> None:
+        """`headers` carry the user's credential: `Authorization: Bearer`, or the session
+        cookie with its CSRF token. The calls come from the request's own client address,
+        which the hub's throttle of failed checks counts by."""
+        client = (request.client.host, request.client.port) if request.client else None
+        self._transport = httpx.ASGITransport(app=request.app, client=client or ("?", 0))
+        self._headers = headers
         root = str(request.scope.get("root_path", "")).rstrip("/")
         self._base = f"http://hub{root}/api/v1"
 

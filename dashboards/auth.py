@@ -1,4 +1,5 @@
-"""Sign-in: an API token once, then a signed session cookie; CSRF on every form.
+"""Sign-in: an API token once, then a session cookie holding a random session id (kept
+server-side, hashed; never the token); CSRF on every form. Sign-out ends the session.
 
 The cookie is HttpOnly and SameSite=Strict, and Secure when the request came over HTTPS
 (directly, or through a proxy saying `X-Forwarded-Proto: https`). A script may instead
@@ -10,23 +11,31 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from dashboards.api import Api, ApiError
 from dashboards.render import PageError, check_query, render
 from hub.api import cookies
+from hub.api.deps import request_session
+from hub.api.throttle import Throttle
+from hub.auth import service
+from hub.errors import Unauthorized
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 PRE_CSRF = "fh_signin_csrf"
 HOMES = {"engineer": "/engineer", "front_desk": "/desk", "manager": "/manager"}
 """The home page of each role; the other field roles (cleaner, guard) work orders too."""
 FIELD_HOME = "/engineer"
+TOO_MANY = "too many failed sign-ins from this address: wait a minute and try again"
 
 
 @dataclass
@@ -63,18 +72,29 @@ async def current_user(request: Request) -> WebUser:
     header = request.headers.get("authorization", "")
     csrf: str | None = None
     if header.lower().startswith("bearer "):
-        token = header[7:].strip()
+        headers = {"Authorization": f"Bearer {header[7:].strip()}"}
     else:
-        web = cookies.from_request(request, pepper=_pepper(request), now=_now(request))
-        if web is None:
+        session_id = cookies.from_request(request)
+        if session_id is None:
             raise SignInNeeded
-        token, csrf = web.token, cookies.csrf_token(web, pepper=_pepper(request))
-    api = Api(request, token)
+        csrf = cookies.csrf_token(session_id, pepper=_pepper(request))
+        headers = {"Cookie": f"{cookies.COOKIE}={session_id}", "X-CSRF-Token": csrf}
+    api = Api(request, headers)
     try:
         me = await api.get("/me")
     except ApiError as exc:
+        if exc.status == 429:
+            raise PageError(429, TOO_MANY) from exc
         raise SignInNeeded from exc
     return WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+
+
+def _sessions(request: Request, work: Callable[..., T], **kwargs: Any) -> T:
+    """Run a session service in a database session of the app's, committed."""
+    with request_session(request) as session:
+        result = work(session=session, pepper=_pepper(request), now=_now(request), **kwargs)
+        session.commit()
+        return result
 
 
 async def checked_form(request: Request, user: WebUser) -> dict[str, str]:
@@ -141,13 +161,22 @@ async def sign_in(request: Request) -> Response:
     if not isinstance(sent, str) or not pre or not hmac.compare_digest(sent, pre):
         raise PageError(403, "the form's security token is missing or stale: reload the page")
     token = form.get("token")
+    throttle: Throttle = request.app.state.throttle
+    address = request.client.host if request.client else "unknown"
+    wait = throttle.wait(address, _now(request))
+    if wait is not None:
+        raise PageError(429, TOO_MANY, retry_after=wait)
     if not isinstance(token, str) or not token.strip() or len(token) > 256 or "\x00" in token:
+        throttle.failed(address, _now(request))
         return RedirectResponse("/?error=token", status_code=303)
     try:
-        me = await Api(request, token.strip()).get("/me")
-    except ApiError:
+        value = await run_in_threadpool(
+            _sessions, request, service.start_session, token=token.strip()
+        )
+    except Unauthorized:
+        throttle.failed(address, _now(request))
         return RedirectResponse("/?error=token", status_code=303)
-    value = cookies.encode(token=token.strip(), pepper=_pepper(request), now=_now(request))
+    me = await Api(request, {"Authorization": f"Bearer {token.strip()}"}).get("/me")
     nxt = _safe_next(str(form.get("next") or ""))
     role = me["role"]
     target = nxt or ("/" if role == "admin" else HOMES.get(role, FIELD_HOME))
@@ -155,7 +184,7 @@ async def sign_in(request: Request) -> Response:
     response.set_cookie(
         cookies.COOKIE,
         value,
-        max_age=int(cookies.LIFETIME.total_seconds()),
+        max_age=int(service.SESSION_LIFETIME.total_seconds()),
         httponly=True,
         samesite="strict",
         secure=_secure(request),
@@ -174,6 +203,9 @@ async def sign_out(request: Request) -> Response:
     except SignInNeeded:
         return RedirectResponse("/", status_code=303)
     await checked_form(request, user)
+    session_id = cookies.from_request(request)
+    if session_id is not None:
+        await run_in_threadpool(_sessions, request, service.end_session, session_id=session_id)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(cookies.COOKIE, path="/")
     return response

@@ -30,6 +30,8 @@ class PageError(Exception):
 
     status: int
     message: str
+    retry_after: int | None = None
+    """For a 429: the seconds to wait, sent as `Retry-After`."""
 
 
 CSP = (

@@ -48,4 +48,7 @@ def install_pages(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        response = render(request, "error.html", status=exc.status, message=exc.message)
+        if exc.retry_after is not None:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response

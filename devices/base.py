@@ -19,12 +19,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hub.alarms.enums import AlarmSeverity
+from hub.inputs import EARLIEST, TimeOutOfRange, parse_time
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority
 
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_FUTURE = timedelta(minutes=5)
-MIN_TS = datetime(1970, 1, 1, tzinfo=UTC)
+MIN_TS = EARLIEST
 """The earliest `ts` accepted: before the epoch is a clock that was never set, or junk."""
 MAX_DEPTH = 32
 """Levels of nesting a JSON payload may have, the object itself being the first.
@@ -35,6 +36,10 @@ pydantic to dump them; a payload is refused long before either, with its own rea
 MAX_KEYS = 256
 """Object members a JSON payload may have, at all levels together."""
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
+MAX_MESSAGE_ID = 120
+"""Characters a string message `id` may have: it is kept whole in the idempotency key (a
+128-character column, with its 3-character prefix); a longer one is dead-lettered as
+`id_too_long` rather than cut, since ids that differ past the cut would be one message."""
 """Integers the hub stores exactly: signed 64 bits (orjson reads larger ones as floats)."""
 TOPIC_ROOT = "fh"
 CHANNELS = ("telemetry", "event", "status")
@@ -62,6 +67,7 @@ class Reason(StrEnum):
     number_out_of_range = "number_out_of_range"
     timestamp_out_of_range = "timestamp_out_of_range"
     nul_character = "nul_character"
+    id_too_long = "id_too_long"
     internal_error = "internal_error"
     """Ingest itself failed (a bug, not the message): the bridge's last resort."""
 
@@ -194,7 +200,8 @@ class Reading:
 
     channel: str
     ts: datetime
-    message_id: str | None
+    message_id: str | int | None
+    """The message's `id` as sent, typed: the integer 777 and the string "777" differ."""
     data: dict[str, Any]
     event_type: str | None = None
     stamped: bool = True
@@ -231,15 +238,11 @@ def parse_ts(value: Any, *, received_at: datetime) -> datetime:
             ) from exc
     elif isinstance(value, str):
         try:
-            ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            ts = parse_time(value)
+        except TimeOutOfRange as exc:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
+            raise Rejected(Reason.timestamp_out_of_range, str(exc)) from exc
         except ValueError as exc:
-            raise Rejected(Reason.bad_timestamp, "ts is not ISO-8601") from exc
-        if ts.tzinfo is None:
-            raise Rejected(Reason.bad_timestamp, "ts needs a UTC offset")
-        try:
-            ts = ts.astimezone(UTC)
-        except OverflowError as exc:  # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC
-            raise Rejected(Reason.timestamp_out_of_range, "ts is beyond year 9999 in UTC") from exc
+            raise Rejected(Reason.bad_timestamp, f"ts: {exc}") from exc
     else:
         raise Rejected(Reason.bad_timestamp, "ts must be ISO-8601 with offset or epoch ms")
     if ts < MIN_TS:
@@ -367,7 +370,9 @@ def decode(spec: KindSpec, channel: str, payload: bytes, *, received_at: datetim
     raw_id = doc.pop("id", None)
     if raw_id is not None and (not isinstance(raw_id, str | int) or isinstance(raw_id, bool)):
         raise Rejected(Reason.invalid_payload, "id must be a string or an integer")
-    message_id = str(raw_id)[:100] if raw_id is not None else None
+    if isinstance(raw_id, str) and len(raw_id) > MAX_MESSAGE_ID:
+        raise Rejected(Reason.id_too_long, f"id has {len(raw_id)} characters > {MAX_MESSAGE_ID}")
+    message_id: str | int | None = raw_id
     if channel == "telemetry":
         model: type[Payload] = spec.telemetry
         event_type = None

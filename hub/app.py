@@ -18,10 +18,13 @@ from starlette.datastructures import State
 
 from dashboards.web import install_pages
 from hub.alarms.routes import router as alarms_router
+from hub.api.bodies import GuardedBodies
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import declare_errors, error_body, install_error_handlers
 from hub.api.params import StorableUrls, known_query_only
-from hub.auth.service import principal_for_token
+from hub.api.throttle import Throttle
+from hub.auth.routes import router as tokens_router
+from hub.auth.service import principal_for_session, principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
 from hub.correlation.deps import DeskCorrelation
@@ -46,6 +49,7 @@ DOCS_ASSETS = "/docs/assets"
 
 DOMAIN_ROUTERS: list[APIRouter] = [
     registry_router,
+    tokens_router,
     workorders_router,
     signals_router,
     alarms_router,
@@ -121,6 +125,7 @@ def create_app(
         api.include_router(router)
     app.include_router(api)
     install_pages(app)
+    app.add_middleware(GuardedBodies)
     app.add_middleware(StorableUrls)
     return app
 
@@ -139,6 +144,8 @@ def configure(app: FastAPI, *, settings: Settings, engine: Engine, clock: Clock)
     app.state.clock = clock
     app.state.policy = SlaPolicy.from_settings(settings)
     app.state.authenticate = principal_for_token
+    app.state.authenticate_session = principal_for_session
+    app.state.throttle = Throttle()
     app.state.correlator = DeskCorrelation.from_settings(settings)
     app.state.health = PROCESS
 

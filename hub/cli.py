@@ -164,6 +164,46 @@ def users_add(
     typer.echo(token)
 
 
+@users_app.command("revoke")
+def users_revoke(
+    token_id: Annotated[
+        int | None, typer.Option("--token-id", help="The token's id (see `fhub users tokens`).")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Every token of this user.")] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Revoke API tokens (by id, or all of a user's): they and their page sessions stop."""
+    from hub.auth.service import revoke_token, tokens
+
+    if (token_id is None) == (user is None):
+        typer.echo("error: give --token-id or --user", err=True)
+        raise typer.Exit(2)
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    now = SystemClock().now()
+    with session_scope(session_factory(engine)) as session:
+        found = [t for t in tokens(session=session) if t.id == token_id or t.user.name == user]
+        if not found:
+            typer.echo("error: no such token", err=True)
+            raise typer.Exit(1)
+        for row in found:
+            revoke_token(session=session, token_id=row.id, now=now)
+            typer.echo(f"revoked {row.id} {row.prefix}… of {row.user.name}")
+
+
+@users_app.command("tokens")
+def users_tokens(config: ConfigOpt = None) -> None:
+    """List API tokens: id, prefix, user, revoked or not."""
+    from hub.auth.service import tokens
+
+    settings = _settings(config)
+    engine = make_engine(settings.effective_database_url)
+    with session_scope(session_factory(engine)) as session:
+        for row in tokens(session=session):
+            state = "revoked" if row.revoked_at is not None else "active"
+            typer.echo(f"{row.id}\t{row.prefix}…\t{row.user.name}\t{state}")
+
+
 @devices_app.command("import")
 def devices_import(
     file: Annotated[Path, typer.Argument(help="CSV or JSON file of devices.", exists=True)],

@@ -11,6 +11,7 @@ from typing import Annotated, NoReturn
 import typer
 from pydantic import ValidationError
 
+from hub.inputs import parse_time
 from hub.settings import Settings, load_settings
 
 ConfigOpt = Annotated[
@@ -56,9 +57,7 @@ def when_or_exit(text: str | None, name: str) -> datetime | None:
     if text is None:
         return None
     try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"--{name}: not an ISO-8601 time: {text!r}")
-    if value.tzinfo is None:
-        fail(f"--{name} needs a UTC offset (e.g. +08:00)")
+        value = parse_time(text)
+    except ValueError as exc:
+        fail(f"--{name}: {exc}: {text!r}")
     return value

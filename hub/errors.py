@@ -16,6 +16,10 @@ class HubError(Exception):
         self.message = message
         self.details = details
 
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (`WWW-Authenticate`, `Retry-After`)."""
+        return {}
+
 
 class NotFound(HubError):
     """The object does not exist, or is outside the caller's sites."""
@@ -43,6 +47,28 @@ class Unauthorized(HubError):
 
     status_code = 401
     code = "unauthorized"
+
+    def headers(self) -> dict[str, str]:
+        """A 401 names the scheme it wants."""
+        return {"WWW-Authenticate": "Bearer"}
+
+
+class TooManyRequests(HubError):
+    """Too many failed credential checks from the caller's address: wait and retry."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"too many failed sign-ins from this address: retry in {retry_after} s",
+            details={"retry_after": retry_after},
+        )
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        """When to come back."""
+        return {"Retry-After": str(self.retry_after)}
 
 
 class Forbidden(HubError):

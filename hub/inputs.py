@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -24,23 +24,60 @@ Amount = Annotated[int, Field(ge=0, le=INT32_MAX)]
 """A count or an amount kept in an INTEGER column."""
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+"""The earliest time the hub takes from a person or a device."""
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+"""The latest: far enough for any deadline, far from the end of `datetime` (year 9999),
+where a shift to UTC or a day added overflows."""
+
+
+class TimeOutOfRange(ValueError):
+    """A well-formed time outside `EARLIEST`..`LATEST` (in UTC)."""
+
+
+def parse_time(text: str) -> datetime:
+    """The one parser of a time someone sends: ISO-8601 text with its offset, in UTC.
+
+    Bounded: the instant lies within `EARLIEST`..`LATEST`, so `9999-12-31T23:59:59-14:00`
+    (year 10000 in UTC) or `0001-01-01T00:00:00+14:00` (year 0) is a `TimeOutOfRange`, as
+    is any time the databases or the hub's arithmetic could not take. Anything else wrong
+    is a `ValueError`; nothing else is raised, whatever `text` is.
+    """
+    if len(text) > 64:
+        raise ValueError("expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00")
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ValueError(
+            "expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00"
+        ) from exc
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        raise ValueError("the time needs its UTC offset, e.g. +08:00")
+    try:
+        moment = parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise TimeOutOfRange(_RANGE) from exc
+    if not EARLIEST <= moment <= LATEST:
+        raise TimeOutOfRange(_RANGE)
+    return moment
+
+
+_RANGE = f"the time must lie between {EARLIEST.year} and {LATEST.year} (in UTC)"
+
+
 def _iso_with_offset(value: object) -> object:
-    """A time is ISO-8601 text with its offset; `0.5` or `1700000000` is refused."""
+    """A time is ISO-8601 text with its offset (`parse_time`); `0.5` or `1700000000` is
+    refused, and so is a `datetime` out of range."""
     if isinstance(value, str):
-        try:
-            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError as exc:
-            raise ValueError(
-                "expected ISO-8601 with an offset, e.g. 2026-12-01T14:00:00+08:00"
-            ) from exc
-        if parsed.tzinfo is None:
-            raise ValueError("the time needs its UTC offset, e.g. +08:00")
-        return parsed
+        return parse_time(value)
+    if isinstance(value, datetime):
+        return parse_time(value.isoformat())
     return value
 
 
 When = Annotated[datetime, BeforeValidator(_iso_with_offset)]
-"""A moment given as text (`since`, `until`, `observed_at`): ISO-8601 with its offset."""
+"""A moment given as text (`since`, `until`, `observed_at`): ISO-8601 with its offset,
+within `EARLIEST`..`LATEST` (`parse_time`); pydantic then refuses anything but a time."""
 
 
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")

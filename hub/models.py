@@ -1,7 +1,7 @@
 """Every ORM model of the hub, imported in one place for metadata and migrations."""
 
 from hub.alarms.models import Alarm, RuleState
-from hub.auth.models import ApiToken, User, UserSite
+from hub.auth.models import ApiToken, User, UserSite, WebSession
 from hub.complaints.models import (
     ClassificationOverride,
     Complaint,
@@ -83,6 +83,7 @@ __all__ = [
     "Site",
     "User",
     "UserSite",
+    "WebSession",
     "WorkOrder",
     "WorkOrderEvent",
     "BrokerCredential",

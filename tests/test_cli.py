@@ -32,6 +32,23 @@ def invoke(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.mark.usefixtures("env")
+def test_users_revoke_stops_a_token_and_users_tokens_lists_it() -> None:
+    invoke("db", "upgrade")
+    invoke("sites", "add", "--id", "sunshine-garden", "--name", "阳光花园")
+    _code, token, _err = invoke(
+        "users", "add", "--name", "desk-wu", "--role", "front_desk", "--site", "sunshine-garden"
+    )
+    code, out, _err = invoke("users", "tokens")
+    assert (code, out.split("\t")[2:]) == (0, ["desk-wu", "active\n"])
+    assert invoke("users", "revoke")[0] == 2
+    assert invoke("users", "revoke", "--user", "nobody")[0] == 1
+    code, out, _err = invoke("users", "revoke", "--user", "desk-wu")
+    assert code == 0
+    assert "revoked" in out
+    assert token.strip() not in out
+    assert invoke("users", "tokens")[1].split("\t")[3] == "revoked\n"
+
+
 def test_users_add_prints_the_token_alone() -> None:
     assert invoke("db", "upgrade")[0] == 0
     assert invoke("sites", "add", "--id", "sunshine-garden", "--name", "阳光花园")[0] == 0

@@ -37,11 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
             error_body(exc.code, exc.message, exc.details),
             status_code=exc.status_code,
-            headers=headers,
+            headers=exc.headers() or None,
         )
 
     @app.exception_handler(RequestValidationError)
@@ -58,7 +57,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: "not_found", 405: "method_not_allowed", 413: "too_large"}.get(
+            exc.status_code, "http_error"
+        )
         headers = dict(getattr(exc, "headers", None) or {})
         if exc.status_code == 400 and "parsing the body" in str(exc.detail):
             # A body that is not JSON (or not UTF-8) is bad input like any other: 422.
@@ -104,6 +105,7 @@ _MEANINGS = {
     403: "The caller's role may not do this.",
     404: "No such object in the caller's sites.",
     409: "The request clashes with the object's state (e.g. a move the workflow forbids).",
+    413: "The body is larger than the route takes (refused while it is read).",
     422: "Invalid input; `details` names each field.",
 }
 
@@ -140,6 +142,8 @@ def declare_errors(router: APIRouter) -> None:
             statuses.add(404)
         if (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"}:
             statuses.add(409)
+        if route.body_field is not None:
+            statuses.add(413)
         for status in sorted(statuses):
             route.responses.setdefault(
                 status, {"model": ErrorOut, "description": _MEANINGS[status]}

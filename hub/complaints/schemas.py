@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
@@ -24,7 +24,7 @@ from hub.complaints.enums import (
     Step,
 )
 from hub.complaints.models import Complaint, ComplaintEvent, Reply, UnifiedAnswer
-from hub.inputs import Amount, Id, Input
+from hub.inputs import Amount, Id, Input, When
 from hub.registry.enums import DeviceKind
 from hub.workorders.enums import Department, Priority
 
@@ -47,7 +47,7 @@ class ComplaintCreate(Input):
     target_department: str = Field(
         "", max_length=200, description="The person or department complained about."
     )
-    received_at: AwareDatetime | None = Field(None, description="Default: now.")
+    received_at: When | None = Field(None, description="Default: now.")
     severity: ComplaintSeverity | None = Field(None, description="Default: high for emergencies.")
     media_exposure: StrictBool = False
     reputational_damage: StrictBool = False

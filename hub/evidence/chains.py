@@ -128,6 +128,7 @@ class Link:
     prev: str
     digest: str
     body: bytes
+    received_at: datetime | None = None
     pruned: tuple[Run, ...] = ()
     """Pruned runs the chain steps over just before this link."""
 
@@ -141,6 +142,7 @@ _COLUMNS = (
     Signal.payload,
     Signal.prev_digest,
     Signal.digest,
+    Signal.received_at,
 )
 
 
@@ -159,7 +161,7 @@ def links(
         .execution_options(yield_per=5000)
     )
     position, current = 0, GENESIS
-    for sid, ts, channel, kind, key, payload, prev, digest in session.execute(query):
+    for sid, ts, channel, kind, key, payload, prev, digest, received in session.execute(query):
         stepped: list[Run] = []
         while runs and prev != current and current in runs and len(stepped) < len(runs):
             run = runs[current]
@@ -168,8 +170,9 @@ def links(
         position += 1
         body = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
         yield Link(
-            position, sid, ts, channel, kind, key, payload, prev, digest, body, tuple(stepped)
-        )
+            position, sid, ts, channel, kind, key, payload, prev, digest, body, received,
+            tuple(stepped),
+        )  # fmt: skip
         current = digest
 
 
@@ -191,6 +194,7 @@ def walk(
     for exp in expected:
         wanted.setdefault(exp.count, []).append(exp)
     prev = GENESIS
+    received: datetime | None = None
     for item in links(session=session, device_id=device_id, runs=runs):
         for run in item.pruned:
             for exp in wanted.get(run.end, ()):
@@ -216,6 +220,17 @@ def walk(
                     f"signal #{item.position} is not the one {exp.source} recorded: "
                     "the chain was rewritten since"
                 )
+        if (
+            item.received_at is not None
+            and received is not None
+            and item.received_at < received
+            and not (report.problems and stop_at_first)
+        ):
+            report.problems.append(
+                f"signal {item.id} (#{item.position}) was received before #{item.position - 1}: "
+                "receipt times run backwards (a backdated signal was appended)"
+            )
+        received = item.received_at or received
         prev = item.digest
         report.count = item.position
         report.head = item.digest

@@ -8,19 +8,25 @@ edited, removed from the middle or forged shows when the checkpoints are checked
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from hub.errors import Conflict
+from hub.evidence.canonical import canonical
 from hub.evidence.chains import Expected
 from hub.evidence.keys import Keyring, verify_signature
 from hub.evidence.merkle import MerkleTree
 from hub.evidence.models import Checkpoint
 from hub.evidence.verify import GENESIS, checkpoint_statement, leaf_of
 from hub.localtime import shown
+from hub.outbox.service import enqueue
 from hub.registry.models import Device
 from hub.signals.models import DeviceState
 
@@ -63,9 +69,27 @@ def latest(*, session: Session, site_id: str) -> Checkpoint | None:
 
 
 def make(*, session: Session, site_id: str, keyring: Keyring, now: datetime) -> Checkpoint:
-    """Sign the site's chain heads as they stand now (a new checkpoint, always)."""
+    """Sign the site's chain heads as they stand now (a new checkpoint, always).
+
+    Never over a head that disagrees with the last checkpoint: a chain shorter than it
+    recorded, one as long with another head, or one gone is a `Conflict`, no checkpoint.
+    """
     heads = site_heads(session=session, site_id=site_id)
     before = latest(session=session, site_id=site_id)
+    published = journal(keyring.directory, site_id)
+    if published and published[-1].get("seq", 0) > (before.seq if before else 0):
+        raise Conflict(
+            f"checkpoint {published[-1].get('seq')} was published but is not in the database: "
+            "none is signed until the checkpoints are restored",
+            details=[f"{site_id}: checkpoints were deleted from the database"],
+        )
+    if before is not None:
+        disagree = disagreements(before, heads)
+        if disagree:
+            raise Conflict(
+                f"checkpoint {before.seq} disagrees with the chain heads now: none is signed",
+                details=disagree,
+            )
     row = Checkpoint(
         site_id=site_id,
         seq=before.seq + 1 if before else 1,
@@ -81,7 +105,101 @@ def make(*, session: Session, site_id: str, keyring: Keyring, now: datetime) -> 
     row.signature = keyring.sign(statement)
     session.add(row)
     session.flush()
+    line = canonical({**as_statement(row), "digest": row.digest, "heads": row.heads})
+    event.listen(
+        session, "after_commit", lambda _s: _publish(keyring.directory, site_id, line), once=True
+    )
+    enqueue(
+        session=session,
+        topic=f"fh/{site_id}/hub/checkpoint",
+        payload={**as_statement(row), "digest": row.digest},
+        now=now,
+    )
     return row
+
+
+JOURNAL = "checkpoints"
+"""Beside the keys (outside the database), one file per site: every checkpoint signed,
+a line each, appended once its transaction committed."""
+
+
+def _journal_file(directory: Path, site_id: str) -> Path:
+    return directory / JOURNAL / f"{site_id}.jsonl"
+
+
+def _publish(directory: Path, site_id: str, line: bytes) -> None:
+    path = _journal_file(directory, site_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("ab") as out:
+        out.write(line + b"\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def journal(directory: Path, site_id: str) -> list[dict[str, Any]]:
+    """The checkpoints published for the site, in the order they were appended."""
+    path = _journal_file(directory, site_id)
+    if not path.exists():
+        return []
+    found = []
+    for raw in path.read_bytes().splitlines():
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            entry = {"seq": -1}
+        found.append(entry if isinstance(entry, dict) else {"seq": -1})
+    return found
+
+
+def check_journal(
+    *, rows: Sequence[Checkpoint], published: Sequence[dict[str, Any]], keyring: Keyring
+) -> tuple[list[str], dict[str, list[Expected]]]:
+    """The published checkpoints against the stored ones: a gap or a restart in the numbers,
+    a published one missing from the database or differing, is a problem; what the sound
+    published ones say of each device is expected of its chain."""
+    problems: list[str] = []
+    expected: dict[str, list[Expected]] = {}
+    stored = {row.seq: row.digest for row in rows}
+    keys = keyring.public_keys()
+    for number, entry in enumerate(published, start=1):
+        seq = entry.get("seq")
+        name = f"published checkpoint {seq}"
+        if seq != number:
+            problems.append(f"{name} is number {number} of the journal: a gap or a restart")
+        try:
+            statement = checkpoint_statement(entry)
+            key = keys.get(str(entry.get("key_id")))
+            sound = key is not None and verify_signature(
+                key.public_key, statement, str(entry.get("signature"))
+            )
+        except (KeyError, TypeError):
+            sound = False
+        if not sound:
+            problems.append(f"{name}: its signature does not verify")
+            continue
+        if not isinstance(seq, int) or stored.get(seq) != entry.get("digest"):
+            problems.append(f"{name} is not in the database as published (deleted or rewritten)")
+        for device, count, head in entry.get("heads", ()):
+            expected.setdefault(device, []).append(Expected(int(count), str(head), name))
+    return problems, expected
+
+
+def disagreements(before: Checkpoint, heads: Sequence[tuple[str, int, str]]) -> list[str]:
+    """Devices whose chain head now cannot follow from the one `before` signed."""
+    now = {device: (count, head) for device, count, head in heads}
+    found = []
+    for device, count, head in before.heads:
+        current = now.get(str(device))
+        if current is None:
+            found.append(f"{device}: its chain is gone (checkpoint {before.seq} had {count})")
+        elif current[0] < int(count):
+            found.append(
+                f"{device}: {current[0]} signals, checkpoint {before.seq} had {count}: "
+                "signals were deleted from its end"
+            )
+        elif current[0] == int(count) and current[1] != head:
+            found.append(f"{device}: the head is not the one checkpoint {before.seq} signed")
+    return found
 
 
 def if_changed(

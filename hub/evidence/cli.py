@@ -55,10 +55,16 @@ def export(
         if subject is None:
             typer.echo("error: no such complaint, work order or device", err=True)
             raise typer.Exit(1)
-        made = pack.build(
-            session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
-            actor="fhub evidence export",
-        )  # fmt: skip
+        try:
+            made = pack.build(
+                session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
+                actor="fhub evidence export",
+            )  # fmt: skip
+        except HubError as exc:
+            for problem in exc.details or ():
+                typer.echo(f"problem: {problem}", err=True)
+            typer.echo(f"error: {exc.message}; no pack written", err=True)
+            raise typer.Exit(1) from exc
     out.write_bytes(made.data)
     for problem in made.problems:
         typer.echo(f"problem: {problem}", err=True)
@@ -150,7 +156,11 @@ def checkpoint(config: ConfigOpt = None) -> None:
     keyring = Keyring.open(settings.key_dir, now=now)
     with session_scope(session_factory(make_engine(settings.effective_database_url))) as session:
         for site_id in sorted(session.scalars(Site.__table__.select().with_only_columns(Site.id))):
-            row = checkpoints.make(session=session, site_id=site_id, keyring=keyring, now=now)
+            try:
+                row = checkpoints.make(session=session, site_id=site_id, keyring=keyring, now=now)
+            except HubError as exc:
+                typer.echo(f"error: {site_id}: {exc.message}", err=True)
+                raise typer.Exit(1) from exc
             typer.echo(f"{site_id}: checkpoint {row.seq}, {row.tree_size} chains, root {row.root}")
 
 

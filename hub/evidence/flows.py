@@ -50,6 +50,11 @@ def check_site(
     any `extra` records (a pack made earlier); the first broken link of each device."""
     rows = checkpoints.all_of(session=session, site_id=site_id)
     problems, expected = checkpoints.check(rows=rows, keyring=keyring, zone=zone)
+    published = checkpoints.journal(keyring.directory, site_id)
+    more, outside = checkpoints.check_journal(rows=rows, published=published, keyring=keyring)
+    problems += more
+    for device, found in outside.items():
+        expected.setdefault(device, []).extend(found)
     result = SiteCheck(site_id, checkpoint_problems=problems, checkpoints=len(rows))
     ids = (
         list(device_ids)

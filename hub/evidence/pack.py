@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.errors import Conflict
 from hub.evidence import chains, checkpoints, summary
 from hub.evidence.canonical import canonical
 from hub.evidence.flows import SiteCheck, check_site
@@ -88,14 +89,8 @@ def integrity_of(
     }
 
 
-def build(
-    *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
-) -> Pack:
-    """Write the pack of `subject`; a new signed checkpoint of its site is made for it."""
-    checkpoint = checkpoints.make(
-        session=session, site_id=subject.site_id, keyring=keyring, now=now
-    )
-    statement = checkpoints.as_statement(checkpoint)
+def _vouched(*, session: Session, subject: Subject, keyring: Keyring, zone: tzinfo) -> SiteCheck:
+    """The check of the subject's chains and the site's checkpoints, or `Conflict`."""
     check = check_site(
         session=session,
         site_id=subject.site_id,
@@ -103,6 +98,27 @@ def build(
         zone=zone,
         device_ids=subject.device_ids,
     )
+    if not check.ok:
+        raise Conflict(
+            "the evidence is not intact: no pack can vouch for it", details=check.problems()
+        )
+    return check
+
+
+def build(
+    *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
+) -> Pack:
+    """Write the pack of `subject`; a new signed checkpoint of its site is made for it.
+
+    A pack cannot vouch for a tampered chain: when the check of the subject's chains and of
+    the site's checkpoints finds a problem, no checkpoint is made and no pack written
+    (`Conflict`, a 409, naming the problems).
+    """
+    check = _vouched(session=session, subject=subject, keyring=keyring, zone=zone)
+    checkpoint = checkpoints.make(
+        session=session, site_id=subject.site_id, keyring=keyring, now=now
+    )
+    statement = checkpoints.as_statement(checkpoint)
     records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
     files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
     proofs: dict[str, Any] = {}

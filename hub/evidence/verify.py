@@ -127,11 +127,8 @@ def _keys(files: Mapping[str, bytes], report: Report) -> dict[str, str]:
 def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
     """Verify a pack's bytes; `trusted`: the hub's public key (base64) it must be signed by."""
     report = Report()
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            files = {n: archive.read(n) for n in archive.namelist()}
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        report.problems.append(f"not a readable pack: {exc}")
+    files = _members(data, report)
+    if files is None:
         return report
     for required in (MANIFEST, SIGNATURE, "keys.json", "checkpoint.json", "proofs.json"):
         if required not in files:
@@ -149,8 +146,14 @@ def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
         report.problems.append("manifest.sig is not a valid signature of manifest.json")
     if trusted is not None and signer != trusted:
         report.problems.append("the pack is not signed by the trusted key")
+    for problem in manifest.get("problems_at_export") or ():
+        report.problems.append(f"the hub found a problem when it made the pack: {problem}")
     _files(files, manifest, report)
     checkpoint = _checkpoint(files, manifest, keys, report)
+    if checkpoint and checkpoint.get("key_id") != manifest.get("key_id"):
+        report.problems.append(
+            "the manifest is signed by another key than the checkpoint's: re-signed elsewhere"
+        )
     heads = _proofs(files, checkpoint, report)
     digests = _chains(files, heads, keys, report)
     for record in _lines("records.jsonl", files.get("records.jsonl", b""), report):
@@ -159,6 +162,41 @@ def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
         if record.get("type") == "signal" and digest not in digests.get(device, set()):
             report.problems.append(f"record of signal {record.get('ref')} is in no chain segment")
     return report
+
+
+MAX_PACK = 256 * 1024 * 1024
+"""The most a pack's files may inflate to, all together (records and chains as JSON: a
+year of a device's readings is a few tens of megabytes). A ZIP listing more is refused
+unread; a member is read no further than the size listed for it."""
+
+
+def _members(data: bytes, report: Report) -> dict[str, bytes] | None:
+    """The pack's files, each read no further than the size the ZIP lists for it; None (with
+    the problem) when the ZIP is unreadable, names a file twice or holds too much."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            infos = archive.infolist()
+            names = [info.filename for info in infos]
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                report.problems.append(f"the ZIP names {', '.join(twice)} more than once")
+                return None
+            listed = sum(info.file_size for info in infos)
+            if listed > MAX_PACK:
+                report.problems.append(f"the ZIP lists {listed} bytes: more than a pack holds")
+                return None
+            files: dict[str, bytes] = {}
+            for info in infos:
+                with archive.open(info) as member:
+                    content = member.read(info.file_size + 1)
+                if len(content) != info.file_size:
+                    report.problems.append(f"{info.filename} is not the size the ZIP lists")
+                    return None
+                files[info.filename] = content
+            return files
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
+        report.problems.append(f"not a readable pack: {exc}")
+        return None
 
 
 def _files(files: Mapping[str, bytes], manifest: Mapping[str, Any], report: Report) -> None:

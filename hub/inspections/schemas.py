@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from hub.inputs import INT32_MAX, Input, When
 from hub.inspections.enums import STATES_OF, Item, RoundStatus, State
@@ -41,7 +41,7 @@ class InspectionIn(Input):
     location: Path | None = None
     device_id: DeviceId | None = None
     inspector: Name
-    observed_at: AwareDatetime
+    observed_at: When
     items: list[ItemIn] = Field(min_length=1, max_length=20)
     route: int | str | None = Field(None, description="The route's id or name.")
 

@@ -7,10 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.api import cookies
-from hub.api.deps import Authenticator, ClockDep, SessionDep, SettingsDep
+from hub.api.deps import SessionDep, request_principal
 from hub.auth.principal import Principal
-from hub.errors import Unauthorized
 from hub.live.stream import Follower
 
 _bearer = HTTPBearer(auto_error=False, description="API token from `fhub users add`")
@@ -19,28 +17,14 @@ _bearer = HTTPBearer(auto_error=False, description="API token from `fhub users a
 def stream_principal(
     request: Request,
     session: SessionDep,
-    clock: ClockDep,
-    settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """The caller, by bearer token or, for a browser's EventSource, by the session cookie.
 
     The stream only reads, so the cookie (SameSite=Strict) is enough here; every route
-    that changes something takes the bearer token or, on the pages, a CSRF token too.
+    that changes something takes the bearer token or, with the cookie, a CSRF token too.
     """
-    pepper = settings.token_pepper.get_secret_value()
-    now = clock.now()
-    if credentials is not None and credentials.scheme.lower() == "bearer":
-        token = credentials.credentials
-    else:
-        web = cookies.from_request(request, pepper=pepper, now=now)
-        if web is None:
-            raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-        token = web.token
-    authenticate: Authenticator = request.app.state.authenticate
-    principal = authenticate(session=session, token=token, pepper=pepper, now=now)
-    session.commit()
-    return principal
+    return request_principal(request, session)
 
 
 def get_follower(request: Request) -> Follower:

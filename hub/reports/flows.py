@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from hub import inputs
 from hub.correlation import measure
 from hub.errors import InvalidInput, NotFound
 from hub.localtime import shown
@@ -42,8 +43,8 @@ PROACTIVE = Layout(
     Chart(ChartKind.bar, "work_order_id", ("lead_minutes",), "提前发现(分钟)", "Lead in minutes"),
 )
 
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+EARLIEST = inputs.EARLIEST
+LATEST = inputs.LATEST
 LONGEST = timedelta(days=3660)
 """Ten years: the longest window a report compares with the one before it."""
 SORT_MEMORY = "64MB"

@@ -60,10 +60,15 @@ class Incoming:
 def idem_key(message: Incoming, reading: Reading) -> str:
     """The message's idempotency key: its `id`, or a digest of topic, time and payload.
 
+    A string id is `id:<id>`, an integer one `n:<id>`: the integer 777 and the string "777"
+    are different messages. The id is whole (`devices.base.MAX_MESSAGE_ID` bounds it).
+
     A retained reading without `id` or `ts` comes again with every subscription, each time
     with a new receipt time: its key is the topic and payload alone, so it is stored once.
     (Status is not keyed so: a retained status is judged against the device's status.)
     """
+    if isinstance(reading.message_id, int):
+        return f"n:{reading.message_id}"
     if reading.message_id is not None:
         return f"id:{reading.message_id}"
     if message.retain and not reading.stamped and reading.channel != "status":

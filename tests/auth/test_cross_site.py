@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext
 from hub.auth.enums import Role
+from hub.auth.models import ApiToken
+from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock
 from hub.complaints import intake
 from hub.complaints.policy import ComplaintPolicy
@@ -51,6 +53,7 @@ class Theirs:
     inspection: int
     sensor_order: int
     report_run: int = 0
+    token: int = 0
 
 
 @pytest.fixture
@@ -109,6 +112,11 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
     )
     run_id = db.scalars(select(ReportRun.id).where(ReportRun.site_id == OTHER_SITE)).first()
     assert run_id is not None
+    them = create_user(
+        session=db, name="枫叶苑 desk", role=Role.front_desk, site_ids=[OTHER_SITE], now=clock.now()
+    )
+    issue_token(session=db, user=them, pepper="x", now=clock.now())
+    token_id = db.scalars(select(ApiToken.id).where(ApiToken.user_id == them.id)).one()
     return Theirs(
         leak.id,
         alarm.id,
@@ -117,6 +125,7 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         inspection.id,
         alarm.work_order_id,
         report_run=run_id,
+        token=token_id,
     )
 
 
@@ -234,6 +243,11 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         {"id": "leak-new", "site": OTHER_SITE, "kind": "leak"},
     ),
     "GET /api/v1/stream": lambda t: ("GET", f"/api/v1/stream?site={OTHER_SITE}", None),
+    "POST /api/v1/tokens/{token_id}/revoke": lambda t: (
+        "POST",
+        f"/api/v1/tokens/{t.token}/revoke",
+        None,
+    ),
     "GET /api/v1/reports/runs/{run_id}/download": lambda t: (
         "GET",
         f"/api/v1/reports/runs/{t.report_run}/download",
@@ -289,6 +303,7 @@ FILTERED: dict[str, Callable[[Theirs, Any], bool]] = {
     "GET /api/v1/reports/monthly": lambda t, body: body["site"] == SITE,
     "GET /api/v1/reports/runs": lambda t, body: all(run["site"] == SITE for run in body),
     "GET /api/v1/reports/answers": lambda t, body: all(a["site"] == SITE for a in body),
+    "GET /api/v1/tokens": lambda t, body: all(row["id"] != t.token for row in body),
 }
 """Routes that list: B's objects never appear, even when B is asked for by name."""
 

@@ -16,6 +16,7 @@ from devices import SPECS
 from devices.base import (
     MAX_DEPTH,
     MAX_KEYS,
+    MAX_MESSAGE_ID,
     MIN_TS,
     Reading,
     Reason,
@@ -63,6 +64,7 @@ HOSTILE = [
         Reason.too_many_keys,
     ),
     (b"x\x00", Reason.bad_json),
+    (b'{"leak": false, "id": "' + b"m" * (MAX_MESSAGE_ID + 1) + b'"}', Reason.id_too_long),
 ]
 
 
@@ -105,14 +107,15 @@ def _assert_storable(reading: Reading) -> None:
     text = orjson.dumps(reading.data)
     assert orjson.loads(text) == reading.data  # nothing changes on the way to a JSON column
     assert not any("\x00" in s for s in _strings(reading.data))
-    assert reading.message_id is None or "\x00" not in reading.message_id
+    assert not isinstance(reading.message_id, str) or "\x00" not in reading.message_id
+    assert not isinstance(reading.message_id, str) or len(reading.message_id) <= MAX_MESSAGE_ID
     chain_digest(
         "0" * 64,
         device_id="d",
         channel=reading.channel,
         event_type=reading.event_type,
         ts=reading.ts,
-        key=reading.message_id or "k",
+        key=str(reading.message_id or "k"),
         payload=reading.data,
     )
 
@@ -192,3 +195,13 @@ def _decode_or_refuse(kind: str, channel: str, body: bytes) -> None:
 @given(raw=st.binary(max_size=300), channel=st.sampled_from(["telemetry", "event", "status"]))
 def test_any_bytes_are_storable_or_refused(raw: bytes, channel: str) -> None:
     _decode_or_refuse("gate", channel, raw)
+
+
+def test_a_message_id_is_kept_whole_up_to_its_limit_and_typed() -> None:
+    spec = SPECS["leak"]
+    longest = "m" * MAX_MESSAGE_ID
+    payload = orjson.dumps({"leak": False, "id": longest})
+    assert decode(spec, "telemetry", payload, received_at=NOW).message_id == longest
+    number = decode(spec, "telemetry", b'{"leak": false, "id": 777}', received_at=NOW)
+    text = decode(spec, "telemetry", b'{"leak": false, "id": "777"}', received_at=NOW)
+    assert (number.message_id, text.message_id) == (777, "777")

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from devices.base import MAX_MESSAGE_ID
 from hub.clock import ManualClock
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device
@@ -91,3 +92,27 @@ def test_hostile_payloads_are_dead_lettered_in_one_batch_with_good_ones(
     assert result.reasons == expected
     assert (result.accepted, result.dead) == (len(HOSTILE), len(HOSTILE))
     assert _signals(db) == len(HOSTILE)
+
+
+def test_ids_that_differ_late_or_only_in_type_are_different_messages(
+    db: Session, clock: ManualClock, leak: Device
+) -> None:
+    stem = "x" * 100
+    ids: list[object] = [stem + "a", stem + "b", stem + "c", 777, "777"]
+    batch = [message(SITE, "leak", leak.id, {"id": n, "leak": False}, at=clock.now()) for n in ids]
+    result = ingest(db, clock, *batch)
+    assert (result.accepted, result.dead, result.reasons) == (5, 0, {})
+    assert _signals(db) == 5
+    again = ingest(db, clock, *batch)
+    assert (again.accepted, again.dead) == (0, 0)
+    assert _signals(db) == 5
+
+
+def test_an_id_past_the_limit_is_dead_lettered_not_cut(
+    db: Session, clock: ManualClock, leak: Device
+) -> None:
+    too_long = "y" * (MAX_MESSAGE_ID + 1)
+    body = {"id": too_long, "leak": False}
+    result = ingest(db, clock, message(SITE, "leak", leak.id, body, at=clock.now()))
+    assert result.reasons == {"id_too_long": 1}
+    assert _signals(db) == 0
