@@ -227,6 +227,7 @@ def move_complaint(
         outcome=body.outcome,
         reasonable=body.reasonable,
         role=principal.role,
+        satisfaction=body.satisfaction,
     )
     session.commit()
     return _out(session, complaint, now, correlator)

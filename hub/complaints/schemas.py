@@ -65,6 +65,9 @@ class TransitionIn(Input):
     assignee: str | None = Field(None, max_length=200)
     outcome: CallbackOutcome | None = Field(None, description="Required on the move to callback.")
     reasonable: StrictBool | None = Field(None, description="The desk's judgement when verifying.")
+    satisfaction: int | None = Field(
+        None, ge=1, le=5, description="The owner's score 1-5, with the verdict on the callback."
+    )
 
 
 class ReplyIn(Input):
@@ -319,6 +322,9 @@ class ComplaintOut(BaseModel):
     target_department: str
     complainant: ComplainantOut
     unit: str | None
+    unit_text: str | None = Field(
+        None, description="The unit as typed or said, when the registry does not know it."
+    )
     location: str | None
     location_hint: str | None
     receiver: str
@@ -338,6 +344,7 @@ class ComplaintOut(BaseModel):
     responsibility_stated_at: datetime | None
     callback_outcome: CallbackOutcome | None
     callback_at: datetime | None
+    satisfaction: int | None = None
     due: dict[Step, DeadlineOut]
     replies: list[ReplyOut]
     history: list[HistoryOut]
@@ -390,6 +397,7 @@ class ComplaintOut(BaseModel):
                 unit=complaint.unit.path if complaint.unit else None,
             ),
             unit=complaint.unit.path if complaint.unit else None,
+            unit_text=complaint.unit_text,
             location=complaint.location.path if complaint.location else None,
             location_hint=complaint.location_hint,
             receiver=complaint.receiver,
@@ -413,6 +421,7 @@ class ComplaintOut(BaseModel):
                 CallbackOutcome(complaint.callback_outcome) if complaint.callback_outcome else None
             ),
             callback_at=complaint.callback_at,
+            satisfaction=complaint.satisfaction,
             due=due,
             replies=[ReplyOut.build(r) for r in complaint.replies],
             history=[HistoryOut.build(e) for e in complaint.history],
