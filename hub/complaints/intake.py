@@ -157,8 +157,15 @@ def place_in_text(session: Session, site_id: str, content: str) -> PlaceRead | N
     return _area_by_name(session, site_id, content[:10_000])
 
 
+_NAME_PARTS = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z][a-z' -]*[a-z]")
+
+
 def _area_by_name(session: Session, site_id: str, content: str) -> PlaceRead | None:
-    """An area whose registry name (or one of its words, zh or en) the text says."""
+    """An area whose registry name, or one of its aliases, the text says.
+
+    A name gives its Chinese and English parts and the aliases listed in it (「垃圾房/垃圾站
+    Refuse room/bin store」): each is matched whole, English as whole words.
+    """
     folded = content.casefold()
     best: PlaceRead | None = None
     for path, name in session.execute(
@@ -166,9 +173,15 @@ def _area_by_name(session: Session, site_id: str, content: str) -> PlaceRead | N
             Location.site_id == site_id, Location.kind == LocationKind.area
         )
     ):
-        for word in name.split():
-            said = len(word) >= 2 and not word.isdigit() and word.casefold() in folded
-            if said and (best is None or len(path) > len(best.path or "")):
+        for word in _NAME_PARTS.findall(name.casefold()):
+            word = word.strip()
+            said = (
+                re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded) is not None
+                if word.isascii()
+                else word in folded
+            )
+            long_enough = len(word) >= 4 or not word.isascii()
+            if said and long_enough and (best is None or len(path) > len(best.path or "")):
                 best = PlaceRead(path, word, path, False)
     return best
 

@@ -83,7 +83,7 @@ def longest_window() -> timedelta:
     return max([*ENDED_WINDOW.values(), DEFAULT_WINDOW])
 
 
-LOOKUP_THRESHOLD = 0.60
+LOOKUP_THRESHOLD = 0.50
 """The desk's look-up shows an order going on at a place only from this score on."""
 LOOKUP_MAX = 3
 """The desk's look-up shows at most this many orders, best first."""
