@@ -14,7 +14,7 @@ from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.complaints import answers, escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, Correlator, CorrelatorDep, DeskDep
-from hub.complaints.enums import Category, Kind, Responsibility, Status
+from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
 from hub.complaints.models import Complaint
 from hub.complaints.schemas import (
     ComplaintCreate,
@@ -53,6 +53,7 @@ def _views(
                 found=extra.links if extra else None,
                 known_issue=extra.known_issue if extra else None,
                 answers=agreed.get(complaint.id),
+                shutoffs=extra.shutoffs if extra else None,
             )
         )
     return views
@@ -145,8 +146,16 @@ def list_complaints(
     site: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words in content, name, phone, unit, place.")
+    ] = None,
+    phone: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9 +()-]*$")] = None,
+    unit: Annotated[str | None, Query(max_length=400)] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    since: When | None = None,
+    until: When | None = None,
 ) -> list[ComplaintOut]:
-    """Complaints in the caller's sites, newest first."""
+    """Complaints in the caller's sites, newest first; the desk ledger's search and filters."""
     complaints = queries.list_complaints(
         session=session,
         site_ids=principal.site_ids,
@@ -160,6 +169,9 @@ def list_complaints(
         work_order_id=work_order,
         limit=limit,
         offset=offset,
+        search=queries.Search(
+            q=q, phone=phone, unit=unit, channels=channel or (), since=since, until=until
+        ),
     )
     return _views(session, list(complaints), now, correlator)
 

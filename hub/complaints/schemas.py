@@ -332,6 +332,10 @@ class ComplaintOut(BaseModel):
     classification: ClassificationOut
     links: list[LinkOut]
     known_issue: KnownIssueOut | None = None
+    shutoffs: list[ShutOffOut] = Field(
+        default_factory=list,
+        description="Shut-off tasks raised for the orders opened from or attached to it.",
+    )
     answers: list[UnifiedAnswerOut] = Field(
         default_factory=list,
         description="The unified answers (统一答复) to the hot items this complaint matches.",
@@ -367,6 +371,7 @@ class ComplaintOut(BaseModel):
         found: list[LinkOut] | None = None,
         known_issue: KnownIssueOut | None = None,
         answers: list[UnifiedAnswer] | None = None,
+        shutoffs: list[ShutOffOut] | None = None,
     ) -> ComplaintOut:
         """The API view of `complaint`; pending deadlines are shown paused while on hold.
 
@@ -405,6 +410,7 @@ class ComplaintOut(BaseModel):
             classification=ClassificationOut.build(complaint),
             links=merge_links(_links(complaint, repeated_by or []), found or []),
             known_issue=known_issue,
+            shutoffs=shutoffs or [],
             answers=[UnifiedAnswerOut.build(a) for a in answers or []],
             repeat_of=complaint.repeat_of_id,
             work_order_ids=[link.work_order_id for link in complaint.work_orders],
@@ -488,8 +494,18 @@ def merge_links(own: list[LinkOut], found: list[LinkOut]) -> list[LinkOut]:
     return sorted(merged.values(), key=rank)
 
 
+class ShutOffOut(BaseModel):
+    """A shut-off task raised for one of the complaint's orders nobody was dispatched to."""
+
+    work_order_id: int
+    task_order_id: int | None
+    assignee: str | None
+    raised_at: datetime
+
+
 class Correlated(BaseModel):
     """What correlation adds to a complaint's view: the links it found, the known issue."""
 
     links: list[LinkOut] = Field(default_factory=list)
     known_issue: KnownIssueOut | None = None
+    shutoffs: list[ShutOffOut] = Field(default_factory=list)
