@@ -4,6 +4,7 @@ the queue of orders the sensors opened, callbacks due, repeats flagged.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,6 @@ from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, running_deadline, seconds_left, site_of
 from dashboards.render import PageError, check_query, render
 from hub.api.params import IdPath
-from hub.complaints.classify import location_from_text
 from hub.complaints.enums import Channel, Kind
 
 router = APIRouter(include_in_schema=False)
@@ -108,26 +108,28 @@ async def queue_fragment(request: Request) -> Response:
 
 @router.get("/desk/lookup")
 async def lookup(request: Request) -> Response:
-    """While the clerk types: the known issue and the notices at the place named."""
+    """While the clerk types: the known issue and the notices at the place named.
+
+    The place typed, else the place the owner's words name, read by the hub as intake
+    reads it; a place it does not know is said so, and nothing of the site is shown.
+    """
     check_query(request, LEDGER)
     user = await current_user(request)
     q = request.query_params
     site = site_of(user, q.get("site") or None)
     place = (q.get("location") or q.get("unit") or "").strip()
-    read_from = None
-    if not place:
-        found = location_from_text(q.get("content", "")[:10_000])
-        if found:
-            place, read_from = found
-    if len(place) > 400 or "\x00" in place:
+    text = q.get("content", "").strip()[:10_000]
+    if len(place) > 400 or "\x00" in place or "\x00" in text:
         raise PageError(422, "location: at most 400 characters")
-    if site is None:
+    if site is None or not (place or text):
         return render(request, "_lookup.html", user=user, known=None, place=None)
     try:
-        known = await user.api.get("/known-issues", site=site, location=place or None)
+        known = await user.api.get(
+            "/known-issues", site=site, location=place or None, text=None if place else text
+        )
     except ApiError as exc:
         raise refusal(exc) from exc
-    return render(request, "_lookup.html", user=user, known=known, place=place, read_from=read_from)
+    return render(request, "_lookup.html", user=user, known=known, place=place or known["location"])
 
 
 def _ledger(form: dict[str, str], zone: Any) -> dict[str, Any]:
@@ -142,12 +144,41 @@ def _ledger(form: dict[str, str], zone: Any) -> dict[str, Any]:
     return body
 
 
+PHONE = re.compile(r"^[0-9 +()/.-]*$")
+
+
+def ledger_problem(form: dict[str, str]) -> str | None:
+    """What is wrong with the typed ledger entry, in words the desk reads (or None)."""
+    if not form.get("content", "").strip():
+        return "Write what the owner says."
+    if not PHONE.match(form.get("complainant_phone", "")):
+        return "A phone number holds digits, spaces and + ( ) - only."
+    if len(form.get("complainant_phone", "")) > 32:
+        return "A phone number is at most 32 characters."
+    for field in ("unit", "location"):
+        if len(form.get(field, "")) > 400:
+            return "A unit or place is at most 400 characters."
+    if len(form.get("complainant_name", "")) > 128:
+        return "A name is at most 128 characters."
+    return None
+
+
 @router.post("/desk/complaints")
 async def intake(request: Request) -> Response:
     """Register the ledger entry; answers what the hub made of it."""
     check_query(request, ())
     user = await current_user(request)
-    form = await checked_form(request, user)
+    try:
+        form = await checked_form(request, user)
+    except PageError as exc:
+        if exc.status != 422:
+            raise
+        unstorable = "The form holds characters that cannot be stored; retype it."
+        return render(
+            request, "_intake.html", status=422, user=user, error=unstorable, complaint=None
+        )
+    if (problem := ledger_problem(form)) is not None:
+        return render(request, "_intake.html", status=422, user=user, error=problem, complaint=None)
     body = _ledger(form, request.app.state.settings.zone)
     try:
         complaint = await user.api.post("/complaints", body)

@@ -41,7 +41,9 @@ class ComplaintCreate(Input):
     channel: Channel = Channel.phone
     kind: Kind = Kind.complaint
     complainant_name: str = Field("", max_length=128)
-    complainant_phone: str | None = Field(None, max_length=32)
+    complainant_phone: str | None = Field(
+        None, max_length=32, pattern=r"^[0-9 +()/.-]*$", description="Digits, spaces, + ( ) - ."
+    )
     owner_id: Id | None = Field(None, description="A registered owner, if known.")
     request: str = Field("", max_length=5_000, description="What the owner asks for.")
     target_department: str = Field(
