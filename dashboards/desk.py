@@ -14,6 +14,7 @@ from starlette.responses import Response
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, running_deadline, seconds_left, site_of
+from dashboards.ledger import left_text
 from dashboards.render import PageError, check_query, render
 from hub.api.params import IdPath
 from hub.complaints.enums import Channel, Kind
@@ -53,33 +54,61 @@ async def _queue(request: Request, user: WebUser) -> dict[str, Any]:
         )
     resolved = await user.api.get("/work-orders", status=["resolved"], limit=100)
     complaints = await user.api.get("/complaints", limit=100)
+    by_id = {c["id"]: c for c in complaints}
     callbacks: list[dict[str, Any]] = []
     for o in resolved:
         due = o.get("due", {}).get("callback")
         if due and not due.get("met_at"):
             callbacks.append(
-                {
-                    "what": "work_order",
-                    "id": o["id"],
-                    "title": o["title"],
-                    "due_at": due["due_at"],
-                    "left": seconds_left(due["due_at"], now),
-                }
+                await _callback(
+                    user, now, due, order=o, owners=o.get("complaint_ids", []), by_id=by_id
+                )
             )
     for c in complaints:
         due = c.get("due", {}).get("callback")
         if due and not due.get("met_at") and c["status"] in ("resolved", "callback"):
+            order = None
+            if c["work_order_ids"]:
+                order = await user.api.get_or_none(f"/work-orders/{c['work_order_ids'][-1]}")
             callbacks.append(
-                {
-                    "what": "complaint",
-                    "id": c["id"],
-                    "title": c["content"][:60],
-                    "due_at": due["due_at"],
-                    "left": seconds_left(due["due_at"], now),
-                }
+                await _callback(user, now, due, order=order, owners=[c["id"]], by_id=by_id, case=c)
             )
     callbacks.sort(key=lambda c: c["left"])
     return {"queue": queue, "callbacks": callbacks, "complaints": complaints[:30]}
+
+
+async def _callback(
+    user: WebUser,
+    now: datetime,
+    due: dict[str, Any],
+    *,
+    order: dict[str, Any] | None,
+    owners: list[int],
+    by_id: dict[int, dict[str, Any]],
+    case: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A callback due: whom to call (name, phone, unit), about what, and the time left."""
+    people = []
+    for cid in owners:
+        c = by_id.get(cid) or await user.api.get_or_none(f"/complaints/{cid}")
+        if c is not None:
+            people.append(
+                {
+                    "complaint": c["id"],
+                    "name": c["complainant"]["name"],
+                    "phone": c["complainant"]["phone"],
+                    "unit": c.get("unit") or c.get("unit_text"),
+                }
+            )
+    return {
+        "what": "complaint" if case else "work_order",
+        "id": case["id"] if case else order["id"] if order else 0,
+        "title": case["content"][:60] if case else order["title"] if order else "",
+        "order": order,
+        "people": people,
+        "due_at": due["due_at"],
+        "left": seconds_left(due["due_at"], now),
+    }
 
 
 @router.get("/desk")
@@ -94,6 +123,7 @@ async def desk_page(request: Request) -> Response:
         channels=list(Channel),
         kinds=list(Kind),
         now_local=request.app.state.clock.now().astimezone(request.app.state.settings.zone),
+        left_text=left_text,
         **await _queue(request, user),
     )
 
@@ -103,7 +133,9 @@ async def queue_fragment(request: Request) -> Response:
     """The queue and the callbacks (htmx: live refresh)."""
     check_query(request, ())
     user = await current_user(request)
-    return render(request, "_queue.html", user=user, **await _queue(request, user))
+    return render(
+        request, "_queue.html", user=user, left_text=left_text, **await _queue(request, user)
+    )
 
 
 @router.get("/desk/lookup")
