@@ -103,7 +103,9 @@ async def ledger(request: Request) -> Response:
     error = None
     status = 200
     try:
-        rows = await user.api.get("/complaints", **params, limit=PAGE + 1, offset=(page - 1) * PAGE)
+        rows = await user.api.get(
+            "/complaints", **params, brief="true", limit=PAGE + 1, offset=(page - 1) * PAGE
+        )
     except ApiError as exc:
         if exc.status >= 500:
             raise refusal(exc) from exc
@@ -174,10 +176,12 @@ async def export(request: Request) -> Response:
     if kind not in ("csv", "xlsx"):
         raise PageError(422, "format: csv or xlsx")
     try:
-        rows = await user.api.get("/complaints", **params, limit=500)
+        rows = await user.api.get("/complaints", **params, brief="true", limit=500)
         offset = 500
         while len(rows) == offset and offset < EXPORT_ROWS:
-            rows += await user.api.get("/complaints", **params, limit=500, offset=offset)
+            rows += await user.api.get(
+                "/complaints", **params, brief="true", limit=500, offset=offset
+            )
             offset += 500
     except ApiError as exc:
         raise refusal(exc) from exc

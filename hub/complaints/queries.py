@@ -167,6 +167,22 @@ def repeats_of(*, session: Session, complaint: Complaint) -> Sequence[Complaint]
     ).all()
 
 
+def repeat_ids(*, session: Session, complaint_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The later cases marked as repeats of each of these, in one query."""
+    out: dict[int, list[int]] = {}
+    if not complaint_ids:
+        return out
+    rows = session.execute(
+        select(Complaint.repeat_of_id, Complaint.id)
+        .where(Complaint.repeat_of_id.in_(list(complaint_ids)))
+        .order_by(Complaint.id)
+    )
+    for original, later in rows:
+        if original is not None:
+            out.setdefault(int(original), []).append(int(later))
+    return out
+
+
 def complaints_for_order(*, session: Session, work_order_id: int) -> list[int]:
     """Ids of the complaints linked to a work order (the other side of the link)."""
     return list(

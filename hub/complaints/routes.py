@@ -36,20 +36,25 @@ router = APIRouter(prefix="/complaints", tags=["complaints"])
 
 
 def _views(
-    session: Session, complaints: list[Complaint], now: datetime, correlator: Correlator
+    session: Session,
+    complaints: list[Complaint],
+    now: datetime,
+    correlator: Correlator,
+    *,
+    brief: bool = False,
 ) -> list[ComplaintOut]:
-    """The API views of `complaints`, with what correlation found for each."""
-    found = correlator.views(session=session, complaints=complaints, now=now)
-    agreed = answers.for_complaints(session=session, complaints=complaints)
+    """The API views of `complaints`, with what correlation found for each (unless `brief`)."""
+    found = {} if brief else correlator.views(session=session, complaints=complaints, now=now)
+    agreed = {} if brief else answers.for_complaints(session=session, complaints=complaints)
+    later = queries.repeat_ids(session=session, complaint_ids=[c.id for c in complaints])
     views = []
     for complaint in complaints:
-        later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
         extra = found.get(complaint.id)
         views.append(
             ComplaintOut.build(
                 complaint,
                 now=now,
-                repeated_by=later,
+                repeated_by=later.get(complaint.id, []),
                 found=extra.links if extra else None,
                 known_issue=extra.known_issue if extra else None,
                 answers=agreed.get(complaint.id),
@@ -154,6 +159,9 @@ def list_complaints(
     channel: Annotated[list[Channel] | None, Query()] = None,
     since: When | None = None,
     until: When | None = None,
+    brief: Annotated[
+        bool, Query(description="Leave out links, known issue and answers (the ledger's rows).")
+    ] = False,
 ) -> list[ComplaintOut]:
     """Complaints in the caller's sites, newest first; the desk ledger's search and filters."""
     complaints = queries.list_complaints(
@@ -173,7 +181,7 @@ def list_complaints(
             q=q, phone=phone, unit=unit, channels=channel or (), since=since, until=until
         ),
     )
-    return _views(session, list(complaints), now, correlator)
+    return _views(session, list(complaints), now, correlator, brief=brief)
 
 
 @router.get("/stats")

@@ -76,6 +76,7 @@ def test_the_ledger_is_searched_by_words_phone_unit_channel_and_period(
     assert ids(client, desk, until=since) == [light["id"]]
     assert ids(client, desk, q="nothing like it") == []
     assert ids(client, desk, limit=1, offset=1) == [light["id"]]
+    assert ids(client, desk, q="走廊灯", brief="true") == [light["id"]]  # the ledger's rows
 
 
 @pytest.mark.parametrize(
