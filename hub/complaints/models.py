@@ -37,7 +37,7 @@ class Complaint(Base):
     )
     complainant_name: Mapped[str] = mapped_column(String(128), default="")
     complainant_phone: Mapped[str | None] = mapped_column(String(32), index=True)
-    unit_text: Mapped[str | None] = mapped_column(String(400))
+    unit_text: Mapped[str | None] = mapped_column(String(400), index=True)
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("locations.id", ondelete="SET NULL"), index=True
     )

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy.orm import Session, noload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
@@ -75,22 +75,29 @@ def _searched(query: Select[Complaint], search: Search) -> Select[Complaint]:
         digits = re.sub(r"\D", "", search.phone)
         if digits.startswith("86") and len(digits) == 13:
             digits = digits[2:]  # as intake stores it: without the country code
-        query = query.where(Complaint.complainant_phone.like(f"%{digits}%"))
+        if len(digits) >= 11:  # a whole number: its index finds the few cases first
+            query = query.where(
+                Complaint.id.in_(select(Complaint.id).where(Complaint.complainant_phone == digits))
+            )
+        else:
+            query = query.where(Complaint.complainant_phone.like(f"%{digits}%"))
     if search.unit:
         unit = search.unit.strip()
         pattern = _like(unit)
-        query = query.where(
+        at_unit = select(Location.id).where(
             or_(
-                Complaint.unit_text.ilike(pattern, escape="\\"),
-                Complaint.unit_id.in_(
-                    select(Location.id).where(
-                        or_(
-                            Location.path == unit,
-                            Location.path.like(f"{pattern[1:-1]}/%", escape="\\"),
-                            Location.path.like(f"%/{pattern[1:-1]}", escape="\\"),
-                        )
-                    )
-                ),
+                Location.path == unit,
+                Location.path.like(f"{pattern[1:-1]}/%", escape="\\"),
+                Location.path.like(f"%/{pattern[1:-1]}", escape="\\"),
+            )
+        )
+        # The few cases of the unit first (both by an index), then their order by time.
+        query = query.where(
+            Complaint.id.in_(
+                union(
+                    select(Complaint.id).where(Complaint.unit_text == unit),
+                    select(Complaint.id).where(Complaint.unit_id.in_(at_unit)),
+                )
             )
         )
     if search.channels:
@@ -117,8 +124,13 @@ def list_complaints(
     limit: int = 100,
     offset: int = 0,
     search: Search | None = None,
+    brief: bool = False,
 ) -> Sequence[Complaint]:
-    """Complaints in the caller's sites, newest first, filtered."""
+    """Complaints in the caller's sites, newest first, filtered.
+
+    `brief`: the ledger's rows, without their history, deadlines, replies, escalations and
+    corrections (left empty, not loaded).
+    """
     query = select(Complaint).where(Complaint.site_id.in_(site_ids))
     if search is not None:
         query = _searched(query, search)
@@ -149,11 +161,23 @@ def list_complaints(
         .limit(limit)
         .offset(offset)
         .options(
-            selectinload(Complaint.history),
-            selectinload(Complaint.deadlines),
-            selectinload(Complaint.replies).selectinload(Reply.hits),
-            selectinload(Complaint.escalations),
-            selectinload(Complaint.overrides),
+            *(
+                (
+                    noload(Complaint.history),
+                    noload(Complaint.deadlines),
+                    noload(Complaint.replies),
+                    noload(Complaint.escalations),
+                    noload(Complaint.overrides),
+                )
+                if brief
+                else (
+                    selectinload(Complaint.history),
+                    selectinload(Complaint.deadlines),
+                    selectinload(Complaint.replies).selectinload(Reply.hits),
+                    selectinload(Complaint.escalations),
+                    selectinload(Complaint.overrides),
+                )
+            ),
             selectinload(Complaint.work_orders),
         )
     )

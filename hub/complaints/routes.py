@@ -160,7 +160,11 @@ def list_complaints(
     since: When | None = None,
     until: When | None = None,
     brief: Annotated[
-        bool, Query(description="Leave out links, known issue and answers (the ledger's rows).")
+        bool,
+        Query(
+            description="The ledger's rows: links, known issue, answers, history, deadlines, "
+            "replies, escalations and corrections left out (empty)."
+        ),
     ] = False,
 ) -> list[ComplaintOut]:
     """Complaints in the caller's sites, newest first; the desk ledger's search and filters."""
@@ -180,6 +184,7 @@ def list_complaints(
         search=queries.Search(
             q=q, phone=phone, unit=unit, channels=channel or (), since=since, until=until
         ),
+        brief=brief,
     )
     return _views(session, list(complaints), now, correlator, brief=brief)
 

@@ -24,9 +24,11 @@ def upgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unit_text", sa.String(length=400), nullable=True))
         batch_op.add_column(sa.Column("satisfaction", sa.SmallInteger(), nullable=True))
+        batch_op.create_index(batch_op.f("ix_complaints_unit_text"), ["unit_text"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("complaints", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_complaints_unit_text"))
         batch_op.drop_column("satisfaction")
         batch_op.drop_column("unit_text")
