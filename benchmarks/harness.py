@@ -58,7 +58,9 @@ def run(quick: bool) -> Results:
     results.influx = influx.run(quick)
     results.web = web.run(quick)
     progress.done(
-        "web", f"page p95 {results.web['page_p95_ms']} ms, sse p95 {results.web['sse_p95_ms']} ms"
+        "web",
+        f"page p95 {results.web['page_p95_ms']} ms, ledger p95 {results.web['ledger_p95_ms']} ms, "
+        f"sse p95 {results.web['sse_p95_ms']} ms",
     )
     return results
 

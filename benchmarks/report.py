@@ -24,6 +24,7 @@ GOALS: list[tuple[str, str, float]] = [
     ("influx_backlog_drain_ratio", ">=", 5.0),
     ("page_p95_ms", "<=", 100.0),
     ("page_10k_p95_ms", "<=", 300.0),
+    ("ledger_p95_ms", "<=", 150.0),
     ("sse_p95_ms", "<=", 1000.0),
     ("report_postgres_p95_ms", "<=", 1000.0),
     ("report_sqlite_p95_ms", "<=", 3000.0),

@@ -3,7 +3,9 @@
 `page_p95_ms`: every page of each role, served in process (no network, so the figure is
 the server's time: the page, the API calls it makes, rendering) on the demo site
 (115 devices), and `page_10k_p95_ms` with 10,000 devices, where the engineer's grid shows
-one building, or one floor of it. `sse_p95_ms`: 200 streams open on `fhub serve` (its own
+one building, or one floor of it. `ledger_p95_ms`: the desk's ledger (newest page, a deep
+page, words, phone, unit, filters, a period) with 50,000 complaints. `sse_p95_ms`: 200
+streams open on `fhub serve` (its own
 process, as in production), a work order opened and committed now and then by another
 process; from each commit to its event arriving on each stream.
 """
@@ -16,22 +18,25 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from benchmarks.plan import percentile
+from benchmarks.rows import complaint_row
 from benchmarks.services import fhub, free_port, wait_port
 from hub import migrate
 from hub.app import create_app
 from hub.clock import SystemClock
+from hub.complaints.models import Complaint
 from hub.db import make_engine, session_factory, session_scope
 from hub.demo import DEMO_SITE, seed_demo
-from hub.registry.models import Device
+from hub.registry.models import Device, Location
 from hub.registry.service import ensure_location
 from hub.settings import Settings
 from hub.wiring import wire
@@ -93,6 +98,73 @@ def _time_pages(client: TestClient, pages: dict[str, list[str]], rounds: int) ->
             per[path] = round(percentile(took, 95), 1)
             every += took
     return {"p95": round(percentile(every, 95), 1), "pages": per}
+
+
+LEDGER_PAGES = [
+    "/desk/complaints",
+    "/desk/complaints?page=40",
+    "/desk/complaints?q=漏水",
+    "/desk/complaints?phone=13800001234",
+    "/desk/complaints?unit=2/7/701",
+    "/desk/complaints?status=resolved&category=facility&channel=visit",
+    "/desk/complaints?since=2026-01-01&until=2026-06-30",
+]
+"""The ledger as the desk uses it: the newest page, a deep page, words, a phone, a unit,
+filters, a period."""
+WORDS = ("走廊灯不亮", "管井漏水", "电梯坏了", "门口有垃圾", "道闸抬不起来", "楼上漏水到我家")
+
+
+def _complaints(engine: Engine, count: int) -> int:
+    """`count` complaints over a year, at the demo's floors, from a few thousand phones."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with session_scope(session_factory(engine)) as session:
+        floors = [
+            (loc.id, loc.path)
+            for loc in session.scalars(
+                select(Location).where(Location.site_id == DEMO_SITE, Location.kind == "floor")
+            )
+        ]
+        rows = []
+        for n in range(count):
+            loc_id, path = floors[n % len(floors)]
+            rows.append(
+                complaint_row(
+                    site=DEMO_SITE,
+                    location_id=loc_id,
+                    at=start + timedelta(minutes=10 * n),
+                    content=f"{path} {WORDS[n % len(WORDS)]} #{n}",
+                    complainant_name=f"业主{n % 997}",
+                    complainant_phone=f"1380000{n % 5000:04d}",
+                    unit_text=f"{path}/{n % 9 + 1:02d}",
+                    status=("received", "resolved", "archived")[n % 3],
+                    channel=("phone", "visit", "online")[n % 3],
+                )
+            )
+            if len(rows) == 5000:
+                session.execute(insert(Complaint), rows)
+                rows = []
+        if rows:
+            session.execute(insert(Complaint), rows)
+    return count
+
+
+def ledger_cell(quick: bool) -> dict[str, Any]:
+    """Server time of the desk's ledger with 50,000 complaints (5,000 when quick)."""
+    rounds = 3 if quick else 30
+    with tempfile.TemporaryDirectory(prefix="fhub-ledger-") as tmp:
+        workdir = Path(tmp)
+        engine = make_engine(f"sqlite:///{workdir / 'hub.db'}")
+        settings = _settings(workdir)
+        _seed(engine, settings)
+        count = _complaints(engine, 5_000 if quick else 50_000)
+        with TestClient(create_app(settings, engine=engine)) as client:
+            timed = _time_pages(client, {"fh_demo_front_desk": LEDGER_PAGES}, rounds)
+        engine.dispose()
+    return {
+        "ledger_p95_ms": timed["p95"],
+        "ledger_ms_by_page": timed["pages"],
+        "ledger_complaints": count,
+    }
 
 
 def pages_cell(quick: bool) -> dict[str, Any]:
@@ -225,4 +297,4 @@ def _commit_orders(engine: Engine, count: int) -> dict[int, float]:
 
 def run(quick: bool) -> dict[str, Any]:
     """Both web cells."""
-    return {**pages_cell(quick), **sse_cell(quick)}
+    return {**pages_cell(quick), **ledger_cell(quick), **sse_cell(quick)}

@@ -4,6 +4,7 @@ the queue of orders the sensors opened, callbacks due, repeats flagged.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -13,9 +14,9 @@ from starlette.responses import Response
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, running_deadline, seconds_left, site_of
+from dashboards.ledger import left_text
 from dashboards.render import PageError, check_query, render
 from hub.api.params import IdPath
-from hub.complaints.classify import location_from_text
 from hub.complaints.enums import Channel, Kind
 
 router = APIRouter(include_in_schema=False)
@@ -53,33 +54,61 @@ async def _queue(request: Request, user: WebUser) -> dict[str, Any]:
         )
     resolved = await user.api.get("/work-orders", status=["resolved"], limit=100)
     complaints = await user.api.get("/complaints", limit=100)
+    by_id = {c["id"]: c for c in complaints}
     callbacks: list[dict[str, Any]] = []
     for o in resolved:
         due = o.get("due", {}).get("callback")
         if due and not due.get("met_at"):
             callbacks.append(
-                {
-                    "what": "work_order",
-                    "id": o["id"],
-                    "title": o["title"],
-                    "due_at": due["due_at"],
-                    "left": seconds_left(due["due_at"], now),
-                }
+                await _callback(
+                    user, now, due, order=o, owners=o.get("complaint_ids", []), by_id=by_id
+                )
             )
     for c in complaints:
         due = c.get("due", {}).get("callback")
         if due and not due.get("met_at") and c["status"] in ("resolved", "callback"):
+            order = None
+            if c["work_order_ids"]:
+                order = await user.api.get_or_none(f"/work-orders/{c['work_order_ids'][-1]}")
             callbacks.append(
-                {
-                    "what": "complaint",
-                    "id": c["id"],
-                    "title": c["content"][:60],
-                    "due_at": due["due_at"],
-                    "left": seconds_left(due["due_at"], now),
-                }
+                await _callback(user, now, due, order=order, owners=[c["id"]], by_id=by_id, case=c)
             )
     callbacks.sort(key=lambda c: c["left"])
     return {"queue": queue, "callbacks": callbacks, "complaints": complaints[:30]}
+
+
+async def _callback(
+    user: WebUser,
+    now: datetime,
+    due: dict[str, Any],
+    *,
+    order: dict[str, Any] | None,
+    owners: list[int],
+    by_id: dict[int, dict[str, Any]],
+    case: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A callback due: whom to call (name, phone, unit), about what, and the time left."""
+    people = []
+    for cid in owners:
+        c = by_id.get(cid) or await user.api.get_or_none(f"/complaints/{cid}")
+        if c is not None:
+            people.append(
+                {
+                    "complaint": c["id"],
+                    "name": c["complainant"]["name"],
+                    "phone": c["complainant"]["phone"],
+                    "unit": c.get("unit") or c.get("unit_text"),
+                }
+            )
+    return {
+        "what": "complaint" if case else "work_order",
+        "id": case["id"] if case else order["id"] if order else 0,
+        "title": case["content"][:60] if case else order["title"] if order else "",
+        "order": order,
+        "people": people,
+        "due_at": due["due_at"],
+        "left": seconds_left(due["due_at"], now),
+    }
 
 
 @router.get("/desk")
@@ -94,6 +123,7 @@ async def desk_page(request: Request) -> Response:
         channels=list(Channel),
         kinds=list(Kind),
         now_local=request.app.state.clock.now().astimezone(request.app.state.settings.zone),
+        left_text=left_text,
         **await _queue(request, user),
     )
 
@@ -103,31 +133,35 @@ async def queue_fragment(request: Request) -> Response:
     """The queue and the callbacks (htmx: live refresh)."""
     check_query(request, ())
     user = await current_user(request)
-    return render(request, "_queue.html", user=user, **await _queue(request, user))
+    return render(
+        request, "_queue.html", user=user, left_text=left_text, **await _queue(request, user)
+    )
 
 
 @router.get("/desk/lookup")
 async def lookup(request: Request) -> Response:
-    """While the clerk types: the known issue and the notices at the place named."""
+    """While the clerk types: the known issue and the notices at the place named.
+
+    The place typed, else the place the owner's words name, read by the hub as intake
+    reads it; a place it does not know is said so, and nothing of the site is shown.
+    """
     check_query(request, LEDGER)
     user = await current_user(request)
     q = request.query_params
     site = site_of(user, q.get("site") or None)
     place = (q.get("location") or q.get("unit") or "").strip()
-    read_from = None
-    if not place:
-        found = location_from_text(q.get("content", "")[:10_000])
-        if found:
-            place, read_from = found
-    if len(place) > 400 or "\x00" in place:
+    text = q.get("content", "").strip()[:10_000]
+    if len(place) > 400 or "\x00" in place or "\x00" in text:
         raise PageError(422, "location: at most 400 characters")
-    if site is None:
+    if site is None or not (place or text):
         return render(request, "_lookup.html", user=user, known=None, place=None)
     try:
-        known = await user.api.get("/known-issues", site=site, location=place or None)
+        known = await user.api.get(
+            "/known-issues", site=site, location=place or None, text=None if place else text
+        )
     except ApiError as exc:
         raise refusal(exc) from exc
-    return render(request, "_lookup.html", user=user, known=known, place=place, read_from=read_from)
+    return render(request, "_lookup.html", user=user, known=known, place=place or known["location"])
 
 
 def _ledger(form: dict[str, str], zone: Any) -> dict[str, Any]:
@@ -142,12 +176,41 @@ def _ledger(form: dict[str, str], zone: Any) -> dict[str, Any]:
     return body
 
 
+PHONE = re.compile(r"^[0-9 +()/.-]*$")
+
+
+def ledger_problem(form: dict[str, str]) -> str | None:
+    """What is wrong with the typed ledger entry, in words the desk reads (or None)."""
+    if not form.get("content", "").strip():
+        return "Write what the owner says."
+    if not PHONE.match(form.get("complainant_phone", "")):
+        return "A phone number holds digits, spaces and + ( ) - only."
+    if len(form.get("complainant_phone", "")) > 32:
+        return "A phone number is at most 32 characters."
+    for field in ("unit", "location"):
+        if len(form.get(field, "")) > 400:
+            return "A unit or place is at most 400 characters."
+    if len(form.get("complainant_name", "")) > 128:
+        return "A name is at most 128 characters."
+    return None
+
+
 @router.post("/desk/complaints")
 async def intake(request: Request) -> Response:
     """Register the ledger entry; answers what the hub made of it."""
     check_query(request, ())
     user = await current_user(request)
-    form = await checked_form(request, user)
+    try:
+        form = await checked_form(request, user)
+    except PageError as exc:
+        if exc.status != 422:
+            raise
+        unstorable = "The form holds characters that cannot be stored; retype it."
+        return render(
+            request, "_intake.html", status=422, user=user, error=unstorable, complaint=None
+        )
+    if (problem := ledger_problem(form)) is not None:
+        return render(request, "_intake.html", status=422, user=user, error=problem, complaint=None)
     body = _ledger(form, request.app.state.settings.zone)
     try:
         complaint = await user.api.post("/complaints", body)

@@ -133,6 +133,8 @@ def open_work_order(
 
 def _title(complaint: Complaint) -> str:
     where = complaint.location.path if complaint.location else ""
+    if complaint.unit_text and complaint.unit is None:
+        where = f"{where} {complaint.unit_text}".strip()  # the unit as typed, not registered
     text = complaint.content.replace("\n", " ")
     head = text if len(text) <= 60 else text[:59] + "…"
     return f"{where} {head}".strip()

@@ -38,7 +38,7 @@ from hub.complaints.models import (
     ComplaintDeadline,
     ComplaintEvent,
 )
-from hub.complaints.places import area_hint, best_area
+from hub.complaints.places import PlaceRead, read_place
 from hub.complaints.policy import NEXT_STEP, ComplaintPolicy
 from hub.errors import InvalidInput, NotFound
 from hub.localtime import shown
@@ -129,25 +129,61 @@ def _deepest_known(session: Session, site_id: str, path: str) -> Location | None
     return None
 
 
-def _from_text(session: Session, site_id: str, content: str) -> Location | None:
-    """The place the text names: building/floor/unit by number, refined or found by area words."""
-    hint = location_from_text(content)
-    base = _deepest_known(session, site_id, hint[0]) if hint is not None else None
-    area = area_hint(content)
-    if area is None:
-        return base
-    query = select(Location.path).where(
-        Location.site_id == site_id, Location.kind != LocationKind.unit
-    )
-    if base is not None:
-        low, high = f"{base.path}/", f"{base.path}0"
-        query = query.where(Location.path >= low, Location.path < high)
-    found = best_area(area, session.scalars(query), under=base.path if base else None)
-    if found is None:
-        return base
-    return session.scalar(
-        select(Location).where(Location.site_id == site_id, Location.path == found)
-    )
+def place_in_text(session: Session, site_id: str, content: str) -> PlaceRead | None:
+    """The place the owner's words name, and what the registry has of it.
+
+    The one reading of places in text: intake and the desk's typing-time look-up both
+    call it. Area words are matched against the site's areas through their codes and,
+    for areas, their registry names (an area named 「垃圾房」 is found by that name).
+    """
+
+    def exists(path: str) -> bool:
+        found = session.scalar(
+            select(Location.id).where(Location.site_id == site_id, Location.path == path)
+        )
+        return found is not None
+
+    def areas(under: str | None) -> list[str]:
+        query = select(Location.path).where(
+            Location.site_id == site_id, Location.kind != LocationKind.unit
+        )
+        if under is not None:
+            query = query.where(Location.path >= f"{under}/", Location.path < f"{under}0")
+        return list(session.scalars(query))
+
+    read = read_place(content[:10_000], exists=exists, areas=areas, numbered=location_from_text)
+    if read is not None:
+        return read
+    return _area_by_name(session, site_id, content[:10_000])
+
+
+_NAME_PARTS = re.compile(r"[\u4e00-\u9fff]{2,}|[a-z][a-z' -]*[a-z]")
+
+
+def _area_by_name(session: Session, site_id: str, content: str) -> PlaceRead | None:
+    """An area whose registry name, or one of its aliases, the text says.
+
+    A name gives its Chinese and English parts and the aliases listed in it (「垃圾房/垃圾站
+    Refuse room/bin store」): each is matched whole, English as whole words.
+    """
+    folded = content.casefold()
+    best: PlaceRead | None = None
+    for path, name in session.execute(
+        select(Location.path, Location.name).where(
+            Location.site_id == site_id, Location.kind == LocationKind.area
+        )
+    ):
+        for word in _NAME_PARTS.findall(name.casefold()):
+            word = word.strip()
+            said = (
+                re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", folded) is not None
+                if word.isascii()
+                else word in folded
+            )
+            long_enough = len(word) >= 4 or not word.isascii()
+            if said and long_enough and (best is None or len(path) > len(best.path or "")):
+                best = PlaceRead(path, word, path, False)
+    return best
 
 
 def _owner(session: Session, intake: Intake, phone: str | None) -> Owner | None:
@@ -179,6 +215,9 @@ class _Parties:
     where: Location | None
     from_text: Location | None
     notes: list[str]
+    unit_text: str | None = None
+    home: str | None = None
+    """A unit the registry does not know, as a path: the place is somebody's home."""
 
 
 def _parties(session: Session, intake: Intake, content: str) -> _Parties:
@@ -191,17 +230,28 @@ def _parties(session: Session, intake: Intake, content: str) -> _Parties:
         unit, near_unit = None, unit  # a floor is not the complainant's unit
     place = _known(session, intake.site_id, intake.location, "location", notes)
     exact = place is not None and place.path == "/".join(split_path(intake.location or ""))
+    typed = "/".join(split_path(intake.unit)) if intake.unit else None
+    unit_text = intake.unit.strip() if intake.unit and unit is None else None
+    home = typed if unit_text and typed and len(typed.split("/")) >= 3 else None
     if owner is not None:
         unit = unit or owner.unit
         phone = phone or normalise_phone(owner.phone)
     from_text: Location | None = None
     if not exact:
         # No place given, or one the registry lacks: what the text names, if more precise.
-        found = _from_text(session, intake.site_id, content)
+        read = place_in_text(session, intake.site_id, content)
+        found = (
+            find_location(session=session, site_id=intake.site_id, path=read.path)
+            if read is not None and read.path is not None
+            else None
+        )
         if found is not None and (place is None or found.path.startswith(place.path + "/")):
             from_text = found
+        if read is not None and read.home and not read.known and unit is None:
+            unit_text, home = unit_text or read.words, home or read.wanted
+            notes.append(f"unit {read.why}")
     where = from_text or place or unit or near_unit
-    return _Parties(owner, phone, unit, where, from_text, notes)
+    return _Parties(owner, phone, unit, where, from_text, notes, unit_text, home)
 
 
 def _received_at(intake: Intake, now: datetime) -> datetime:
@@ -226,6 +276,8 @@ def _entry(
     """The ledger entry, classified, before it is registered."""
     where = parties.where
     context = LocationContext(where.path, where.kind) if where is not None else None
+    if parties.home is not None:
+        context = LocationContext(parties.home, LocationKind.unit)  # a home, not a common area
     result = classify(content, location=context)
     owner = parties.owner
     complaint = Complaint(
@@ -243,6 +295,7 @@ def _entry(
         complainant_name=intake.complainant_name.strip() or (owner.name if owner else ""),
         complainant_phone=parties.phone,
         unit=parties.unit,
+        unit_text=parties.unit_text,
         location=where,
         receiver=actor,
         receiver_id=actor_id,

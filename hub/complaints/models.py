@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.cases.models import CaseColumns, CaseDeadlineColumns, CaseEventColumns
@@ -37,6 +37,7 @@ class Complaint(CaseColumns, Base):
     )
     complainant_name: Mapped[str] = mapped_column(String(128), default="")
     complainant_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    unit_text: Mapped[str | None] = mapped_column(String(400), index=True)
     unit_id: Mapped[int | None] = mapped_column(
         ForeignKey("locations.id", ondelete="SET NULL"), index=True
     )
@@ -68,6 +69,7 @@ class Complaint(CaseColumns, Base):
     callback_outcome: Mapped[str | None] = mapped_column(String(16))
     callback_note: Mapped[str | None] = mapped_column(Text)
     callback_at: Mapped[datetime | None]
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
 
     held_from: Mapped[str | None] = mapped_column(String(20))
 

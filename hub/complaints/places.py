@@ -10,7 +10,7 @@ by clubhouse, 2 and women-restroom. The deepest node matched wins; two equally d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from hub.complaints.text import fold
@@ -164,3 +164,125 @@ def best_area(hint: AreaHint, paths: Iterable[str], under: str | None = None) ->
     if len(common) <= len(base):
         return None
     return "/".join(common)
+
+
+# Units as owners say them in English: "301 in building 4", "unit 1201 of building 3",
+# "flat 802, block 5"; and "building 4 unit 301", "block 5, flat 802".
+_EN_BLOCK = r"(?:building|bldg|block|blk|tower)\.?\s*(?:no\.?\s*|#\s*)?([0-9]{1,2})(?![0-9])"
+_EN_ROOM = r"(?:unit|room|rm|flat|apt|apartment|#)\.?\s*"
+_ROOM_IN_BLOCK = re.compile(
+    r"(?<![0-9a-z])(?:(?:" + _EN_ROOM + r")([0-9]{3,4})\s*,?\s*(?:in\s+|of\s+|at\s+)?"
+    r"|([0-9]{3,4})\s*,?\s*(?:in|of|at)\s+)(?:the\s+)?" + _EN_BLOCK
+)
+_BLOCK_ROOM = re.compile(
+    r"(?<![a-z])"
+    + _EN_BLOCK
+    + r"\s*,?\s*(?:floor\s*[0-9]{1,2}\s*,?\s*)?"
+    + _EN_ROOM
+    + r"([0-9]{3,4})(?![0-9])"
+)
+_SITE_WIDE = (
+    "全小区",
+    "整个小区",
+    "全部楼",
+    "所有楼",
+    "全园区",
+    "whole estate",
+    "entire estate",
+    "whole site",
+    "whole community",
+    "all buildings",
+    "every building",
+)
+
+
+def unit_words(text: str) -> tuple[str, str] | None:
+    """A unit in the English ways owners name it: (building/floor/unit, the words)."""
+    folded = fold(text, keep="words").text
+    if m := _ROOM_IN_BLOCK.search(folded):
+        room, building = m.group(1) or m.group(2), int(m.group(3))
+    elif m := _BLOCK_ROOM.search(folded):
+        building, room = int(m.group(1)), m.group(2)
+    else:
+        return None
+    floor = int(room[:-2])
+    if not building or not floor:
+        return None
+    return f"{building}/{floor}/{room}", m.group(0).strip()
+
+
+def site_wide(text: str) -> bool:
+    """Whether the text is about the whole site (全小区停水, "all buildings")."""
+    folded = fold(text, keep="words").text
+    return any(word in folded for word in _SITE_WIDE)
+
+
+@dataclass(frozen=True)
+class PlaceRead:
+    """A place read from an owner's words, and how much of it the registry knows.
+
+    `wanted` is the path the words name (4-2-301 → 4/3/301); `path` the deepest node of it
+    the registry has (None: not even the building); `home` when the words name a unit.
+    """
+
+    wanted: str
+    words: str
+    path: str | None
+    home: bool
+
+    @property
+    def known(self) -> bool:
+        """Whether the registry has the very place named."""
+        return self.path == self.wanted
+
+    @property
+    def why(self) -> str:
+        """One line for the desk: what was read, and what the registry has of it."""
+        if self.known:
+            return f"{self.wanted} read from “{self.words}”"
+        if self.path is None:
+            return f"{self.wanted} read from “{self.words}” is not in the registry"
+        return (
+            f"{self.wanted} read from “{self.words}” is not in the registry: "
+            f"nearest known place {self.path}"
+        )
+
+
+def _deepest(wanted: str, exists: Callable[[str], bool]) -> str | None:
+    parts = wanted.split("/")
+    for depth in range(len(parts), 0, -1):
+        if exists("/".join(parts[:depth])):
+            return "/".join(parts[:depth])
+    return None
+
+
+def read_place(
+    text: str,
+    *,
+    exists: Callable[[str], bool],
+    areas: Callable[[str | None], Iterable[str]],
+    numbered: Callable[[str], tuple[str, str] | None],
+) -> PlaceRead | None:
+    """The place an owner's words name, read the same way at intake and while typing.
+
+    Numbers first (`numbered`: 3号楼12层, 4-2-301, 4栋2单元301; then the English unit
+    forms), refined by area words below the place read (3号楼12层管井), or area words
+    alone (车库入口, 会所二楼男厕) matched against the site's areas (`areas(under)`).
+    `exists(path)` asks the registry.
+    """
+    found = numbered(text) or unit_words(text)
+    base: PlaceRead | None = None
+    if found is not None:
+        wanted, words = found
+        home = len(wanted.split("/")) >= 3 and wanted.split("/")[2].isdigit()
+        base = PlaceRead(wanted, words, _deepest(wanted, exists), home)
+        if base.path is None or base.home:
+            return base
+    hint = area_hint(text)
+    if hint is None:
+        return base
+    under = base.path if base is not None else None
+    area = best_area(hint, areas(under), under=under)
+    if area is None:
+        return base
+    return PlaceRead(area, " ".join(hint.words), area, False)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import Select, func, or_, select, union
+from sqlalchemy.orm import Session, noload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
-from hub.complaints.enums import Category, Kind, Responsibility, Status
+from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
 from hub.complaints.models import (
     ClassificationOverride,
     Complaint,
@@ -21,6 +23,7 @@ from hub.complaints.models import (
     Reply,
 )
 from hub.errors import NotFound
+from hub.registry.models import Location
 
 
 def get_complaint(*, session: Session, complaint_id: int, site_ids: frozenset[str]) -> Complaint:
@@ -29,6 +32,81 @@ def get_complaint(*, session: Session, complaint_id: int, site_ids: frozenset[st
     if complaint is None or complaint.site_id not in site_ids:
         raise NotFound(f"complaint {complaint_id} not found")
     return complaint
+
+
+@dataclass(frozen=True)
+class Search:
+    """The ledger's search: words anywhere, a phone, a unit, channels and a period."""
+
+    q: str | None = None
+    phone: str | None = None
+    unit: str | None = None
+    channels: Sequence[Channel] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its wildcards taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _at_places(pattern: str) -> Select[int]:
+    return select(Location.id).where(Location.path.ilike(pattern, escape="\\"))
+
+
+def _searched(query: Select[Complaint], search: Search) -> Select[Complaint]:
+    """`query` narrowed by the ledger's search."""
+    if search.q:
+        pattern = _like(search.q.strip())
+        digits = re.sub(r"\D", "", search.q)
+        query = query.where(
+            or_(
+                Complaint.content.ilike(pattern, escape="\\"),
+                Complaint.complainant_name.ilike(pattern, escape="\\"),
+                Complaint.unit_text.ilike(pattern, escape="\\"),
+                Complaint.unit_id.in_(_at_places(pattern)),
+                Complaint.location_id.in_(_at_places(pattern)),
+                *([Complaint.complainant_phone.like(f"%{digits}%")] if len(digits) >= 3 else []),
+            )
+        )
+    if search.phone:
+        digits = re.sub(r"\D", "", search.phone)
+        if digits.startswith("86") and len(digits) == 13:
+            digits = digits[2:]  # as intake stores it: without the country code
+        if len(digits) >= 11:  # a whole number: its index finds the few cases first
+            query = query.where(
+                Complaint.id.in_(select(Complaint.id).where(Complaint.complainant_phone == digits))
+            )
+        else:
+            query = query.where(Complaint.complainant_phone.like(f"%{digits}%"))
+    if search.unit:
+        unit = search.unit.strip()
+        pattern = _like(unit)
+        at_unit = select(Location.id).where(
+            or_(
+                Location.path == unit,
+                Location.path.like(f"{pattern[1:-1]}/%", escape="\\"),
+                Location.path.like(f"%/{pattern[1:-1]}", escape="\\"),
+            )
+        )
+        # The few cases of the unit first (both by an index), then their order by time.
+        query = query.where(
+            Complaint.id.in_(
+                union(
+                    select(Complaint.id).where(Complaint.unit_text == unit),
+                    select(Complaint.id).where(Complaint.unit_id.in_(at_unit)),
+                )
+            )
+        )
+    if search.channels:
+        query = query.where(Complaint.channel.in_([c.value for c in search.channels]))
+    if search.since is not None:
+        query = query.where(Complaint.received_at >= search.since)
+    if search.until is not None:
+        query = query.where(Complaint.received_at < search.until)
+    return query
 
 
 def list_complaints(
@@ -45,9 +123,17 @@ def list_complaints(
     work_order_id: int | None = None,
     limit: int = 100,
     offset: int = 0,
+    search: Search | None = None,
+    brief: bool = False,
 ) -> Sequence[Complaint]:
-    """Complaints in the caller's sites, newest first, filtered."""
+    """Complaints in the caller's sites, newest first, filtered.
+
+    `brief`: the ledger's rows, without their history, deadlines, replies, escalations and
+    corrections (left empty, not loaded).
+    """
     query = select(Complaint).where(Complaint.site_id.in_(site_ids))
+    if search is not None:
+        query = _searched(query, search)
     if site is not None:
         query = query.where(Complaint.site_id == site)
     if statuses:
@@ -75,11 +161,23 @@ def list_complaints(
         .limit(limit)
         .offset(offset)
         .options(
-            selectinload(Complaint.history),
-            selectinload(Complaint.deadlines),
-            selectinload(Complaint.replies).selectinload(Reply.hits),
-            selectinload(Complaint.escalations),
-            selectinload(Complaint.overrides),
+            *(
+                (
+                    noload(Complaint.history),
+                    noload(Complaint.deadlines),
+                    noload(Complaint.replies),
+                    noload(Complaint.escalations),
+                    noload(Complaint.overrides),
+                )
+                if brief
+                else (
+                    selectinload(Complaint.history),
+                    selectinload(Complaint.deadlines),
+                    selectinload(Complaint.replies).selectinload(Reply.hits),
+                    selectinload(Complaint.escalations),
+                    selectinload(Complaint.overrides),
+                )
+            ),
             selectinload(Complaint.work_orders),
         )
     )
@@ -91,6 +189,22 @@ def repeats_of(*, session: Session, complaint: Complaint) -> Sequence[Complaint]
     return session.scalars(
         select(Complaint).where(Complaint.repeat_of_id == complaint.id).order_by(Complaint.id)
     ).all()
+
+
+def repeat_ids(*, session: Session, complaint_ids: Sequence[int]) -> dict[int, list[int]]:
+    """The later cases marked as repeats of each of these, in one query."""
+    out: dict[int, list[int]] = {}
+    if not complaint_ids:
+        return out
+    rows = session.execute(
+        select(Complaint.repeat_of_id, Complaint.id)
+        .where(Complaint.repeat_of_id.in_(list(complaint_ids)))
+        .order_by(Complaint.id)
+    )
+    for original, later in rows:
+        if original is not None:
+            out.setdefault(int(original), []).append(int(later))
+    return out
 
 
 def complaints_for_order(*, session: Session, work_order_id: int) -> list[int]:

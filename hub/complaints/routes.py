@@ -15,7 +15,7 @@ from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.complaints import answers, escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, Correlator, CorrelatorDep, DeskDep
-from hub.complaints.enums import Category, Kind, Responsibility, Status
+from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
 from hub.complaints.models import Complaint
 from hub.complaints.schemas import (
     ComplaintCreate,
@@ -43,24 +43,29 @@ def _views(
     now: datetime,
     correlator: Correlator,
     found: Mapping[int, Correlated] | None = None,
+    *,
+    brief: bool = False,
 ) -> list[ComplaintOut]:
     """The API views of `complaints`, with what correlation found for each (`found`: as it
-    just returned it, else read back)."""
-    if found is None:
+    just returned it, else read back; nothing of it when `brief`)."""
+    if brief:
+        found = {}
+    elif found is None:
         found = correlator.views(session=session, complaints=complaints, now=now)
-    agreed = answers.for_complaints(session=session, complaints=complaints)
+    agreed = {} if brief else answers.for_complaints(session=session, complaints=complaints)
+    later = queries.repeat_ids(session=session, complaint_ids=[c.id for c in complaints])
     views = []
     for complaint in complaints:
-        later = [c.id for c in queries.repeats_of(session=session, complaint=complaint)]
         extra = found.get(complaint.id)
         views.append(
             ComplaintOut.build(
                 complaint,
                 now=now,
-                repeated_by=later,
+                repeated_by=later.get(complaint.id, []),
                 found=extra.links if extra else None,
                 known_issue=extra.known_issue if extra else None,
                 answers=agreed.get(complaint.id),
+                shutoffs=extra.shutoffs if extra else None,
             )
         )
     return views
@@ -153,8 +158,23 @@ def list_complaints(
     site: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Offset = 0,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Words in content, name, phone, unit, place.")
+    ] = None,
+    phone: Annotated[str | None, Query(max_length=32, pattern=r"^[0-9 +()-]*$")] = None,
+    unit: Annotated[str | None, Query(max_length=400)] = None,
+    channel: Annotated[list[Channel] | None, Query()] = None,
+    since: When | None = None,
+    until: When | None = None,
+    brief: Annotated[
+        bool,
+        Query(
+            description="The ledger's rows: links, known issue, answers, history, deadlines, "
+            "replies, escalations and corrections left out (empty)."
+        ),
+    ] = False,
 ) -> list[ComplaintOut]:
-    """Complaints in the caller's sites, newest first."""
+    """Complaints in the caller's sites, newest first; the desk ledger's search and filters."""
     complaints = queries.list_complaints(
         session=session,
         site_ids=principal.site_ids,
@@ -168,8 +188,12 @@ def list_complaints(
         work_order_id=work_order,
         limit=limit,
         offset=offset,
+        search=queries.Search(
+            q=q, phone=phone, unit=unit, channels=channel or (), since=since, until=until
+        ),
+        brief=brief,
     )
-    return _views(session, list(complaints), now, correlator)
+    return _views(session, list(complaints), now, correlator, brief=brief)
 
 
 @router.get("/stats")
@@ -235,6 +259,7 @@ def move_complaint(
         outcome=body.outcome,
         reasonable=body.reasonable,
         role=principal.role,
+        satisfaction=body.satisfaction,
     )
     session.commit()
     return _out(session, complaint, now, correlator)

@@ -41,7 +41,9 @@ class ComplaintCreate(Input):
     channel: Channel = Channel.phone
     kind: Kind = Kind.complaint
     complainant_name: str = Field("", max_length=128)
-    complainant_phone: str | None = Field(None, max_length=32)
+    complainant_phone: str | None = Field(
+        None, max_length=32, pattern=r"^[0-9 +()/.-]*$", description="Digits, spaces, + ( ) - ."
+    )
     owner_id: Id | None = Field(None, description="A registered owner, if known.")
     request: str = Field("", max_length=5_000, description="What the owner asks for.")
     target_department: str = Field(
@@ -65,6 +67,9 @@ class TransitionIn(Input):
     assignee: str | None = Field(None, max_length=200)
     outcome: CallbackOutcome | None = Field(None, description="Required on the move to callback.")
     reasonable: StrictBool | None = Field(None, description="The desk's judgement when verifying.")
+    satisfaction: int | None = Field(
+        None, ge=1, le=5, description="The owner's score 1-5, with the verdict on the callback."
+    )
 
 
 class ReplyIn(Input):
@@ -319,6 +324,9 @@ class ComplaintOut(BaseModel):
     target_department: str
     complainant: ComplainantOut
     unit: str | None
+    unit_text: str | None = Field(
+        None, description="The unit as typed or said, when the registry does not know it."
+    )
     location: str | None
     location_hint: str | None
     receiver: str
@@ -326,6 +334,10 @@ class ComplaintOut(BaseModel):
     classification: ClassificationOut
     links: list[LinkOut]
     known_issue: KnownIssueOut | None = None
+    shutoffs: list[ShutOffOut] = Field(
+        default_factory=list,
+        description="Shut-off tasks raised for the orders opened from or attached to it.",
+    )
     answers: list[UnifiedAnswerOut] = Field(
         default_factory=list,
         description="The unified answers (统一答复) to the hot items this complaint matches.",
@@ -338,6 +350,7 @@ class ComplaintOut(BaseModel):
     responsibility_stated_at: datetime | None
     callback_outcome: CallbackOutcome | None
     callback_at: datetime | None
+    satisfaction: int | None = None
     due: dict[Step, DeadlineOut]
     replies: list[ReplyOut]
     history: list[HistoryOut]
@@ -360,6 +373,7 @@ class ComplaintOut(BaseModel):
         found: list[LinkOut] | None = None,
         known_issue: KnownIssueOut | None = None,
         answers: list[UnifiedAnswer] | None = None,
+        shutoffs: list[ShutOffOut] | None = None,
     ) -> ComplaintOut:
         """The API view of `complaint`; pending deadlines are shown paused while on hold.
 
@@ -390,6 +404,7 @@ class ComplaintOut(BaseModel):
                 unit=complaint.unit.path if complaint.unit else None,
             ),
             unit=complaint.unit.path if complaint.unit else None,
+            unit_text=complaint.unit_text,
             location=complaint.location.path if complaint.location else None,
             location_hint=complaint.location_hint,
             receiver=complaint.receiver,
@@ -397,6 +412,7 @@ class ComplaintOut(BaseModel):
             classification=ClassificationOut.build(complaint),
             links=merge_links(_links(complaint, repeated_by or []), found or []),
             known_issue=known_issue,
+            shutoffs=shutoffs or [],
             answers=[UnifiedAnswerOut.build(a) for a in answers or []],
             repeat_of=complaint.repeat_of_id,
             work_order_ids=[link.work_order_id for link in complaint.work_orders],
@@ -413,6 +429,7 @@ class ComplaintOut(BaseModel):
                 CallbackOutcome(complaint.callback_outcome) if complaint.callback_outcome else None
             ),
             callback_at=complaint.callback_at,
+            satisfaction=complaint.satisfaction,
             due=due,
             replies=[ReplyOut.build(r) for r in complaint.replies],
             history=[HistoryOut.build(e) for e in complaint.history],
@@ -479,8 +496,18 @@ def merge_links(own: list[LinkOut], found: list[LinkOut]) -> list[LinkOut]:
     return sorted(merged.values(), key=rank)
 
 
+class ShutOffOut(BaseModel):
+    """A shut-off task raised for one of the complaint's orders nobody was dispatched to."""
+
+    work_order_id: int
+    task_order_id: int | None
+    assignee: str | None
+    raised_at: datetime
+
+
 class Correlated(BaseModel):
     """What correlation adds to a complaint's view: the links it found, the known issue."""
 
     links: list[LinkOut] = Field(default_factory=list)
     known_issue: KnownIssueOut | None = None
+    shutoffs: list[ShutOffOut] = Field(default_factory=list)

@@ -290,6 +290,7 @@ def transition(
     outcome: CallbackOutcome | None = None,
     reasonable: bool | None = None,
     role: Role | None = None,
+    satisfaction: int | None = None,
 ) -> Complaint:
     """Move a complaint one step of the workflow, if the workflow and the case allow it.
 
@@ -312,6 +313,7 @@ def transition(
         complaint.callback_outcome = outcome
         complaint.callback_at = now
         complaint.callback_note = request.note
+        complaint.satisfaction = satisfaction
 
     cases.move(
         session,

@@ -57,6 +57,7 @@ def where_of(complaint: Complaint) -> Where:
         category=complaint.category,
         at=complaint.received_at,
         complaint_id=complaint.id,
+        place_unknown=complaint.location is None and bool(complaint.unit_text),
     )
 
 
@@ -73,7 +74,7 @@ class Scope:
 def scope_of(session: Session, where: Where) -> Scope:
     """The nodes around the complaint's place, and the kinds searched across the site."""
     if where.path is None:
-        return Scope(where.site_id, {}, where.kinds)
+        return Scope(where.site_id, {}, frozenset() if where.place_unknown else where.kinds)
     site_kinds = where.kinds & AWAY_FROM_HOME if where.unit_only else frozenset()
     exact = ancestors(where.path)
     # A unit or room: its whole floor (the corridor, the pipe well, the room next door).

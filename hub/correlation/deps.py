@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from hub.complaints.models import Complaint
-from hub.complaints.schemas import Correlated
+from hub.complaints.schemas import Correlated, ShutOffOut
 from hub.correlation import flows, service
 from hub.correlation.flows import Policies
 from hub.settings import Settings
@@ -77,9 +77,26 @@ class DeskCorrelation:
             now=now,
             zone=self.policies.zone,
         )
+        orders = {c.id: [link.work_order_id for link in c.work_orders] for c in complaints}
+        for c in complaints:
+            if (issue := known.get(c.id)) is not None:
+                orders[c.id].append(issue.work_order_id)
+        raised = service.first_responses(
+            session=session, order_ids=[o for ids in orders.values() for o in ids]
+        )
         return {
             c.id: Correlated(
-                links=service.link_views(links.get(c.id, [])), known_issue=known.get(c.id)
+                links=service.link_views(links.get(c.id, [])),
+                known_issue=known.get(c.id),
+                shutoffs=[
+                    ShutOffOut(
+                        work_order_id=r.work_order_id,
+                        task_order_id=r.task_order_id,
+                        assignee=r.assignee,
+                        raised_at=r.raised_at,
+                    )
+                    for r in (raised[o] for o in sorted(set(orders[c.id])) if o in raised)
+                ],
             )
             for c in complaints
         }

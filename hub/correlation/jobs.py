@@ -102,6 +102,21 @@ def _is_leak(session: Session, order: WorkOrder) -> bool:
     return any("leak" in k for k in kinds)
 
 
+def _unit_typed(session: Session, order: WorkOrder) -> str | None:
+    """The unit as typed on the order's complaints, when the registry does not know it."""
+    return session.scalar(
+        select(Complaint.unit_text)
+        .join(ComplaintWorkOrder, ComplaintWorkOrder.complaint_id == Complaint.id)
+        .where(
+            ComplaintWorkOrder.work_order_id == order.id,
+            Complaint.unit_text.is_not(None),
+            Complaint.unit_id.is_(None),
+        )
+        .order_by(Complaint.id)
+        .limit(1)
+    )
+
+
 def on_duty(*, session: Session, site_id: str) -> str | None:
     """Who to send: the site's security first, else any staff (no roster: first by name)."""
     rows = session.execute(
@@ -151,6 +166,9 @@ def _shutoff(session: Session, order: WorkOrder, policy: SlaPolicy, now: datetim
     who = on_duty(session=session, site_id=order.site_id)
     path = order.location.path if order.location else None
     zh, en = place_text(path)
+    typed = _unit_typed(session, order)
+    if typed:  # the unit the owner gave, which the registry does not know
+        zh, en = f"{zh} {typed}".strip(), f"{typed}, {en}" if en else typed
     due = min(
         (d.due_at for d in order.deadlines if d.step == Step.dispatch and d.met_at is None),
         default=now,

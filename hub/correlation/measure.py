@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from types import MappingProxyType
 
@@ -10,8 +11,10 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.models import Alarm
+from hub.complaints import intake
 from hub.complaints.enums import Category
 from hub.complaints.models import Complaint, ComplaintWorkOrder
+from hub.complaints.places import site_wide
 from hub.correlation import service
 from hub.correlation.candidates import gather
 from hub.correlation.enums import LinkType, Relation
@@ -19,6 +22,7 @@ from hub.correlation.places import codes
 from hub.correlation.problems import Said
 from hub.correlation.schemas import GoingOn, Proactive, ProactiveIssue
 from hub.correlation.scoring import Where, rank, score
+from hub.correlation.weights import LOOKUP_MAX, LOOKUP_THRESHOLD
 from hub.notices import service as notices
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Location
@@ -48,6 +52,47 @@ def nearest_known(
                 f"location {path} is not in the registry: nearest known place {node.path}"
             ]
     return None, [f"location {path} is not in the registry, nor any place above it"]
+
+
+@dataclass(frozen=True)
+class Look:
+    """Where the desk's look-up looks: a registry node, the whole site, or nowhere."""
+
+    place: Location | None
+    reasons: list[str]
+    nowhere: bool = False
+
+
+def look_at(*, session: Session, site_id: str, location: str | None, text: str | None) -> Look:
+    """The place a look-up is about: the path given, else the place the words name.
+
+    Read as intake reads it (`intake.place_in_text`). A place not in the registry, nor
+    anything above it, is nowhere; so are words that name no place, unless they are about
+    the whole site.
+    """
+    if location:
+        place, reasons = nearest_known(session=session, site_id=site_id, path=location)
+        return Look(place, reasons, nowhere=place is None)
+    if not text or not text.strip():
+        return Look(None, [])
+    read = intake.place_in_text(session, site_id, text)
+    if read is None:
+        if site_wide(text):
+            return Look(None, ["the words are about the whole site"])
+        return Look(None, ["no place named: say the unit or the area"], nowhere=True)
+    if read.path is None:
+        return Look(None, [f"location {read.why}"], nowhere=True)
+    node = session.scalar(
+        select(Location).where(Location.site_id == site_id, Location.path == read.path)
+    )
+    return Look(node, [f"location {read.why}"], nowhere=node is None)
+
+
+def best_few(items: list[GoingOn], *, place_named: bool) -> list[GoingOn]:
+    """At a place: those at or above the look-up threshold; at most a few, best first."""
+    if place_named:
+        items = [i for i in items if i.score >= LOOKUP_THRESHOLD]
+    return items[:LOOKUP_MAX]
 
 
 def going_on(

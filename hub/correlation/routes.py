@@ -16,7 +16,6 @@ from hub.correlation.schemas import KnownIssues
 from hub.errors import InvalidInput, NotFound
 from hub.notices import service as notices
 from hub.notices.schemas import NoticeOut
-from hub.registry.models import Location
 
 router = APIRouter(tags=["correlation"])
 
@@ -44,16 +43,31 @@ def known_issues(
     location: Annotated[
         str | None, Query(max_length=400, description="A unit, floor or building path: 3/12")
     ] = None,
+    text: Annotated[
+        str | None,
+        Query(
+            max_length=10_000,
+            description="The owner's words, read for a place as intake reads them "
+            "(4-2-301, 车库入口, 301 in building 4) when `location` is not given.",
+        ),
+    ] = None,
 ) -> KnownIssues:
-    """What is going on at this unit, floor or building right now: orders and notices."""
+    """What is going on at this unit, floor, building or area right now: orders and notices.
+
+    A place named but not in the registry (nor any place above it) shows nothing: the
+    desk is told so, rather than shown the whole site. Without `location` and `text`, or
+    when the words are about the whole site (全小区停水), the site's orders are shown.
+    Orders are those scoring at least the look-up threshold, best first, a few at most.
+    """
     site_id = _site(principal, site)
-    place: Location | None = None
-    reasons: list[str] = []
-    if location:
-        place, reasons = measure.nearest_known(session=session, site_id=site_id, path=location)
+    look = measure.look_at(session=session, site_id=site_id, location=location, text=text)
+    if look.nowhere:
+        return KnownIssues(site=site_id, location=None, reasons=look.reasons, items=[], notices=[])
+    place = look.place
     items = measure.going_on(
         session=session, site_id=site_id, location=place, now=now, zone=policies.zone
     )
+    items = measure.best_few(items, place_named=place is not None)
     up = [
         NoticeOut.build(n)
         for n in notices.active(session=session, site_id=site_id)
@@ -66,7 +80,7 @@ def known_issues(
     return KnownIssues(
         site=site_id,
         location=place.path if place else None,
-        reasons=reasons,
+        reasons=look.reasons,
         items=items,
         notices=up,
     )

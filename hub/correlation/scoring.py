@@ -41,6 +41,8 @@ class Where:
     category: str
     at: datetime
     complaint_id: int | None = None
+    place_unknown: bool = False
+    """A place was named that the registry lacks (kept as the unit typed): nothing site-wide."""
 
 
 @dataclass(frozen=True)

@@ -81,3 +81,9 @@ def window(kinds: frozenset[str]) -> timedelta:
 def longest_window() -> timedelta:
     """How far back any candidate can have ended and still count."""
     return max([*ENDED_WINDOW.values(), DEFAULT_WINDOW])
+
+
+LOOKUP_THRESHOLD = 0.50
+"""The desk's look-up shows an order going on at a place only from this score on."""
+LOOKUP_MAX = 3
+"""The desk's look-up shows at most this many orders, best first."""

@@ -100,6 +100,8 @@ CALLBACKS = Layout(
         Column("late", "超时", "Late", Kind.int, 8),
         Column("missing", "未回访", "Not done", Kind.int, 10),
         Column("rate", "及时率", "On-time rate", Kind.percent, 12),
+        Column("scored", "评分数", "Scored", Kind.int, 10),
+        Column("satisfaction", "满意度(1-5)", "Satisfaction (1-5)", Kind.float, 14),
     ),
     Chart(ChartKind.bar, "category", ("within_2h", "late", "missing"), "回访及时率", "Callbacks"),
 )
@@ -354,6 +356,27 @@ def _callbacks(
     ]
 
 
+def _satisfaction(
+    session: Session, site_id: str, since: datetime, until: datetime
+) -> dict[str, tuple[int, float]]:
+    """Per category, the owners' scores (1-5) given at callbacks in the window: count, sum."""
+    rows = session.execute(
+        select(Complaint.category, func.count(), func.sum(Complaint.satisfaction))
+        .where(
+            Complaint.site_id == site_id,
+            Complaint.satisfaction.is_not(None),
+            Complaint.callback_at >= since,
+            Complaint.callback_at < until,
+        )
+        .group_by(Complaint.category)
+    ).all()
+    return {str(category): (int(n), float(total or 0)) for category, n, total in rows}
+
+
+def _mean(count: int, total: float) -> float | None:
+    return round(total / count, 2) if count else None
+
+
 def monthly(
     *,
     session: Session,
@@ -367,8 +390,13 @@ def monthly(
     cases, before = _windows(session, site_id, since, until)
     total, previous = sum(g.count for g in cases), sum(g.count for g in before)
     callbacks = _callbacks(session, site_id, since, until, now)
+    scores = _satisfaction(session, site_id, since, until)
+    for row in callbacks:
+        n, points = scores.get(row["category"], (0, 0.0))
+        row["scored"], row["satisfaction"] = n, _mean(n, points)
     due = sum(r["due"] for r in callbacks)
     within = sum(r["within_2h"] for r in callbacks)
+    scored = sum(n for n, _total in scores.values())
     return Report(
         name="monthly",
         site=site_id,
@@ -383,6 +411,8 @@ def monthly(
             "callbacks_within_2h": within,
             "callback_rate": share(within, due),
             "callback_rule_met": within == due,
+            "satisfaction_scored": scored,
+            "satisfaction_mean": _mean(scored, sum(t for _n, t in scores.values())),
         },
         sections={
             "categories": _by_category(cases, before),

@@ -54,6 +54,8 @@ TOTALS: dict[str, tuple[str, str]] = {
     "callbacks_within_2h": ("2小时内回访", "Callbacks within 2 h"),
     "callback_rate": ("回访及时率", "Callback rate"),
     "callback_rule_met": ("100%回访达成", "100 % rule met"),
+    "satisfaction_scored": ("满意度评分数", "Satisfaction scores"),
+    "satisfaction_mean": ("平均满意度(1-5)", "Mean satisfaction (1-5)"),
 }
 META: dict[str, tuple[str, str]] = {
     "report": ("报表", "Report"),

@@ -39,6 +39,7 @@ KEYS = {
     "influx_backlog_drain_ratio",
     "page_p95_ms",
     "page_10k_p95_ms",
+    "ledger_p95_ms",
     "sse_p95_ms",
 }
 

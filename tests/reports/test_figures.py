@@ -142,6 +142,19 @@ def test_monthly_by_category_trend_in_local_days_and_callbacks(
 
 
 @pytest.mark.usefixtures("sites")
+def test_monthly_shows_the_owners_satisfaction_at_callback(db: Session, clock: ManualClock) -> None:
+    made = callback_history(db, clock)
+    made["on_time"].satisfaction, made["late"].satisfaction = 5, 2
+    db.flush()
+    doc = build(db, ReportName.monthly, local(2026, 11, 1), local(2026, 12, 1))
+    (facility,) = doc["sections"]["callbacks"]
+    assert (facility["scored"], facility["satisfaction"]) == (2, 3.5)
+    assert (doc["totals"]["satisfaction_scored"], doc["totals"]["satisfaction_mean"]) == (2, 3.5)
+    later = build(db, ReportName.monthly, local(2026, 12, 1), local(2027, 1, 1))
+    assert later["totals"]["satisfaction_mean"] is None
+
+
+@pytest.mark.usefixtures("sites")
 def test_proactive_sensor_first_and_complaint_first(db: Session, clock: ManualClock) -> None:
     made = proactive_history(db, clock)
     doc = build(db, ReportName.proactive)
