@@ -15,9 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from starlette.types import Message
 
-from hub.api.app import create_app
 from hub.api.bodies import JSON_BODY_LIMIT, UPLOAD_BODY_LIMIT, MiB, body_limit
 from hub.api.deps import PrincipalDep, get_session
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.clock import ManualClock
 from hub.settings import Settings

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.inputs import EARLIEST, LATEST, TimeOutOfRange, parse_time
 from hub.settings import Settings

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.cli import app as fhub
 from hub.errors import Conflict
 from hub.evidence import checkpoints
