@@ -90,7 +90,7 @@ async def checked_form(request: Request, user: WebUser) -> dict[str, str]:
             raise PageError(403, "the form's security token is missing or stale: reload the page")
     for key, value in fields.items():
         if "\x00" in value or len(value) > 20_000:
-            raise PageError(422, f"{key}: not storable text")
+            raise PageError(422, "not storable text", what=key)
     return fields
 
 

@@ -62,6 +62,7 @@ async def _queue(request: Request, user: WebUser) -> dict[str, Any]:
                     "what": "work_order",
                     "id": o["id"],
                     "title": o["title"],
+                    "title_en": o.get("title_en", ""),
                     "due_at": due["due_at"],
                     "left": seconds_left(due["due_at"], now),
                 }
@@ -155,7 +156,13 @@ async def intake(request: Request) -> Response:
         if exc.status >= 500:
             raise refusal(exc) from exc
         return render(
-            request, "_intake.html", status=exc.status, user=user, error=exc.message, complaint=None
+            request,
+            "_intake.html",
+            status=exc.status,
+            user=user,
+            error=exc.message,
+            code=exc.code,
+            complaint=None,
         )
     return render(request, "_intake.html", user=user, complaint=complaint, error=None)
 
@@ -189,6 +196,12 @@ async def reply(request: Request, complaint_id: IdPath) -> Response:
         if exc.status >= 500:
             raise refusal(exc) from exc
         return render(
-            request, "_replied.html", status=exc.status, user=user, error=exc.message, answer=None
+            request,
+            "_replied.html",
+            status=exc.status,
+            user=user,
+            error=exc.message,
+            code=exc.code,
+            answer=None,
         )
     return render(request, "_replied.html", user=user, answer=answer, error=None)

@@ -48,4 +48,11 @@ def install_pages(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
-        return render(request, "error.html", status=exc.status, message=exc.message)
+        return render(
+            request,
+            "error.html",
+            status=exc.status,
+            message=exc.message,
+            code=exc.code,
+            what=exc.what,
+        )

@@ -71,3 +71,12 @@ def duration(seconds: float, lang: str) -> str:
         return "不到1分钟" if zh else "under 1 min"
     shown_parts = [f"{n}{zh_unit if zh else en_unit}" for n, zh_unit, en_unit in parts if n]
     return ("" if zh else " ").join(shown_parts)
+
+
+def said_at(at: datetime, zone: tzinfo, lang: str) -> str:
+    """`at` as a reply to an owner says it, which is read later than it is written: the
+    local day and time without relative words or offset: 12月8日 14:05 / Dec 8, 14:05."""
+    local = at.astimezone(zone)
+    if lang == "zh":
+        return f"{local.month}月{local.day}日 {local:%H:%M}"
+    return f"{MONTHS_EN[local.month - 1]} {local.day}, {local:%H:%M}"

@@ -41,6 +41,7 @@ def describe(obj: Watched) -> tuple[EventType, str, str, dict[str, Any]]:
             "id": obj.id,
             "status": obj.status,
             "title": obj.title,
+            "title_en": obj.title_en,
             "department": obj.department,
             "priority": obj.priority,
             "assignee": obj.assignee,
