@@ -61,3 +61,7 @@ CODES["action"] = (
 )  # fmt: skip
 """The history rows' actions (cases, complaints, patrol rounds) a timeline shows."""
 CODES["verdict"] = _values(Verdict)
+CODES["dimension"] = _values(desk.HotDimension)
+CODES["party"] = _values(desk.Party)
+CODES["sla"] = ("breached", "paused", "due_soon", "on_time", "none")
+"""A deadline's state in the unfinished report (`hub.reports.backlog.sla_state`)."""

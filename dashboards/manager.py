@@ -21,13 +21,12 @@ from dashboards.render import PageError, check_query, render
 from hub.api.params import IdPath
 from hub.reports.enums import Lang, ReportName
 from hub.reports.flows import CATALOG, Spec
-from hub.reports.render import META, TOTALS
+from hub.reports.render import META, TOTALS, coded
+from hub.reports.tables import Column, Kind
 
 router = APIRouter(include_in_schema=False)
 
 REPORTS = ("sla", "weekly-hot", "unfinished", "proactive", "monthly")
-CODED = frozenset({"department", "status", "priority", "category", "type", "sla", "step"})
-"""Report columns whose cells are codes, shown by their words (`label`)."""
 FORMATS = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -65,12 +64,36 @@ def _table(report: Any, lang: str) -> dict[str, Any]:
     if isinstance(sections, dict) and layout is not None:
         rows = sections.get(layout.key) or []
     rows = [r for r in rows if isinstance(r, dict)][:50]
-    columns = [
-        (c.key, c.header(Lang(lang)))
+    shown = [
+        c
         for c in (layout.columns if layout else ())
         if any(not isinstance(r.get(c.key), list | dict) for r in rows)
     ]
-    return {"figures": figures, "columns": columns, "rows": rows}
+    cells = [[_cell(c, r, Lang(lang)) for c in shown] for r in rows]
+    return {"figures": figures, "columns": [c.header(Lang(lang)) for c in shown], "rows": cells}
+
+
+TYPED = frozenset({"title", "answer", "hold_reason", "content"})
+"""Report columns holding what people wrote (or an order's title as the hub stored it)."""
+
+
+def _cell(column: Column, row: dict[str, Any], lang: Lang) -> tuple[str, Any]:
+    """A report's cell for the page: how to show it (`time`, `typed`, `text`, `number`) and
+    its value, codes already in the page's words (as the report's files say them)."""
+    value = row.get(column.key)
+    if value is None:
+        return "text", "—"
+    if column.kind == Kind.time:
+        return "time", value
+    if column.codes:
+        return "text", coded(column, value, row, lang)
+    if column.key in TYPED and isinstance(value, str):
+        return "typed", value
+    if isinstance(value, str):
+        return "text", value
+    if column.kind == Kind.percent and isinstance(value, int | float):
+        return "text", f"{value * 100:.1f} %"
+    return "number", value
 
 
 def _spec(name: Any) -> Spec | None:
@@ -106,7 +129,6 @@ async def manager_page(request: Request) -> Response:
         site=site,
         reports=reports,
         tables={name: _table(r, i18n.language(request)) for name, r in reports.items()},
-        coded=CODED,
         breaches=await _breaches(user),
         discrepancies=discrepancies,
         complaints=complaints,
