@@ -74,6 +74,7 @@ def describe(obj: Watched) -> tuple[EventType, str, str, dict[str, Any]]:
         "id": obj.id,
         "work_order_id": obj.work_order_id,
         "title": obj.title,
+        "title_en": obj.title_en,
         "active": obj.withdrawn_at is None,
     }
     return EventType.notice, obj.site_id, str(obj.id), data

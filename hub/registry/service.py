@@ -187,6 +187,16 @@ def add_device(
     return device
 
 
+def device_names(*, session: Session, device_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """The Chinese and English names of these devices, by id."""
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(Device.id, Device.name, Device.name_en).where(Device.id.in_(list(device_ids)))
+    )
+    return {row.id: (row.name, row.name_en) for row in rows}
+
+
 def get_device(*, session: Session, device_id: str, site_ids: frozenset[str]) -> Device:
     """The device with this id, if it is in one of `site_ids`."""
     device = session.get(Device, device_id)

@@ -141,3 +141,22 @@ def test_the_rules_catch_what_the_issue_saw() -> None:
     assert {"same", "entrance"} <= zh
     assert reading.findings(["今天 14:05", "2天3小时", "12月8日 14:05", "CSV · XLSX"], "zh") == []
     assert reading.findings(["today 14:05", "2 d 3 h", "47 min"], "en") == []
+
+
+def test_names_titles_and_countdowns_in_the_pages_language(chromium: object, demo: DemoHub) -> None:
+    seen = {}
+    for lang in ("zh", "en"):
+        context = chromium.new_context()  # type: ignore[attr-defined]
+        context.add_cookies([{"name": "fh_lang", "value": lang, "url": demo.base}])
+        page = context.new_page()
+        _sign_in(page, demo, "engineer")
+        _open(page, demo.base + "/engineer")
+        seen[lang] = page.inner_text("main")
+        context.close()
+    assert "1号楼18层管井漏水" in seen["zh"]  # the leak sensor's tile and its alarm, by name
+    assert "漏水 — 1号楼18层管井" in seen["zh"]  # the order's title: what and where
+    assert "挂起中，计时暂停" in seen["zh"]  # the gate's order on hold: its countdown stops
+    assert "Pipe-well leak B1 F18" in seen["en"]
+    assert "Water leak — the pipe well, floor 18 of building 1" in seen["en"]
+    assert "paused while on hold" in seen["en"]
+    assert "today" in seen["en"]
