@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
@@ -39,6 +39,8 @@ class WebUser:
     sites: list[str]
     csrf: str | None
     """The session's CSRF token; None for a bearer-token request (no cookie to abuse)."""
+    site_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Site id → its `name` and `name_en`, for a person of several sites (a site chooser)."""
 
     @property
     def home(self) -> str:
@@ -74,7 +76,10 @@ async def current_user(request: Request) -> WebUser:
         me = await api.get("/me")
     except ApiError as exc:
         raise SignInNeeded from exc
-    return WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    user = WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    if len(user.sites) > 1:  # the pages offer a choice of site, by name
+        user.site_names = {s["id"]: s for s in await api.get("/sites")}
+    return user
 
 
 async def checked_form(request: Request, user: WebUser) -> dict[str, str]:
