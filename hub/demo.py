@@ -112,18 +112,9 @@ def demo_devices() -> list[tuple[DeviceKind, str]]:
     return devices
 
 
-def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
-    """Create the demo site, devices, owners and users if the site is missing."""
-    tokens = {name: token for name, _role, token in DEMO_USERS}
-    if session.get(Site, DEMO_SITE) is not None:
-        return DemoSeed(created=False, tokens=tokens)
-    get_or_create_site(
-        session=session,
-        site_id=DEMO_SITE,
-        name=DEMO_SITE_NAME[0],
-        name_en=DEMO_SITE_NAME[1],
-        now=now,
-    )
+def _buildings(session: Session, now: datetime) -> None:
+    """The residential buildings: each floor's corridor light and pipe-well leak sensor,
+    every level named in Chinese and English."""
     for b in range(1, BUILDINGS + 1):
         for f in range(1, FLOORS + 1):
             names, names_en = [f"{b}号楼", f"{f}层"], [f"Building {b}", f"Floor {f}"]
@@ -162,6 +153,21 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
                 location_path=well.path,
                 now=now,
             )
+
+
+def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
+    """Create the demo site, devices, owners and users if the site is missing."""
+    tokens = {name: token for name, _role, token in DEMO_USERS}
+    if session.get(Site, DEMO_SITE) is not None:
+        return DemoSeed(created=False, tokens=tokens)
+    get_or_create_site(
+        session=session,
+        site_id=DEMO_SITE,
+        name=DEMO_SITE_NAME[0],
+        name_en=DEMO_SITE_NAME[1],
+        now=now,
+    )
+    _buildings(session, now)
     for device_id, path, (name, name_en) in GATES:
         _area(session, path)
         add_device(
