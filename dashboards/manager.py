@@ -85,7 +85,7 @@ def _cell(column: Column, row: dict[str, Any], lang: Lang) -> tuple[str, Any]:
         return "text", "—"
     if column.kind == Kind.time:
         return "time", value
-    if column.codes:
+    if column.codes or (column.key == "title" and row.get("title_en")):
         return "text", coded(column, value, row, lang)
     if column.key in TYPED and isinstance(value, str):
         return "typed", value

@@ -157,6 +157,7 @@ def _orders(session: Session, site_id: str, until: datetime) -> list[dict[str, A
                 "id": order.id,
                 "light": kinds.get(order.device_id or "") == DeviceKind.light,
                 "title": order.title,
+                "title_en": order.title_en,
                 "location": order.location.path if order.location else None,
                 "status": order.status,
                 "priority": order.priority,

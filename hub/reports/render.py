@@ -90,6 +90,8 @@ def _instant(value: Any) -> datetime | None:
 
 def coded(column: Column, value: Any, row: dict[str, Any], lang: Lang) -> Any:
     """A cell holding a code, as the words of `lang` (`hub.codes`); other cells as they are."""
+    if column.key == "title" and lang == Lang.en and row.get("title_en"):
+        return row["title_en"]  # the hub's own title of a sensor's order, in English
     if not column.codes or not isinstance(value, str):
         return value
     kind = column.codes
