@@ -12,7 +12,7 @@ from __future__ import annotations
 import hmac
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -48,6 +48,8 @@ class WebUser:
     sites: list[str]
     csrf: str | None
     """The session's CSRF token; None for a bearer-token request (no cookie to abuse)."""
+    site_names: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Site id → its `name` and `name_en`, for a person of several sites (a site chooser)."""
 
     @property
     def home(self) -> str:
@@ -86,7 +88,10 @@ async def current_user(request: Request) -> WebUser:
         if exc.status == 429:
             raise PageError(429, TOO_MANY) from exc
         raise SignInNeeded from exc
-    return WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    user = WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    if len(user.sites) > 1:  # the pages offer a choice of site, by name
+        user.site_names = {s["id"]: s for s in await api.get("/sites")}
+    return user
 
 
 def _sessions(request: Request, work: Callable[..., T], **kwargs: Any) -> T:
@@ -110,7 +115,7 @@ async def checked_form(request: Request, user: WebUser) -> dict[str, str]:
             raise PageError(403, "the form's security token is missing or stale: reload the page")
     for key, value in fields.items():
         if "\x00" in value or len(value) > 20_000:
-            raise PageError(422, f"{key}: not storable text")
+            raise PageError(422, "not storable text", what=key)
     return fields
 
 

@@ -16,7 +16,7 @@ def site_of(user: WebUser, asked: str | None) -> str | None:
     """The site a page shows: the one asked for (if the user has it), else the user's only one."""
     if asked:
         if asked not in user.sites:
-            raise PageError(404, f"site {asked} not found")
+            raise PageError(404, "no such site", what=asked)
         return asked
     return user.sites[0] if len(user.sites) == 1 else None
 
@@ -57,4 +57,4 @@ def moves_for(order: dict[str, Any], role: str) -> list[str]:
 def refusal(exc: ApiError) -> PageError:
     """An API refusal as a page's error (a 4xx stays the same 4xx)."""
     status = exc.status if 400 <= exc.status < 500 else 502
-    return PageError(status, exc.message)
+    return PageError(status, exc.message, code=exc.code)

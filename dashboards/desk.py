@@ -104,6 +104,7 @@ async def _callback(
         "what": "complaint" if case else "work_order",
         "id": case["id"] if case else order["id"] if order else 0,
         "title": case["content"][:60] if case else order["title"] if order else "",
+        "title_en": "" if case else order.get("title_en", "") if order else "",
         "order": order,
         "people": people,
         "due_at": due["due_at"],
@@ -218,7 +219,13 @@ async def intake(request: Request) -> Response:
         if exc.status >= 500:
             raise refusal(exc) from exc
         return render(
-            request, "_intake.html", status=exc.status, user=user, error=exc.message, complaint=None
+            request,
+            "_intake.html",
+            status=exc.status,
+            user=user,
+            error=exc.message,
+            code=exc.code,
+            complaint=None,
         )
     return render(request, "_intake.html", user=user, complaint=complaint, error=None)
 
@@ -252,6 +259,12 @@ async def reply(request: Request, complaint_id: IdPath) -> Response:
         if exc.status >= 500:
             raise refusal(exc) from exc
         return render(
-            request, "_replied.html", status=exc.status, user=user, error=exc.message, answer=None
+            request,
+            "_replied.html",
+            status=exc.status,
+            user=user,
+            error=exc.message,
+            code=exc.code,
+            answer=None,
         )
     return render(request, "_replied.html", user=user, answer=answer, error=None)

@@ -42,22 +42,23 @@ SERIES = {
 """What a device's chart draws, per kind (booleans and the arm as 0/1 steps)."""
 
 
-def _filters(request: Request, user: WebUser, buildings: list[str]) -> dict[str, Any]:
+def _filters(request: Request, user: WebUser, buildings: list[dict[str, str]]) -> dict[str, Any]:
     q = request.query_params
     check_query(request, GRID_QUERY)
     site = site_of(user, q.get("site"))
-    building = q.get("building") or (buildings[0] if buildings else None)
-    if building is not None and building not in buildings:
-        raise PageError(404, f"building {building} not found")
+    codes = [b["code"] for b in buildings]
+    building = q.get("building") or (codes[0] if codes else None)
+    if building is not None and building not in codes:
+        raise PageError(404, "no such building")
     floor = q.get("floor") or None
     if floor is not None and (len(floor) > 64 or "/" in floor or "\x00" in floor):
         raise PageError(422, "floor: one location code")
     kind = q.get("kind") or None
     if kind is not None and kind not in KINDS:
-        raise PageError(422, f"kind: one of {', '.join(KINDS)}")
+        raise PageError(422, "kind: one of these", what=", ".join(KINDS))
     status = q.get("status") or None
     if status is not None and status not in STATUSES:
-        raise PageError(422, f"status: one of {', '.join(STATUSES)}")
+        raise PageError(422, "status: one of these", what=", ".join(STATUSES))
     return {"site": site, "building": building, "floor": floor, "kind": kind, "status": status}
 
 
@@ -80,12 +81,16 @@ async def _grid(user: WebUser, f: dict[str, Any]) -> list[tuple[str, list[dict[s
     )
 
 
-async def _buildings(session: SessionDep, user: WebUser, site: str | None) -> list[str]:
-    """The top places of the user's sites (the grid's pages), read off the event loop."""
+async def _buildings(session: SessionDep, user: WebUser, site: str | None) -> list[dict[str, str]]:
+    """The top places of the user's sites (the grid's pages) with their names, read off the
+    event loop."""
     sites = frozenset([site] if site else user.sites)
 
-    def read() -> list[str]:
-        codes = [loc.code for loc in top_locations(session=session, site_ids=sites)]
+    def read() -> list[dict[str, str]]:
+        codes = [
+            {"code": loc.code, "name": loc.name, "name_en": loc.name_en}
+            for loc in top_locations(session=session, site_ids=sites)
+        ]
         # End the read at once: SQLite begins every transaction as a writer, and the API
         # calls that follow take sessions of their own.
         session.commit()
@@ -110,6 +115,7 @@ async def engineer_page(request: Request, session: SessionDep) -> Response:
         kinds=KINDS,
         statuses=STATUSES,
         floors=await _grid(user, f),
+        building=next((b for b in buildings if b["code"] == f["building"]), None),
         alarms=await _alarms(user, f["site"]),
         **await _orders(request, user),
     )
@@ -120,8 +126,16 @@ async def grid_fragment(request: Request, session: SessionDep) -> Response:
     """The grid alone (htmx: filters and live refresh)."""
     user = await current_user(request)
     site = site_of(user, request.query_params.get("site"))
-    f = _filters(request, user, await _buildings(session, user, site))
-    return render(request, "_grid.html", user=user, f=f, floors=await _grid(user, f))
+    buildings = await _buildings(session, user, site)
+    f = _filters(request, user, buildings)
+    return render(
+        request,
+        "_grid.html",
+        user=user,
+        f=f,
+        floors=await _grid(user, f),
+        building=next((b for b in buildings if b["code"] == f["building"]), None),
+    )
 
 
 async def _alarms(user: WebUser, site: str | None, device: str | None = None) -> Any:
@@ -199,7 +213,9 @@ async def move(request: Request, order_id: IdPath) -> Response:
         if exc.status >= 500:
             raise refusal(exc) from exc
         # The reason goes beside the list, where a live refresh of the list leaves it be.
-        refused = render(request, "error.html", status=exc.status, message=exc.message)
+        refused = render(
+            request, "error.html", status=exc.status, message=exc.message, code=exc.code, what=""
+        )
         refused.headers["HX-Retarget"] = "#order-error"
         refused.headers["HX-Reswap"] = "innerHTML"
         return refused
@@ -256,6 +272,7 @@ async def device_page(request: Request, device_id: DeviceIdPath) -> Response:
         device=device,
         span=span,
         series_json=json.dumps(series).replace("<", "\\u003c"),
+        series_names=list(series),
         truncated=bool(page.get("truncated")) if isinstance(page, dict) else False,
         window_ms=[datetime_ms(now - RANGES[span]), datetime_ms(now)],
         events=[s for s in signals if s.get("channel") == "event"][-50:],

@@ -13,11 +13,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dashboards import i18n
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, site_of
 from dashboards.render import PageError, check_query, render
 from hub.api.params import IdPath
+from hub.reports.enums import Lang, ReportName
+from hub.reports.flows import CATALOG, Spec
+from hub.reports.render import META, TOTALS, coded
+from hub.reports.tables import Column, Kind
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,26 +38,69 @@ async def _report(user: WebUser, name: str, site: str | None) -> Any:
     return await user.api.get_or_none(f"/reports/{name}", site=site)
 
 
-def _table(report: Any) -> dict[str, Any]:
-    """A report as a page shows it: its headline figures, and its first table's rows.
+def _table(report: Any, lang: str) -> dict[str, Any]:
+    """A report as a page shows it: its headline figures, and its first table's rows, each
+    figure and column named as the report's files name them (`hub.reports`: zh/en).
 
     A report is `{report, site, since, until, totals: {...}, sections: {name: [rows]}}`.
     """
     if not isinstance(report, dict):
-        return {"figures": {}, "columns": [], "rows": []}
+        return {"figures": [], "columns": [], "rows": []}
+    pick = 0 if lang == "zh" else 1
     totals = report.get("totals")
     scalars = {k: v for k, v in report.items() if not isinstance(v, list | dict)}
     if isinstance(totals, dict):
         scalars |= {k: v for k, v in totals.items() if not isinstance(v, list | dict)}
-    figures = {k: v for k, v in scalars.items() if k not in ("report", "site", "lang")}
-    sections = report.get("sections")
-    tables = sections.values() if isinstance(sections, dict) else report.values()
-    rows = next((v for v in tables if isinstance(v, list) and v), [])
-    rows = [r for r in rows if isinstance(r, dict)][:50]
-    columns = [
-        c for c in (rows[0].keys() if rows else []) if not isinstance(rows[0][c], list | dict)
+    names = META | TOTALS
+    figures = [
+        (k, names[k][pick] if k in names else k, v)
+        for k, v in scalars.items()
+        if k not in ("report", "site", "lang")
     ]
-    return {"figures": figures, "columns": columns, "rows": rows}
+    sections = report.get("sections")
+    spec = _spec(report.get("report"))
+    layout = spec.layouts[0] if spec else None
+    rows: list[Any] = []
+    if isinstance(sections, dict) and layout is not None:
+        rows = sections.get(layout.key) or []
+    rows = [r for r in rows if isinstance(r, dict)][:50]
+    shown = [
+        c
+        for c in (layout.columns if layout else ())
+        if any(not isinstance(r.get(c.key), list | dict) for r in rows)
+    ]
+    cells = [[_cell(c, r, Lang(lang)) for c in shown] for r in rows]
+    return {"figures": figures, "columns": [c.header(Lang(lang)) for c in shown], "rows": cells}
+
+
+TYPED = frozenset({"title", "answer", "hold_reason", "content"})
+"""Report columns holding what people wrote (or an order's title as the hub stored it)."""
+
+
+def _cell(column: Column, row: dict[str, Any], lang: Lang) -> tuple[str, Any]:
+    """A report's cell for the page: how to show it (`time`, `typed`, `text`, `number`) and
+    its value, codes already in the page's words (as the report's files say them)."""
+    value = row.get(column.key)
+    if value is None:
+        return "text", "—"
+    if column.kind == Kind.time:
+        return "time", value
+    if column.codes or (column.key == "title" and row.get("title_en")):
+        return "text", coded(column, value, row, lang)
+    if column.key in TYPED and isinstance(value, str):
+        return "typed", value
+    if isinstance(value, str):
+        return "text", value
+    if column.kind == Kind.percent and isinstance(value, int | float):
+        return "text", f"{value * 100:.1f} %"
+    return "number", value
+
+
+def _spec(name: Any) -> Spec | None:
+    try:
+        return CATALOG[ReportName(name)]
+    except ValueError:
+        return None
 
 
 async def _breaches(user: WebUser) -> list[dict[str, Any]]:
@@ -80,7 +128,7 @@ async def manager_page(request: Request) -> Response:
         user=user,
         site=site,
         reports=reports,
-        tables={name: _table(r) for name, r in reports.items()},
+        tables={name: _table(r, i18n.language(request)) for name, r in reports.items()},
         breaches=await _breaches(user),
         discrepancies=discrepancies,
         complaints=complaints,

@@ -48,7 +48,14 @@ def install_pages(app: FastAPI) -> None:
 
     @app.exception_handler(PageError)
     async def _page_error(request: Request, exc: PageError) -> Response:
-        response = render(request, "error.html", status=exc.status, message=exc.message)
+        response = render(
+            request,
+            "error.html",
+            status=exc.status,
+            message=exc.message,
+            code=exc.code,
+            what=exc.what,
+        )
         if exc.retry_after is not None:
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

@@ -28,7 +28,7 @@ from hub.signals.models import DeviceState
 logger = logging.getLogger(__name__)
 
 DEMO_SITE = "sunshine-garden"
-DEMO_SITE_NAME = "阳光花园 Sunshine Garden"
+DEMO_SITE_NAME = ("阳光花园", "Sunshine Garden")
 BUILDINGS = 3
 FLOORS = 18
 
@@ -43,17 +43,38 @@ DEMO_USERS: tuple[tuple[str, Role, str], ...] = (
 )
 
 GATES = (
-    ("gate-north", "north-gate", "北门道闸 North entrance barrier"),
-    ("gate-south", "south-gate", "南门道闸 South entrance barrier"),
-    ("gate-garage", "garage/entrance", "车库入口道闸 Garage entrance barrier"),
+    ("gate-north", "north-gate", ("北门道闸", "North entrance barrier")),
+    ("gate-south", "south-gate", ("南门道闸", "South entrance barrier")),
+    ("gate-garage", "garage/entrance", ("车库入口道闸", "Garage entrance barrier")),
 )
 
 RESTROOMS = (
-    ("restroom-club-1f-men", "clubhouse/1/men-restroom", "会所1楼男卫 Clubhouse 1F men's"),
-    ("restroom-club-1f-women", "clubhouse/1/women-restroom", "会所1楼女卫 Clubhouse 1F women's"),
-    ("restroom-club-2f-men", "clubhouse/2/men-restroom", "会所2楼男卫 Clubhouse 2F men's"),
-    ("restroom-club-2f-women", "clubhouse/2/women-restroom", "会所2楼女卫 Clubhouse 2F women's"),
+    ("restroom-club-1f-men", "clubhouse/1/men-restroom", ("会所1楼男卫", "Clubhouse 1F men's")),
+    (
+        "restroom-club-1f-women",
+        "clubhouse/1/women-restroom",
+        ("会所1楼女卫", "Clubhouse 1F women's"),
+    ),
+    ("restroom-club-2f-men", "clubhouse/2/men-restroom", ("会所2楼男卫", "Clubhouse 2F men's")),
+    (
+        "restroom-club-2f-women",
+        "clubhouse/2/women-restroom",
+        ("会所2楼女卫", "Clubhouse 2F women's"),
+    ),
 )
+
+PLACES: dict[str, tuple[str, str]] = {
+    "north-gate": ("北门", "North gate"),
+    "south-gate": ("南门", "South gate"),
+    "garage": ("车库", "Garage"),
+    "entrance": ("入口", "Entrance"),
+    "clubhouse": ("会所", "Clubhouse"),
+    "1": ("1楼", "1F"),
+    "2": ("2楼", "2F"),
+    "men-restroom": ("男卫生间", "Men's restroom"),
+    "women-restroom": ("女卫生间", "Women's restroom"),
+}
+"""The names of the demo's areas (and the clubhouse's floors) in Chinese and English."""
 
 OWNERS = (
     ("王女士 Ms Wang", "13800000001", "3/12/1201"),
@@ -91,23 +112,25 @@ def demo_devices() -> list[tuple[DeviceKind, str]]:
     return devices
 
 
-def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
-    """Create the demo site, devices, owners and users if the site is missing."""
-    tokens = {name: token for name, _role, token in DEMO_USERS}
-    if session.get(Site, DEMO_SITE) is not None:
-        return DemoSeed(created=False, tokens=tokens)
-    get_or_create_site(session=session, site_id=DEMO_SITE, name=DEMO_SITE_NAME, now=now)
+def _buildings(session: Session, now: datetime) -> None:
+    """The residential buildings: each floor's corridor light and pipe-well leak sensor,
+    every level named in Chinese and English."""
     for b in range(1, BUILDINGS + 1):
         for f in range(1, FLOORS + 1):
-            names = [f"{b}号楼 Building {b}", f"{f}层 Floor {f}"]
+            names, names_en = [f"{b}号楼", f"{f}层"], [f"Building {b}", f"Floor {f}"]
             floor = ensure_location(
-                session=session, site_id=DEMO_SITE, path=f"{b}/{f}", names=names
+                session=session,
+                site_id=DEMO_SITE,
+                path=f"{b}/{f}",
+                names=names,
+                names_en=names_en,
             )
             well = ensure_location(
                 session=session,
                 site_id=DEMO_SITE,
                 path=f"{b}/{f}/pipe-well",
-                names=[*names, "管井 Pipe well"],
+                names=[*names, "管井"],
+                names_en=[*names_en, "Pipe well"],
                 leaf_kind=LocationKind.area,
             )
             add_device(
@@ -115,7 +138,8 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
                 device_id=light_id(b, f),
                 site_id=DEMO_SITE,
                 kind=DeviceKind.light,
-                name=f"{b}号楼{f}层走廊灯 Corridor light B{b} F{f}",
+                name=f"{b}号楼{f}层走廊灯",
+                name_en=f"Corridor light B{b} F{f}",
                 location_path=floor.path,
                 now=now,
             )
@@ -124,29 +148,47 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
                 device_id=leak_id(b, f),
                 site_id=DEMO_SITE,
                 kind=DeviceKind.leak,
-                name=f"{b}号楼{f}层管井漏水 Pipe-well leak B{b} F{f}",
+                name=f"{b}号楼{f}层管井漏水",
+                name_en=f"Pipe-well leak B{b} F{f}",
                 location_path=well.path,
                 now=now,
             )
-    for device_id, path, name in GATES:
-        ensure_location(session=session, site_id=DEMO_SITE, path=path, leaf_kind=LocationKind.area)
+
+
+def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
+    """Create the demo site, devices, owners and users if the site is missing."""
+    tokens = {name: token for name, _role, token in DEMO_USERS}
+    if session.get(Site, DEMO_SITE) is not None:
+        return DemoSeed(created=False, tokens=tokens)
+    get_or_create_site(
+        session=session,
+        site_id=DEMO_SITE,
+        name=DEMO_SITE_NAME[0],
+        name_en=DEMO_SITE_NAME[1],
+        now=now,
+    )
+    _buildings(session, now)
+    for device_id, path, (name, name_en) in GATES:
+        _area(session, path)
         add_device(
             session=session,
             device_id=device_id,
             site_id=DEMO_SITE,
             kind=DeviceKind.gate,
             name=name,
+            name_en=name_en,
             location_path=path,
             now=now,
         )
-    for device_id, path, name in RESTROOMS:
-        ensure_location(session=session, site_id=DEMO_SITE, path=path, leaf_kind=LocationKind.area)
+    for device_id, path, (name, name_en) in RESTROOMS:
+        _area(session, path)
         add_device(
             session=session,
             device_id=device_id,
             site_id=DEMO_SITE,
             kind=DeviceKind.restroom,
             name=name,
+            name_en=name_en,
             location_path=path,
             now=now,
         )
@@ -161,6 +203,19 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
             issue_token(session=session, user=user, pepper=pepper, now=now, token=token)
     session.flush()
     return DemoSeed(created=True, tokens=tokens)
+
+
+def _area(session: Session, path: str) -> None:
+    """An area of the demo (a gate, a restroom) with every node's names in both languages."""
+    codes = path.split("/")
+    ensure_location(
+        session=session,
+        site_id=DEMO_SITE,
+        path=path,
+        names=[PLACES.get(c, (c, c))[0] for c in codes],
+        names_en=[PLACES.get(c, (c, c))[1] for c in codes],
+        leaf_kind=LocationKind.area,
+    )
 
 
 PATROL_INSPECTOR = "clean-zhao 保洁赵"

@@ -55,7 +55,7 @@
     var seen = tile.querySelector(".seen");
     var offset = Number(document.body.dataset.offset || 0) * 60000;
     var d = new Date(Date.parse(data.ts) + offset);
-    if (seen && !isNaN(d)) seen.textContent = pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
+    if (seen && !isNaN(d)) seen.textContent = (seen.dataset.today || "") + " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes());
     tile.classList.add("fresh");
     setTimeout(function () { tile.classList.remove("fresh"); }, 1200);
   });
@@ -77,16 +77,34 @@
     var offset = Number(document.body.dataset.offset || 0) * 60000;
     var at = new Date(Date.parse(data.at) + offset);
     var clock = isNaN(at) ? "" : pad(at.getUTCHours()) + ":" + pad(at.getUTCMinutes()) + ":" + pad(at.getUTCSeconds());
-    var label = (feed.dataset["t_" + type] || type) + " #" + data.id;
-    var what = data.title || data.status || "";
-    li.textContent = SYMBOL[type] + " " + clock + " " + label + " " + what +
-      (data.status ? " (" + data.status + ")" : "");
+    // Codes as words of the page's language (the page lists them): a type, a status.
+    var labels = {};
+    try { labels = JSON.parse(feed.dataset.labels || "{}"); } catch (e) { labels = {}; }
+    var en = document.body.dataset.lang === "en";
+    var label = (feed.dataset["t_" + type] || "") + " #" + data.id;
+    var what = type === "alarm" ? (labels["alarm:" + data.type] || "")
+      : type === "complaint" ? (labels["category:" + data.category] || "")
+      : (en && data.title_en) ? data.title_en : (en ? "" : (data.title || ""));
+    var status = data.status ? (labels[type + ":" + data.status] || "") : "";
+    li.textContent = SYMBOL[type] + " " + clock + " " + label + " " + what + (status ? " (" + status + ")" : "");
     li.dataset.type = type;
     feed.prepend(li);
     var empty = feed.parentNode.querySelector(".feed-empty");
     if (empty) empty.remove();
     while (feed.children.length > 30) feed.lastChild.remove();
   });
+
+  // A span as people say it (hub.localtime.duration): 2天3小时 / 5小时12分钟 / 47分钟;
+  // 2 d 3 h / 5 h 12 min / 47 min. Never minutes:seconds.
+  function span(seconds) {
+    var zh = document.body.dataset.lang !== "en";
+    var total = Math.floor(seconds / 60), d = Math.floor(total / 1440);
+    var h = Math.floor((total % 1440) / 60), m = total % 60;
+    var parts = d ? [[d, "天", " d"], [h, "小时", " h"]] : h ? [[h, "小时", " h"], [m, "分钟", " min"]] : m ? [[m, "分钟", " min"]] : [];
+    if (!parts.length) return zh ? "不到1分钟" : "under 1 min";
+    return parts.filter(function (p) { return p[0]; })
+      .map(function (p) { return p[0] + (zh ? p[1] : p[2]); }).join(zh ? "" : " ");
+  }
 
   function tick() {
     var now = Date.now();
@@ -96,8 +114,7 @@
       var left = Math.round((due - now) / 1000);
       var cd = el.querySelector(".cd");
       if (!cd) return;
-      var abs = Math.abs(left), m = Math.floor(abs / 60), s = abs % 60;
-      var text = m + ":" + (s < 10 ? "0" : "") + s;
+      var text = span(Math.abs(left));
       cd.textContent = left < 0 ? el.dataset.overdue + " " + text : text + " " + el.dataset.left;
       el.classList.toggle("overdue", left < 0);
     });
@@ -122,7 +139,7 @@
       // A state holds until the next reading: carry the last one to the window's end.
       if (points.length) points.push({ x: meta.until, y: points[points.length - 1].y });
       return {
-        label: name, data: points, stepped: max <= 1 ? "before" : false,
+        label: (meta.labels || {})[name] || name, data: points, stepped: max <= 1 ? "before" : false,
         pointRadius: points.length < 60 ? 3 : 0, borderWidth: 2,
         borderDash: dashes[i % dashes.length], yAxisID: max <= 1 ? "flag" : "y"
       };

@@ -15,6 +15,7 @@ from hub.alarms.service import Raised
 from hub.cases.service import remark
 from hub.localtime import shown
 from hub.registry.models import Device, Location
+from hub.registry.places import halves, place_text
 from hub.workorders.enums import Source
 from hub.workorders.models import WorkOrder, WorkOrderEvent
 from hub.workorders.policy import SlaPolicy
@@ -120,9 +121,15 @@ def _order_for_group(
     return session.scalar(query.order_by(WorkOrder.id).limit(1))
 
 
-def _title(rule: Rule, device: Device) -> str:
-    where = f"{device.location.path} {device.location.name}" if device.location else device.id
-    return f"{rule.title} — {where} ({device.id})"[:300]
+def _titles(rule: Rule, device: Device) -> tuple[str, str]:
+    """The order's title in Chinese and English: what happened, and where (the device's
+    place as people say it, else the device by its name)."""
+    what_zh, what_en = halves(rule.title)
+    loc = device.location
+    said_zh, said_en = place_text(loc.path if loc else None)
+    where_zh = said_zh or device.name or device.id
+    where_en = said_en or device.name_en or device.name or device.id
+    return f"{what_zh} — {where_zh}"[:300], f"{what_en} — {where_en}"[:300]
 
 
 def on_raised(
@@ -186,7 +193,8 @@ def on_raised(
         policy=policy,
         now=now,
         site_id=device.site_id,
-        title=_title(rule, device),
+        title=_titles(rule, device)[0],
+        title_en=_titles(rule, device)[1],
         source=Source.sensor,
         department=rule.department,
         priority=rule.priority,

@@ -13,6 +13,7 @@ from hub.alarms.schemas import AckIn, AlarmOut
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, allowed
 from hub.api.params import IdPath, Offset
 from hub.auth.principal import Principal
+from hub.registry.service import device_names
 
 router = APIRouter(prefix="/alarms", tags=["alarms"])
 
@@ -42,7 +43,8 @@ def list_alarms(
         limit=limit,
         offset=offset,
     )
-    return [AlarmOut.build(a) for a in alarms]
+    names = device_names(session=session, device_ids={a.device_id for a in alarms})
+    return [AlarmOut.build(a, names.get(a.device_id, ("", ""))) for a in alarms]
 
 
 @router.get("/{alarm_id}", response_model=AlarmOut)

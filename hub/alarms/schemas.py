@@ -18,6 +18,8 @@ class AlarmOut(BaseModel):
     id: int
     site: str
     device_id: str
+    device_name: str = Field("", description="The device's name (Chinese) in lists; '' else.")
+    device_name_en: str = Field("", description="The device's English name in lists; '' else.")
     type: str
     severity: str
     title: str
@@ -37,12 +39,14 @@ class AlarmOut(BaseModel):
     detail: dict[str, Any]
 
     @classmethod
-    def build(cls, alarm: Alarm) -> AlarmOut:
-        """The API view of `alarm`."""
+    def build(cls, alarm: Alarm, names: tuple[str, str] = ("", "")) -> AlarmOut:
+        """The API view of `alarm`, with its device's names when the caller read them."""
         return cls(
             id=alarm.id,
             site=alarm.site_id,
             device_id=alarm.device_id,
+            device_name=names[0],
+            device_name_en=names[1],
             type=alarm.type,
             severity=alarm.severity,
             title=alarm.title,

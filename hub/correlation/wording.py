@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 
 from hub.complaints.phrases import check
-from hub.localtime import shown
+from hub.localtime import said_at
 from hub.registry.places import place_text
 
 DEPARTMENTS: dict[str, tuple[str, str]] = {
@@ -97,39 +97,53 @@ class OnIt:
     """The next deadline has passed already."""
 
 
+ROLES: dict[str, tuple[str, str]] = {
+    "engineering": ("维修人员", "a technician"),
+    "cleaning": ("保洁人员", "a cleaner"),
+    "security": ("安保人员", "a security guard"),
+    "front_desk": ("客服人员", "a member of the desk"),
+}
+"""Who an owner hears is on it: the department's role, never a person's login."""
+
+
 def _who(on_it: OnIt) -> tuple[str, str]:
-    zh, en = DEPARTMENTS.get(on_it.department, (on_it.department, on_it.department))
+    zh, en = DEPARTMENTS.get(on_it.department, ("物业", "the property office"))
     if on_it.assignee:
-        return f"{zh}（{on_it.assignee}）", f"{en} ({on_it.assignee})"
+        role_zh, role_en = ROLES.get(on_it.department, ("工作人员", "a member of staff"))
+        return f"{zh}{role_zh}", f"{role_en} from {en}"
     return zh, en
+
+
+def _at(at: datetime, zone: tzinfo) -> tuple[str, str]:
+    return said_at(at, zone, "zh"), said_at(at, zone, "en")
 
 
 def _deadline(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
     if on_it.next_due is None or on_it.next_step is None:
         return "", ""
     step_zh, step_en = STEPS.get(on_it.next_step, (on_it.next_step, on_it.next_step))
-    when = shown(on_it.next_due, zone)
+    when, when_en = _at(on_it.next_due, zone)
     if on_it.status == "on_hold":
         return (
             f"，时限暂停计时，恢复后应于{when}前{step_zh}",
-            f"; its deadline is paused (to be {step_en} by {when} once it resumes)",
+            f"; its deadline is paused (to be {step_en} by {when_en} once it resumes)",
         )
     if on_it.overdue:
         return (
             f"，原定{when}前{step_zh}，已经超时，我们正在催办",
-            f"; it was due to be {step_en} by {when}, it is late and we are chasing it",
+            f"; it was due to be {step_en} by {when_en}, it is late and we are chasing it",
         )
-    return f"，按时限应于{when}前{step_zh}", f"; it is due to be {step_en} by {when}"
+    return f"，按时限应于{when}前{step_zh}", f"; it is due to be {step_en} by {when_en}"
 
 
 def _hold(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
     if on_it.status != "on_hold" or on_it.on_hold_since is None:
         return "", ""
-    since = shown(on_it.on_hold_since, zone)
+    since, since_en = _at(on_it.on_hold_since, zone)
     reason = on_it.hold_reason or ""
     return (
         f"工单自{since}起暂停，原因：{reason}。一有进展我们马上通知您。",
-        f" It has been on hold since {since}: {reason}. We will tell you as soon as it moves.",
+        f" It has been on hold since {since_en}: {reason}. We will tell you as soon as it moves.",
     )
 
 
@@ -155,18 +169,16 @@ def _suggestion(on_it: OnIt, zone: tzinfo) -> tuple[str, str]:
     hold_zh, hold_en = _hold(on_it, zone)
     sensed_zh = sensed_en = ""
     if on_it.sensed_at is not None:
-        at = shown(on_it.sensed_at, zone)
-        sensed_zh, sensed_en = f"（传感器{at}已报警）", f" (the sensor reported it at {at})"
+        at, at_en = _at(on_it.sensed_at, zone)
+        sensed_zh, sensed_en = f"（传感器{at}已报警）", f" (the sensor reported it at {at_en})"
     shut_zh = shut_en = ""
     if on_it.shutoff:
-        by_zh = on_it.shutoff_by or "值班人员"
-        by_en = on_it.shutoff_by or "the staff on duty"
-        shut_zh = f"已安排{by_zh}先去关闭水阀，防止损失扩大。"
-        shut_en = f" {by_en[:1].upper()}{by_en[1:]} has been sent to shut the water off first."
+        shut_zh = "已安排值班人员先去关闭水阀，防止损失扩大。"
+        shut_en = " The staff on duty have been sent to shut the water off first."
     where_en = f" at {place_en}" if place_en else ""
     if on_it.status in ("resolved", "callback", "closed"):
-        done = f"于{shown(on_it.resolved_at, zone)}" if on_it.resolved_at else ""
-        done_en = f" at {shown(on_it.resolved_at, zone)}" if on_it.resolved_at else ""
+        done = f"于{_at(on_it.resolved_at, zone)[0]}" if on_it.resolved_at else ""
+        done_en = f" at {_at(on_it.resolved_at, zone)[1]}" if on_it.resolved_at else ""
         return (
             f"您好，感谢您的反映。您说的{place_zh}{fault_zh}，{who_zh}已{done}处理完毕"
             f"（工单{on_it.order_id}），我们会在2小时内回访您确认效果。",

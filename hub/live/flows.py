@@ -43,6 +43,7 @@ def describe(obj: Watched) -> tuple[EventType, str, str, dict[str, Any]]:
             "id": obj.id,
             "status": obj.status,
             "title": obj.title,
+            "title_en": obj.title_en,
             "department": obj.department,
             "priority": obj.priority,
             "assignee": obj.assignee,
@@ -75,6 +76,7 @@ def describe(obj: Watched) -> tuple[EventType, str, str, dict[str, Any]]:
         "id": obj.id,
         "work_order_id": obj.work_order_id,
         "title": obj.title,
+        "title_en": obj.title_en,
         "active": obj.withdrawn_at is None,
     }
     return EventType.notice, obj.site_id, str(obj.id), data

@@ -29,6 +29,7 @@ class Notice(Base):
     """Where the fault itself is (the devices of the order's alarms)."""
     units: Mapped[int] = mapped_column(default=0)
     title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
     body: Mapped[str] = mapped_column(Text)
     body_en: Mapped[str] = mapped_column(Text)
     published_at: Mapped[datetime]

@@ -20,6 +20,7 @@ class NoticeOut(BaseModel):
     locations: list[str]
     units: int
     title: str
+    title_en: str
     body: str
     body_en: str
     published_at: datetime
@@ -38,6 +39,7 @@ class NoticeOut(BaseModel):
             locations=list(notice.locations),
             units=notice.units,
             title=notice.title,
+            title_en=notice.title_en,
             body=notice.body,
             body_en=notice.body_en,
             published_at=notice.published_at,

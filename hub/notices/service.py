@@ -73,7 +73,8 @@ def _render(session: Session, notice: Notice) -> None:
     notice.locations = affected(fault_paths=notice.fault_locations, kind=notice.kind)
     notice.units = count_units(session=session, site_id=notice.site_id, places=notice.locations)
     said = wording.text(notice.alarm_type, notice.fault_locations)
-    notice.title, notice.body, notice.body_en = said.title, said.body, said.body_en
+    notice.title, notice.title_en = said.title, said.title_en
+    notice.body, notice.body_en = said.body, said.body_en
 
 
 def publish(

@@ -40,6 +40,7 @@ class Text:
     """A notice's title and bodies."""
 
     title: str
+    title_en: str
     body: str
     body_en: str
 
@@ -50,8 +51,27 @@ def notice_type(alarm_types: Sequence[str]) -> str | None:
 
 
 def _places(paths: Sequence[str]) -> tuple[str, str]:
-    said = [place_text(p) for p in paths]
-    return "、".join(zh for zh, _ in said), "; ".join(en for _, en in said)
+    """The places, each once; places under one parent name the parent once
+    (会所2楼男卫生间、女卫生间)."""
+    zh_parts: list[str] = []
+    last_parent = None
+    for path in dict.fromkeys(paths):
+        parent, _, leaf = path.rpartition("/")
+        whole = place_text(path)[0]
+        if parent and parent == last_parent and not leaf.isdigit():
+            whole = whole.removeprefix(place_text(parent)[0]) or whole
+        zh_parts.append(whole)
+        last_parent = parent
+    en = "; ".join(dict.fromkeys(place_text(p)[1] for p in paths))
+    return "、".join(zh_parts), en
+
+
+def _joined(where: str, what: str) -> str:
+    """`where` then `what`, saying once a word both end and start with (卫生间)."""
+    for size in range(min(len(where), len(what)), 0, -1):
+        if where.endswith(what[:size]):
+            return where + what[size:]
+    return where + what
 
 
 def _below(path: str) -> tuple[str, str]:
@@ -69,7 +89,8 @@ def text(alarm_type: str, fault_paths: Sequence[str]) -> Text:
     group = GROUPS[alarm_type]
     where_zh, where_en = _places(fault_paths)
     short_zh, short_en = _SHORT[group]
-    title = f"{where_zh}{short_zh} / {where_en}: {short_en}"[:300]
+    title = _joined(where_zh, short_zh)[:300]
+    title_en = f"{where_en[:1].upper()}{where_en[1:]}: {short_en}"[:300]
     if group == "lights":
         body = f"【通知】{where_zh}公共照明故障，工程部已在处理，维修期间请注意通行安全。"
         body_en = (
@@ -106,5 +127,8 @@ def text(alarm_type: str, fault_paths: Sequence[str]) -> Text:
             "Please wait or use another entrance."
         )
     return Text(
-        title, body + "给您带来不便，敬请谅解。", body_en + " We are sorry for the trouble."
+        title,
+        title_en,
+        body + "给您带来不便，敬请谅解。",
+        body_en + " We are sorry for the trouble.",
     )

@@ -20,7 +20,7 @@ from hub.inputs import Input
 from hub.registry.enums import Adapter, DeviceKind
 from hub.registry.models import Device, Site
 from hub.registry.quarantine import release_registered
-from hub.registry.service import add_device, ensure_location, split_path
+from hub.registry.service import add_device, ensure_location, name_locations, split_path
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
@@ -32,7 +32,18 @@ class DeviceRow(Input):
     site: str
     kind: DeviceKind
     name: str = Field("", max_length=200)
+    name_en: str = Field("", max_length=200, description="The English name ('' when none).")
     location: str | None = None
+    location_names: str | None = Field(
+        None,
+        max_length=2000,
+        description="The Chinese names of the location's levels from the top, joined by '/'.",
+    )
+    location_names_en: str | None = Field(
+        None,
+        max_length=2000,
+        description="The English names of the location's levels from the top, joined by '/'.",
+    )
     external_topic: str | None = Field(None, max_length=255)
     adapter: Adapter | None = None
     external_id: str | None = Field(
@@ -159,6 +170,7 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
                 kind=row.kind,
                 now=now,
                 name=row.name,
+                name_en=row.name_en,
                 location_path=row.location,
                 external_topic=row.external_topic,
                 adapter=row.adapter,
@@ -170,6 +182,7 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
         else:
             existing.kind = row.kind
             existing.name = row.name
+            existing.name_en = row.name_en
             existing.location = (
                 ensure_location(session=session, site_id=row.site, path=row.location)
                 if row.location
@@ -182,6 +195,14 @@ def import_devices(*, session: Session, path: Path, now: datetime) -> ImportRepo
                 existing.heartbeat_timeout_s = row.heartbeat_timeout_s
             existing.installed_on = row.installed_on
             report.updated += 1
+        if row.location and (row.location_names or row.location_names_en):
+            name_locations(
+                session=session,
+                site_id=row.site,
+                path=row.location,
+                names=(row.location_names or "").split("/"),
+                names_en=(row.location_names_en or "").split("/"),
+            )
     # a device held in the quarantine and registered by a file instead is held no longer
     release_registered(
         session=session,

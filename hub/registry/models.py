@@ -19,6 +19,8 @@ class Site(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    """The English name; pages and reports in English show it, falling back to `name`."""
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     created_at: Mapped[datetime]
 
@@ -37,6 +39,7 @@ class Location(Base):
     kind: Mapped[str] = mapped_column(String(16))
     code: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     path: Mapped[str] = mapped_column(String(400))
 
     parent: Mapped[Location | None] = relationship(remote_side=[id])
@@ -69,6 +72,7 @@ class Device(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(200), default="")
+    name_en: Mapped[str] = mapped_column(String(200), default="", server_default="")
     location_id: Mapped[int | None] = mapped_column(
         ForeignKey("locations.id", ondelete="SET NULL"), index=True
     )

@@ -22,6 +22,18 @@ AREAS: dict[str, tuple[str, str]] = {
 }
 
 
+def halves(text: str) -> tuple[str, str]:
+    """A "中文 English" text (the hub's rule titles, an old name) as its Chinese and English
+    halves: `漏水 Water leak` → (`漏水`, `Water leak`); a text in one language is both."""
+    for index, char in enumerate(text):
+        if char.isascii() and char.isalpha():
+            head = text[:index].strip()
+            if head and any("\u3400" <= c <= "\u9fff" for c in head):
+                return head, text[index:].strip()
+            break
+    return text, text
+
+
 def place_text(path: str | None) -> tuple[str, str]:
     """A path as people say it: 3/12/1201 → 3号楼12层1201室, unit 1201, floor 12 of building 3."""
     if not path:

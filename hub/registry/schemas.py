@@ -18,12 +18,13 @@ class SiteOut(BaseModel):
 
     id: str
     name: str
+    name_en: str = Field(description="The English name ('' when none): `name` is Chinese.")
     timezone: str
 
     @classmethod
     def build(cls, site: Site) -> SiteOut:
         """The API view of `site`."""
-        return cls(id=site.id, name=site.name, timezone=site.timezone)
+        return cls(id=site.id, name=site.name, name_en=site.name_en, timezone=site.timezone)
 
 
 class DeviceOut(BaseModel):
@@ -33,8 +34,10 @@ class DeviceOut(BaseModel):
     site: str
     kind: DeviceKind
     name: str
+    name_en: str = Field(description="The English name ('' when none): `name` is Chinese.")
     location: str | None
     location_name: str | None
+    location_name_en: str | None
     status: DeviceStatus
     last_seen: datetime | None = Field(
         description="Newest message, to within a tenth of the heartbeat timeout (at most 30 s)"
@@ -58,8 +61,10 @@ class DeviceOut(BaseModel):
             site=device.site_id,
             kind=DeviceKind(device.kind),
             name=device.name,
+            name_en=device.name_en,
             location=device.location.path if device.location else None,
             location_name=device.location.name if device.location else None,
+            location_name_en=device.location.name_en if device.location else None,
             status=DeviceStatus(device.status),
             last_seen=device.last_seen_at,
             active_alarms=active_alarms or [],

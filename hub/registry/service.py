@@ -27,11 +27,13 @@ CODE_CHARS = 64
 _LEVELS = (LocationKind.building, LocationKind.floor)
 
 
-def get_or_create_site(*, session: Session, site_id: str, name: str, now: datetime) -> Site:
-    """The site with `site_id`, created with `name` if missing."""
+def get_or_create_site(
+    *, session: Session, site_id: str, name: str, now: datetime, name_en: str = ""
+) -> Site:
+    """The site with `site_id`, created with `name` (and `name_en`) if missing."""
     site = session.get(Site, site_id)
     if site is None:
-        site = Site(id=site_id, name=name, created_at=now)
+        site = Site(id=site_id, name=name, name_en=name_en, created_at=now)
         session.add(site)
         session.flush()
     return site
@@ -54,11 +56,13 @@ def ensure_location(
     path: str,
     names: Sequence[str] | None = None,
     leaf_kind: LocationKind | None = None,
+    names_en: Sequence[str] | None = None,
 ) -> Location:
     """The location at `path` in the site, creating missing nodes on the way down.
 
     Depth one is a building, depth two a floor, deeper nodes units (numeric codes) or
-    areas; `leaf_kind` overrides the guess for the last node.
+    areas; `leaf_kind` overrides the guess for the last node. `names` and `names_en` are
+    the Chinese and English names of the nodes from the top (a node's code when missing).
     """
     codes = split_path(path)
     parent: Location | None = None
@@ -76,12 +80,14 @@ def ensure_location(
             else:
                 kind = LocationKind.unit if code.isdigit() else LocationKind.area
             name = names[depth] if names and depth < len(names) else code
+            name_en = names_en[depth] if names_en and depth < len(names_en) else ""
             node = Location(
                 site_id=site_id,
                 parent_id=parent.id if parent else None,
                 kind=kind,
                 code=code,
                 name=name,
+                name_en=name_en,
                 path=node_path,
             )
             session.add(node)
@@ -89,6 +95,26 @@ def ensure_location(
         parent = node
     assert parent is not None
     return parent
+
+
+def name_locations(
+    *, session: Session, site_id: str, path: str, names: Sequence[str], names_en: Sequence[str]
+) -> None:
+    """Give the nodes of `path` (from the top) their Chinese and English names; a blank name
+    leaves a node's name as it is."""
+    codes = split_path(path)
+    for depth in range(len(codes)):
+        node = session.scalar(
+            select(Location).where(
+                Location.site_id == site_id, Location.path == "/".join(codes[: depth + 1])
+            )
+        )
+        if node is None:
+            continue
+        if depth < len(names) and names[depth].strip():
+            node.name = names[depth].strip()[:200]
+        if depth < len(names_en) and names_en[depth].strip():
+            node.name_en = names_en[depth].strip()[:200]
 
 
 def find_location(*, session: Session, site_id: str, path: str) -> Location:
@@ -128,6 +154,7 @@ def add_device(
     kind: DeviceKind,
     now: datetime,
     name: str = "",
+    name_en: str = "",
     location_path: str | None = None,
     external_topic: str | None = None,
     adapter: str | None = None,
@@ -146,6 +173,7 @@ def add_device(
         site_id=site_id,
         kind=kind,
         name=name,
+        name_en=name_en,
         location=location,
         external_topic=external_topic,
         adapter=adapter,
@@ -157,6 +185,16 @@ def add_device(
     session.add(device)
     session.flush()
     return device
+
+
+def device_names(*, session: Session, device_ids: Collection[str]) -> dict[str, tuple[str, str]]:
+    """The Chinese and English names of these devices, by id."""
+    if not device_ids:
+        return {}
+    rows = session.execute(
+        select(Device.id, Device.name, Device.name_en).where(Device.id.in_(list(device_ids)))
+    )
+    return {row.id: (row.name, row.name_en) for row in rows}
 
 
 def get_device(*, session: Session, device_id: str, site_ids: frozenset[str]) -> Device:

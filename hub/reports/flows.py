@@ -33,7 +33,7 @@ PROACTIVE = Layout(
     (
         Column("work_order_id", "工单", "Order", Kind.int, 8),
         Column("title", "内容", "What", width=40),
-        Column("source", "来源", "Source", width=10),
+        Column("source", "来源", "Source", width=10, codes="source"),
         Column("complaint_ids", "投诉", "Complaints", width=14),
         Column("sensor_at", "传感器时间", "Sensor at", Kind.time, 18),
         Column("complaint_at", "首次投诉", "First complaint", Kind.time, 18),

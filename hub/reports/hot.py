@@ -45,8 +45,8 @@ HOT = Layout(
     "Hot items",
     (
         Column("rank", "排名", "Rank", Kind.int, 6),
-        Column("dimension", "维度", "Dimension", width=12),
-        Column("value", "热点", "Item", width=28),
+        Column("dimension", "维度", "Dimension", width=12, codes="dimension"),
+        Column("value", "热点", "Item", width=28, codes="hot"),
         Column("count", "本期", "This period", Kind.int, 10),
         Column("previous", "上期", "Previous", Kind.int, 10),
         Column("change", "增减", "Change", Kind.int, 8),
@@ -68,8 +68,8 @@ CATEGORIES = Layout(
     "分类统计",
     "By category",
     (
-        Column("category", "类别", "Category", width=20),
-        Column("cause", "原因", "Cause", width=26),
+        Column("category", "类别", "Category", width=20, codes="category"),
+        Column("cause", "原因", "Cause", width=26, codes="cause"),
         Column("count", "本期", "This period", Kind.int, 10),
         Column("previous", "上期", "Previous", Kind.int, 10),
         Column("change", "增减", "Change", Kind.int, 8),
@@ -94,7 +94,7 @@ CALLBACKS = Layout(
     "回访",
     "Callbacks",
     (
-        Column("category", "类别", "Category", width=20),
+        Column("category", "类别", "Category", width=20, codes="category"),
         Column("due", "应回访", "Due", Kind.int, 10),
         Column("within_2h", "2小时内", "Within 2 h", Kind.int, 10),
         Column("late", "超时", "Late", Kind.int, 8),

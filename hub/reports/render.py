@@ -19,7 +19,9 @@ from openpyxl.chart import BarChart, LineChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from hub.codes import words
 from hub.localtime import shown
+from hub.registry.places import place_text
 from hub.reports.enums import Lang
 from hub.reports.tables import ChartKind, Column, Kind, Layout
 
@@ -88,8 +90,29 @@ def _instant(value: Any) -> datetime | None:
     return None
 
 
-def _text(column: Column, value: Any, lang: Lang, zone: tzinfo) -> str:
-    """A cell as CSV text: local times with their offset, yes/no in the language."""
+def coded(column: Column, value: Any, row: dict[str, Any], lang: Lang) -> Any:
+    """A cell holding a code, as the words of `lang` (`hub.codes`); other cells as they are."""
+    if column.key == "title" and lang == Lang.en and row.get("title_en"):
+        return row["title_en"]  # the hub's own title of a sensor's order, in English
+    if not column.codes or not isinstance(value, str):
+        return value
+    kind = column.codes
+    if kind == "hot":
+        kind = {"device_kind": "kind", "location": "place"}.get(str(row.get("dimension")), "")
+        kind = kind or str(row.get("dimension") or "")
+    if kind == "place":
+        zh, en = place_text(value)
+        return (zh if lang == Lang.zh else en) or value
+    if kind == "cause":
+        who, _, party = value.partition(":")
+        said = words("responsibility", who, lang.value)
+        return f"{said} ({words('party', party, lang.value)})" if party else said
+    return words(kind, value, lang.value)
+
+
+def _text(column: Column, value: Any, lang: Lang, zone: tzinfo, row: dict[str, Any]) -> str:
+    """A cell as CSV text: local times with their offset, yes/no and codes in the language."""
+    value = coded(column, value, row, lang)
     if value is None:
         return ""
     if column.kind == Kind.time and (at := _instant(value)) is not None:
@@ -105,12 +128,14 @@ def to_csv(document: dict[str, Any], layout: Layout, *, lang: Lang, zone: tzinfo
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([c.header(lang) for c in layout.columns])
     for row in document["sections"].get(layout.key, []):
-        writer.writerow([_text(c, row.get(c.key), lang, zone) for c in layout.columns])
+        writer.writerow([_text(c, row.get(c.key), lang, zone, row) for c in layout.columns])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _cell(column: Column, value: Any, lang: Lang, zone: tzinfo) -> Any:
-    """A cell as XLSX holds it: local naive datetimes (Excel has no zones), numbers as such."""
+def _cell(column: Column, value: Any, lang: Lang, zone: tzinfo, row: dict[str, Any]) -> Any:
+    """A cell as XLSX holds it: local naive datetimes (Excel has no zones), numbers as such,
+    codes as words."""
+    value = coded(column, value, row, lang)
     if value is None:
         return None
     if column.kind == Kind.time and (at := _instant(value)) is not None:
@@ -194,7 +219,7 @@ def to_xlsx(
         for r, row in enumerate(rows, 2):
             for c, column in enumerate(layout.columns, 1):
                 cell = sheet.cell(
-                    row=r, column=c, value=_cell(column, row.get(column.key), lang, zone)
+                    row=r, column=c, value=_cell(column, row.get(column.key), lang, zone, row)
                 )
                 if column.kind in _FORMATS:
                     cell.number_format = _FORMATS[column.kind]

@@ -38,6 +38,9 @@ class Column:
     en: str
     kind: Kind = Kind.text
     width: int = 12
+    codes: str = ""
+    """The kind of code its cells hold (`status`, `department`, …): a file says the words
+    of its language (`hub.codes`); `hot` is a hot item, read by its row's dimension."""
 
     def header(self, lang: Lang) -> str:
         """The header in `lang`."""

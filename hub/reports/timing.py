@@ -36,9 +36,9 @@ STEPS = Layout(
     "时限达成",
     "SLA",
     (
-        Column("department", "部门", "Department", width=14),
-        Column("priority", "优先级", "Priority", width=10),
-        Column("step", "环节", "Step", width=10),
+        Column("department", "部门", "Department", width=14, codes="department"),
+        Column("priority", "优先级", "Priority", width=10, codes="priority"),
+        Column("step", "环节", "Step", width=10, codes="step"),
         Column("deadlines", "时限数", "Deadlines", Kind.int, 10),
         Column("met", "按时", "Met", Kind.int, 8),
         Column("breached", "超时", "Breached", Kind.int, 10),

@@ -34,6 +34,8 @@ class WorkOrder(CaseColumns, Base):
     department: Mapped[str] = mapped_column(String(16))
     priority: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    """The title in English when the hub composed it (a sensor's order); '' otherwise."""
     description: Mapped[str] = mapped_column(Text, default="")
     assignee: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[str] = mapped_column(String(128))

@@ -57,6 +57,9 @@ class WorkOrderOut(BaseModel):
     department: Department
     priority: Priority
     title: str
+    title_en: str = Field(
+        "", description="The title in English when the hub composed it ('' otherwise)."
+    )
     description: str
     assignee: str | None
     alarm_ids: list[int] = Field(default_factory=list)
@@ -99,6 +102,7 @@ class WorkOrderOut(BaseModel):
             department=Department(order.department),
             priority=Priority(order.priority),
             title=order.title,
+            title_en=order.title_en,
             description=order.description,
             assignee=order.assignee,
             alarm_ids=alarm_ids or [],

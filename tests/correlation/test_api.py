@@ -82,7 +82,8 @@ def test_a_complaint_about_a_known_fault_is_attached_to_its_order(
     assert known["next_step"] == "dispatch"
     assert known["alarm_ids"]
     assert known["notice_id"] is not None
-    assert "+08:00" in known["reply_suggestion"]
+    assert "月" in known["reply_suggestion"]
+    assert "+08:00" not in known["reply_suggestion"]
     assert "工程部" in known["reply_suggestion"]
     assert "engineering" in known["reply_suggestion_en"]
     assert check(known["reply_suggestion"]) == []

@@ -165,7 +165,8 @@ def test_the_desk_sees_the_queue_live_the_known_issue_and_the_phrase_check(
     _sign_in(page, hub, hub.tokens["front_desk"], "/desk")
     leak = _device(hub, "leak-b3-f12")
     hub.publish(leak, {"leak": True})
-    page.wait_for_selector(f"#queue :text('{leak}')", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    # the order the leak opened, titled by what and where (漏水 — 3号楼12层管井)
+    page.wait_for_selector("#queue :text('漏水 — 3号楼12层管井')", timeout=LIVE_MS)  # type: ignore[attr-defined]
     page.fill("#content", "3号楼12层管井漏水,楼道里都是水")  # type: ignore[attr-defined]
     page.wait_for_selector("#lookup .known", timeout=LIVE_MS)  # type: ignore[attr-defined]
     page.fill("#reply-check textarea", "这个我不太清楚")  # type: ignore[attr-defined]

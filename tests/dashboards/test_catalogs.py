@@ -35,3 +35,13 @@ def test_the_browsers_language_by_its_q_values() -> None:
     assert from_accept_language("fr;q=1, en;q=0.2, zh;q=0.5") == "zh"
     assert from_accept_language("fr, de") is None
     assert from_accept_language("en;q=0, zh;q=bogus") is None
+
+
+def test_every_code_a_page_shows_has_its_words_in_both_languages() -> None:
+    from dashboards.labels import CODES
+
+    for lang in ("zh", "en"):
+        tr = translations(lang)
+        missing = [f"{k}:{c}" for k, codes in CODES.items() for c in codes]
+        missing = [key for key in missing if tr.gettext(key) == key]
+        assert not missing, (lang, missing)

@@ -210,7 +210,7 @@ def test_a_user_of_site_b_sees_nothing_of_site_a(
     moved = client.post(
         f"/engineer/orders/{places['order']}/move", data={"to": "dispatched"}, headers=theirs
     )
-    assert moved.status_code == 409 or "not found" in moved.text
+    assert moved.status_code == 409 or "没有找到" in moved.text  # the page's language
 
 
 HOSTILE = [
@@ -348,3 +348,22 @@ def test_no_page_or_asset_references_an_outside_url(
     for name in VENDOR:
         assert client.get(f"/static/vendor/{name}").status_code == 200
     assert client.get("/static/vendor/../package.json").status_code == 404
+
+
+def test_a_person_of_two_sites_chooses_a_site_by_its_name_in_the_pages_language(
+    client: TestClient, make_token: Callable[..., str], db: Session, places: dict[str, str]
+) -> None:
+    from hub.registry.models import Site
+
+    for site_id, zh, en in ((SITE, "阳光花园", "Sunshine Garden"), (OTHER_SITE, "枫叶苑", "")):
+        site = db.get(Site, site_id)
+        assert site is not None
+        site.name, site.name_en = zh, en
+    db.commit()
+    both = bearer(make_token(Role.manager, site_ids=(SITE, OTHER_SITE)))
+    for lang, shown in (("zh", ("阳光花园", "枫叶苑")), ("en", ("Sunshine Garden", "枫叶苑"))):
+        for path in ("/engineer", "/desk"):
+            page = client.get(f"{path}?lang={lang}", headers=both)
+            assert page.status_code == 200, page.text
+            assert all(f">{name}</option>" in page.text for name in shown), (lang, path)
+    assert ">阳光花园</option>" not in client.get("/desk?lang=en", headers=both).text

@@ -92,3 +92,18 @@ def test_a_notice_grows_with_its_order_and_comes_down_when_resolved(
     assert _events(db) == ["published", "updated", "withdrawn"]
     (message,) = {m.topic for m in db.scalars(select(OutboxMessage))}
     assert message == f"fh/{SITE}/hub/notice"
+
+
+def test_a_notice_title_says_each_place_once_and_no_word_twice() -> None:
+    from hub.notices.wording import text
+
+    paths = [
+        "clubhouse/2/men-restroom",
+        "clubhouse/2/women-restroom",
+        "clubhouse/2/women-restroom",
+    ]
+    said = text("supplies_empty", paths)
+    assert said.title == "会所2楼男卫生间、女卫生间用品补充中"
+    assert said.title_en.endswith(": restroom supplies being refilled")
+    assert not any("\u4e00" <= c <= "\u9fff" for c in said.title_en)
+    assert "/" not in said.title

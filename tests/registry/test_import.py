@@ -181,3 +181,48 @@ def test_an_external_id_names_one_device_of_its_adapter(
     )
     report = import_devices(session=db, path=write(tmp_path, "d.csv", text), now=clock.now())
     assert report.errors == [("line 3", "external_id: repeats line 2")]
+
+
+BILINGUAL_CSV = (
+    "id,site,kind,name,name_en,location,location_names,location_names_en\n"
+    "leak-b3-f12,sunshine-garden,leak,3号楼12层管井漏水,Pipe-well leak B3 F12,3/12/pipe-well,"
+    "3号楼/12层/管井,Building 3/Floor 12/Pipe well\n"
+    "gate-north,sunshine-garden,gate,北门道闸,North entrance barrier,north-gate,北门,North gate\n"
+)
+
+
+def test_an_import_names_devices_and_every_level_of_their_place_in_both_languages(
+    db: Session, clock: ManualClock, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "d.csv", BILINGUAL_CSV)
+    report = import_devices(session=db, path=path, now=clock.now())
+    assert report.ok, report.errors
+    leak = db.get(Device, "leak-b3-f12")
+    assert leak is not None
+    assert leak.location is not None
+    assert (leak.name, leak.name_en) == ("3号楼12层管井漏水", "Pipe-well leak B3 F12")
+    assert (leak.location.name, leak.location.name_en) == ("管井", "Pipe well")
+    floor = db.scalar(select(Location).where(Location.site_id == SITE, Location.path == "3/12"))
+    assert floor is not None
+    assert (floor.name, floor.name_en) == ("12层", "Floor 12")
+    gate = db.get(Device, "gate-north")
+    assert gate is not None
+    assert gate.location is not None
+    assert gate.location.name_en == "North gate"
+
+
+def test_hostile_english_names_are_refused_or_stored_on_both_databases(
+    db: Session, clock: ManualClock, tmp_path: Path
+) -> None:
+    nul = BILINGUAL_CSV.replace("Pipe-well leak B3 F12", "Pipe\x00well")
+    bad = import_devices(session=db, path=write(tmp_path, "nul.csv", nul), now=clock.now())
+    assert not bad.ok
+    long = BILINGUAL_CSV.replace("Pipe-well leak B3 F12", "x" * 201)
+    assert not import_devices(session=db, path=write(tmp_path, "l.csv", long), now=clock.now()).ok
+    odd = BILINGUAL_CSV.replace("Building 3/Floor 12/Pipe well", "𝔅 3/" + "F" * 300 + "/'; --")
+    report = import_devices(session=db, path=write(tmp_path, "o.csv", odd), now=clock.now())
+    assert report.ok, report.errors
+    db.flush()
+    floor = db.scalar(select(Location).where(Location.site_id == SITE, Location.path == "3/12"))
+    assert floor is not None
+    assert len(floor.name_en) == 200

@@ -78,10 +78,11 @@ def test_the_sla_report_in_xlsx_cell_by_cell(
     assert all(c.font.bold for c in sheet[1])
     assert sheet.column_dimensions["A"].width >= 14
     rows = {r[2]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
-    assert rows["dispatch"][:7] == ("engineering", "urgent", "dispatch", 2, 1, 1, 0)
-    assert rows["dispatch"][7] == 0.5
+    # codes in the words of the file's language, not raw values under Chinese headers
+    assert rows["派单"][:7] == ("工程部", "特急", "派单", 2, 1, 1, 0)
+    assert rows["派单"][7] == 0.5
     assert sheet.cell(row=2, column=8).number_format == "0.0%"
-    assert rows["resolve"][8:10] == (35.0, 59.0)
+    assert rows["解决"][8:10] == (35.0, 59.0)
     (chart,) = sheet._charts
     assert chart.tagname == "barChart"
     english = load_workbook(
@@ -93,6 +94,7 @@ def test_the_sla_report_in_xlsx_cell_by_cell(
     )
     assert english.sheetnames == ["Summary", "SLA"]
     assert [c.value for c in english["SLA"][1]][:3] == ["Department", "Priority", "Step"]
+    assert [c.value for c in english["SLA"][2]][:2] == ["engineering", "urgent"]
 
 
 def test_local_times_in_xlsx_and_csv(
@@ -108,7 +110,9 @@ def test_local_times_in_xlsx_and_csv(
     first = next(r for r in rows if r["What"] == "3号楼12层走廊灯不亮")
     # Order A, registered Sunday 23:50 local (15:50 UTC), still awaiting its callback.
     assert "2026-11-29 23:50:00+08:00" in {r["Registered"] for r in rows}
-    assert first["Type"] == "work_order"
+    assert first["Type"] == "order"
+    assert first["Department"] == "engineering"
+    assert first["Where"] in ("", "floor 12 of building 3")
     book = load_workbook(
         io.BytesIO(
             client.get(
@@ -139,7 +143,7 @@ def test_weekly_hot_csv_reads_back_with_the_unified_answer(
     assert made.json()["version"] == 2
     response = client.get(f"{API}/weekly-hot", params={**WEEK, "format": "csv"}, headers=manager)
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    place = next(r for r in rows if r["维度"] == "location" and r["热点"] == "3/12")
+    place = next(r for r in rows if r["维度"] == "位置" and r["热点"] == "3号楼12层")
     assert (place["本期"], place["上期"], place["增减"]) == ("3", "1", "2")
     assert (place["统一答复"], place["答复版本"]) == ("灯管已到货,周三前全部更换", "2")
     versions = client.get(f"{API}/answers", headers=manager).json()
@@ -190,7 +194,7 @@ def test_stored_runs_list_and_download(
     xlsx = client.get(
         f"{API}/runs/{run['id']}/download", params={"format": "xlsx"}, headers=manager
     )
-    assert load_workbook(io.BytesIO(xlsx.content))["时限达成"]["A2"].value == "engineering"
+    assert load_workbook(io.BytesIO(xlsx.content))["时限达成"]["A2"].value == "工程部"
 
 
 @pytest.mark.parametrize(
