@@ -33,13 +33,14 @@ from bridges.reactions import desk_reactions
 from hub import migrate
 from hub.alarms.models import Alarm
 from hub.alarms.rules import RuleBook
-from hub.api.app import create_app
+from hub.app import create_app
 from hub.clock import SystemClock
 from hub.correlation.flows import Policies
 from hub.db import session_factory, session_scope
 from hub.demo import DEMO_SITE, DEMO_USERS, DemoPatrol, seed_demo
 from hub.scheduler import correlation_watch, sla_watchdog
 from hub.settings import Settings
+from hub.wiring import wire
 from tests.bridges.conftest import Publisher, free_port, wait_for
 
 TOKENS = {str(role): token for _name, role, token in DEMO_USERS}
@@ -160,7 +161,7 @@ def demo_hub(engine: Engine, broker: EmbeddedBroker, root: Path) -> Iterator[Dem
         mqtt_protocol="3.1.1",
         stream_ping_seconds=1,
     )
-    sessions = session_factory(engine)
+    sessions = wire(session_factory(engine), settings=settings, clock=SystemClock())
     with session_scope(sessions) as session:
         seed_demo(
             session=session,
