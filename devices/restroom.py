@@ -57,7 +57,7 @@ def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Ru
     """
     return Rule(
         type=kind,
-        joins=tuple({"supplies_low", "supplies_empty"} - {kind}),
+        joins=tuple(sorted({"supplies_low", "supplies_empty", "supplies_forecast"} - {kind})),
         title=title,
         when=_any_at_most,
         clear=_all_above,
@@ -68,6 +68,27 @@ def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Ru
         priority=priority,
         group_depth=2,
     )
+
+
+def _from_forecast(_state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
+    return None  # raised by the forecast pass (`hub.forecasts`), never by a reading
+
+
+FORECAST = Rule(
+    type="supplies_forecast",
+    joins=("supplies_low", "supplies_empty"),
+    title="卫生间耗材即将用完 Restroom supplies about to run out",
+    when=_from_forecast,
+    clear_event="refilled",
+    # lead_min: how long before the forecast run-out the order opens, beyond the cleaning
+    # SLA's resolve time; min_confidence: the least confidence that opens one.
+    params={"lead_min": 90, "min_confidence": 0.5},
+    severity=AlarmSeverity.warning,
+    department=Department.cleaning,
+    priority=Priority.normal,
+    group_depth=2,
+)
+"""A dispenser forecast to run out within the cleaning lead time (the forecast pass raises it)."""
 
 
 def simulate(sim: SimDevice) -> dict[str, Any]:
@@ -92,6 +113,7 @@ SPEC = KindSpec(
     rules=(
         _supplies("supplies_low", "卫生间耗材不足 Restroom supplies low", 10, Priority.normal),
         _supplies("supplies_empty", "卫生间耗材用完 Restroom supplies run out", 0, Priority.high),
+        FORECAST,
     ),
     simulate=simulate,
     faults=("paper",),

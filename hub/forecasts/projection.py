@@ -32,6 +32,10 @@ EPOCH = datetime(2000, 1, 3, tzinfo=UTC)
 """A Monday: hour 0 of every profile week (UTC; a profile is a pattern, its frame is free)."""
 FLOOR_WEIGHT = 0.05
 """The least use an hour is given, so the use clock always moves."""
+MIN_DAILY_USE = 0.01
+"""Less use than this per day is no use: the level is flat."""
+HORIZON_H = 2 * 365 * 24.0
+"""A run-out further away than this is no forecast: the level is flat."""
 MAX_GAP_H = 3.0
 """A gap between readings longer than this teaches the profile nothing."""
 
@@ -313,7 +317,7 @@ def _forecast(track: Track, now: float, settings: Settings) -> Forecast:
     x_now = profile.clock(now) - origin
     level = track.sy / track.n + slope_of(rate) * (x_now - x_mean)
     level = min(max(level, settings.floor), 100.0)
-    if rate <= 0 or rate - 2 * rate_se <= 0:
+    if rate * 24 < MIN_DAILY_USE or rate - 2 * rate_se <= 0 or level / rate > HORIZON_H:
         outlook = Outlook.noisy if sd > settings.noisy_sd else Outlook.flat
         return _blank(outlook, track, round(level, 2))
     level_se = sd / math.sqrt(track.n)
@@ -354,7 +358,5 @@ def _stuck(track: Track, prior: float | None, settings: Settings) -> bool:
         return track.visits - track.same_visits >= settings.stuck_count
     if prior is None or prior <= 0:
         return False
-    expected = prior * (
-        track.profile.clock(track.last_at) - track.profile.clock(track.same_since)
-    )
+    expected = prior * (track.profile.clock(track.last_at) - track.profile.clock(track.same_since))
     return expected >= settings.stuck_drop

@@ -35,12 +35,15 @@ def test_constant_rate_runs_out_when_the_line_reaches_zero() -> None:
     last = _feed(track, [100 - 0.5 * k for k in range(60)])  # 3 %/h for 10 hours
     fc = track.forecast(last, DISPENSER)
     assert fc.outlook == Outlook.falling
-    assert fc.level is not None and abs(fc.level - 70.5) < 0.01
-    assert fc.rate_per_hour is not None and abs(fc.rate_per_hour - 3.0) < 1e-6
+    assert fc.level is not None
+    assert abs(fc.level - 70.5) < 0.01
+    assert fc.rate_per_hour is not None
+    assert abs(fc.rate_per_hour - 3.0) < 1e-6
     assert fc.runs_out_at is not None
     assert abs((fc.runs_out_at - (last + timedelta(hours=23.5))).total_seconds()) < 60
     assert fc.confidence > 0.9
-    assert fc.earliest is not None and fc.latest is not None
+    assert fc.earliest is not None
+    assert fc.latest is not None
     assert fc.earliest <= fc.runs_out_at <= fc.latest
 
 
@@ -95,7 +98,8 @@ def test_a_refill_midway_starts_a_new_run() -> None:
     fc = track.forecast(last, DISPENSER)
     assert fc.since == refill_at
     assert fc.outlook == Outlook.falling
-    assert fc.level is not None and abs(fc.level - 90.5) < 0.5
+    assert fc.level is not None
+    assert abs(fc.level - 90.5) < 0.5
     assert fc.runs_out_at is not None
     hours_left = (fc.runs_out_at - last).total_seconds() / 3600
     assert abs(hours_left - 90.5 / 3) < 1.0
@@ -127,7 +131,8 @@ def test_noise_around_a_trend_still_finds_it_with_less_confidence() -> None:
     _feed(noisy, [lv + rng.gauss(0, 1.5) for lv in levels])
     a, b = clean.forecast(last, DISPENSER), noisy.forecast(last, DISPENSER)
     assert b.outlook == Outlook.falling
-    assert a.runs_out_at is not None and b.runs_out_at is not None
+    assert a.runs_out_at is not None
+    assert b.runs_out_at is not None
     assert abs((a.runs_out_at - b.runs_out_at).total_seconds()) < 3 * 3600
     assert b.confidence < a.confidence
 
@@ -166,7 +171,8 @@ def test_the_track_survives_its_json_form() -> None:
     again = Track.from_dict(track.to_dict())
     a, b = track.forecast(last, DISPENSER), again.forecast(last, DISPENSER)
     assert a.outlook == b.outlook
-    assert a.runs_out_at is not None and b.runs_out_at is not None
+    assert a.runs_out_at is not None
+    assert b.runs_out_at is not None
     assert abs((a.runs_out_at - b.runs_out_at).total_seconds()) < 120
 
 
