@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from hub.alarms.models import Alarm
 from hub.forecasts.enums import SUPPLIES, Quantity
 from hub.forecasts.models import Forecast, ForecastCursor
 from hub.forecasts.projection import Forecast as Outcome
@@ -138,13 +139,13 @@ def keep(
 def list_forecasts(
     *,
     session: Session,
-    site_ids: Sequence[str],
+    site_ids: Collection[str],
     site: str | None = None,
     kind: str | None = None,
     device_id: str | None = None,
 ) -> Sequence[Forecast]:
     """Forecasts in the caller's sites, soonest run-out first."""
-    query = select(Forecast).where(Forecast.site_id.in_(site_ids))
+    query = select(Forecast).where(Forecast.site_id.in_(list(site_ids)))
     if site is not None:
         query = query.where(Forecast.site_id == site)
     if device_id is not None:
@@ -206,3 +207,33 @@ def devices_of(*, session: Session, device_ids: Iterable[str]) -> dict[str, Devi
         ):
             out[device.id] = device
     return out
+
+
+ALARM_TYPES = {
+    "supplies": ("supplies_forecast", "supplies_low", "supplies_empty"),
+    "battery": ("battery_forecast", "battery_low"),
+}
+"""The alarms whose order handles a quantity running out."""
+
+
+def orders_of(*, session: Session, rows: Sequence[Forecast]) -> dict[tuple[str, str], int]:
+    """The open order handling each forecast's quantity (by device and quantity), if any."""
+    ids = sorted({r.device_id for r in rows})
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(ids), 500):
+        for device_id, alarm_type, order_id in session.execute(
+            select(Alarm.device_id, Alarm.type, Alarm.work_order_id).where(
+                Alarm.device_id.in_(ids[start : start + 500]),
+                Alarm.cleared_at.is_(None),
+                Alarm.work_order_id.is_not(None),
+            )
+        ):
+            group = "battery" if alarm_type in ALARM_TYPES["battery"] else "supplies"
+            if alarm_type in ALARM_TYPES[group] and order_id is not None:
+                found.setdefault((device_id, group), order_id)
+    return {
+        (r.device_id, r.quantity): found[key]
+        for r in rows
+        if (key := (r.device_id, "battery" if r.quantity == Quantity.battery else "supplies"))
+        in found
+    }

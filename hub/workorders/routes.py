@@ -20,6 +20,7 @@ from hub.complaints.queries import complaint_ids_by_order
 from hub.correlation.deps import PoliciesDep
 from hub.correlation.flows import on_order_moved
 from hub.errors import InvalidInput, NotFound
+from hub.parts import flows as parts_flows
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
 from hub.workorders.deps import PolicyDep
@@ -158,5 +159,10 @@ def move_work_order(
         by=principal,
     )
     on_order_moved(session=session, order=order, policies=policies, now=now)
+    # The parts store's reaction to a move (a hold naming its part, parts used on a resolved
+    # repair): to be registered on the one order-moved entry point when it exists.
+    parts_flows.on_order_moved(
+        session=session, order=order, now=now, hold_part_id=body.hold_part_id
+    )
     session.commit()
     return order_view(session=session, order=order, now=now)
