@@ -81,8 +81,10 @@ FORECAST = Rule(
     when=_from_forecast,
     clear_event="refilled",
     # lead_min: how long before the forecast run-out the order opens, beyond the cleaning
-    # SLA's resolve time; min_confidence: the least confidence that opens one.
-    params={"lead_min": 90, "min_confidence": 0.5},
+    # SLA's resolve time (8 hours in all by default: a night without cleaners is covered);
+    # gather_h: the floor's other dispensers due within this many hours join the same
+    # order; min_confidence: the least confidence that opens one.
+    params={"lead_min": 450, "gather_h": 16, "min_confidence": 0.5},
     severity=AlarmSeverity.warning,
     department=Department.cleaning,
     priority=Priority.normal,

@@ -216,35 +216,56 @@ def _raise_supplies(
     rule = rules.rule(site_id, DeviceKind.restroom, SUPPLIES_FORECAST)
     if rule is None:
         return
-    before = now + lead_time(rule, policy)
+    lead = now + lead_time(rule, policy)
+    gather = now + max(lead_time(rule, policy), timedelta(hours=rule.params.get("gather_h", 0)))
     rows = [
         r
         for r in service.due(
-            session=session, site_id=site_id, quantities=[q.value for q in SUPPLIES], before=before
+            session=session, site_id=site_id, quantities=[q.value for q in SUPPLIES], before=gather
         )
         if r.confidence >= rule.params.get("min_confidence", 0.0)
     ]
     device_ids = sorted({r.device_id for r in rows})
     already = _open_alarms(session, device_ids, SUPPLIES_FORECAST)
-    devices = service.devices_of(session=session, device_ids=device_ids)
+    devices = {
+        d.id: d
+        for d in service.devices_of(session=session, device_ids=device_ids).values()
+        if d.status == DeviceStatus.online
+    }
+    soonest: dict[str, Forecast] = {}
     for row in sorted(rows, key=lambda r: (r.runs_out_at or now, r.device_id)):
-        device = devices.get(row.device_id)
-        if row.device_id in already or device is None or device.status != DeviceStatus.online:
+        soonest.setdefault(row.device_id, row)
+    floors: dict[str, list[Forecast]] = defaultdict(list)
+    for device_id, row in soonest.items():
+        if device_id in devices:
+            floors[_group(devices[device_id], rule)].append(row)
+    for members in floors.values():
+        # The floor is due when one dispenser runs out within the lead time (or already has
+        # its order); the others due within gather_h go into the same visit.
+        if not any((r.runs_out_at or now) <= lead or r.device_id in already for r in members):
             continue
-        _raise(
-            session=session,
-            policy=policy,
-            device=device,
-            rule=rule,
-            now=now,
-            detail=_detail(row),
-            result=result,
-        )
-        already.add(row.device_id)
+        for row in members:
+            if row.device_id in already:
+                continue
+            _raise(
+                session=session,
+                policy=policy,
+                device=devices[row.device_id],
+                rule=rule,
+                now=now,
+                detail=_detail(row),
+                result=result,
+            )
+            already.add(row.device_id)
 
 
-def _building(device: Device) -> str:
-    return device.location.path.split("/")[0] if device.location else ""
+def _group(device: Device, rule: Rule) -> str:
+    """The location prefix the rule groups by (the floor), or the device itself."""
+    depth = rule.group_depth
+    if depth is None or device.location is None:
+        return device.id
+    codes = device.location.path.split("/")
+    return "/".join(codes[:depth]) if len(codes) >= depth else device.id
 
 
 def _raise_batteries(
@@ -281,7 +302,7 @@ def _raise_batteries(
     for device_id in reach:
         device = devices.get(device_id)
         if device is not None and device.status == DeviceStatus.online:
-            by_building[_building(device)].append(device_id)
+            by_building[_group(device, rule)].append(device_id)
     for members in by_building.values():
         due_now = any(reach[d][1] <= days * 24 or d in already for d in members)
         if not due_now:

@@ -17,13 +17,16 @@ from hub.workorders.models import WorkOrder
 from hub.workorders.policy import SlaPolicy
 from tests.pipeline import alarms_of, register, send, sensor_orders, unique_site
 
-RULES = RuleBook()
+RULES = RuleBook.from_dict(
+    {"defaults": {"restroom": {"supplies_forecast": {"lead_min": 90, "gather_h": 0}}}}
+)
+"""A lead of two hours (the cleaning SLA's 30 minutes plus 90), no gathering."""
 POLICY = SlaPolicy()
 STEP = timedelta(minutes=10)
 
 
-def _run(db: Session, clock: ManualClock) -> None:
-    forecast_pass(session=db, rules=RULES, policy=POLICY, now=clock.now())
+def _run(db: Session, clock: ManualClock, rules: RuleBook = RULES) -> None:
+    forecast_pass(session=db, rules=rules, policy=POLICY, now=clock.now())
 
 
 def _levels(
@@ -157,3 +160,31 @@ def test_batteries_running_down_gather_in_one_order_per_building(
     send(db, clock, devices["leak-a"], {"leak": False, "battery": 100.0})
     _run(db, clock)
     assert not [a for a in alarms_of(db, "leak-a") if a.type == "battery_forecast"]
+
+
+def test_a_floor_due_gathers_its_dispensers_due_soon_into_one_visit(
+    db: Session, clock: ManualClock
+) -> None:
+    site = unique_site("gather")
+    devices = register(
+        db,
+        clock,
+        site,
+        [
+            ("wc-a", DeviceKind.restroom, "1/2/wc-a"),
+            ("wc-b", DeviceKind.restroom, "1/2/wc-b"),
+            ("wc-c", DeviceKind.restroom, "1/3/wc"),
+        ],
+    )
+    # At 6 %/h: a has 1 h left, b 10 h (within the 16 h gathered), c on the next floor 10 h.
+    for k in range(30):
+        clock.advance(STEP)
+        send(db, clock, devices["wc-a"], {"paper_pct": 36.0 - k})
+        send(db, clock, devices["wc-b"], {"paper_pct": 90.0 - k})
+        send(db, clock, devices["wc-c"], {"paper_pct": 90.0 - k})
+    _run(db, clock, RuleBook())  # the defaults: 8 h lead, 16 h gathered
+    raised = {d: {a.work_order_id for a in alarms_of(db, d)} for d in devices}
+    assert len(raised["wc-a"]) == 1
+    assert raised["wc-b"] == raised["wc-a"]
+    assert raised["wc-c"] == set()
+    assert len(sensor_orders(db, site)) == 1
