@@ -107,6 +107,8 @@ class Results:
     """The InfluxDB sink's cells (`benchmarks.influx.run`)."""
     web: dict[str, Any] = field(default_factory=dict)
     """Server time per page and live-stream delivery (`benchmarks.web.run`)."""
+    forecasts: dict[str, Any] = field(default_factory=dict)
+    """The replayed month of dispensers, batteries and lamps (`benchmarks.forecasts.run`)."""
 
 
 def free_port() -> int:
@@ -829,6 +831,10 @@ def run(quick: bool) -> Results:
     progress.done(
         "web", f"page p95 {results.web['page_p95_ms']} ms, sse p95 {results.web['sse_p95_ms']} ms"
     )
+    from benchmarks import forecasts
+
+    results.forecasts = forecasts.run(quick)
+    progress.done("forecasts", f"pass {results.forecasts['forecast_pass_s']} s")
     return results
 
 
@@ -917,6 +923,7 @@ def figures(results: Results) -> dict[str, Any]:
         **results.evidence,
         **results.influx,
         **results.web,
+        **results.forecasts,
     }
     out.update(correlation_figures(results))
     out.update(report_figures(results))

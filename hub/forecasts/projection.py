@@ -54,9 +54,8 @@ class Profile:
     """Relative use per hour of the week, mean 1; maps hours to use-clock units and back."""
 
     def __init__(self, weights: list[float] | None = None) -> None:
-        raw = [max(w, FLOOR_WEIGHT) for w in weights] if weights else [1.0] * WEEK
-        mean = sum(raw) / WEEK
-        self.weights = [w / mean for w in raw]
+        self.weights = weights or [1.0] * WEEK
+        """Normalised by `normalise` when learned (mean 1, none below the floor)."""
         self.cumulative = [0.0, *accumulate(self.weights)]
         self.week = self.cumulative[-1]
 
@@ -71,6 +70,10 @@ class Profile:
         weeks, rest = divmod(units, self.week)
         k = min(max(bisect_right(self.cumulative, rest) - 1, 0), WEEK - 1)
         return weeks * WEEK + k + (rest - self.cumulative[k]) / self.weights[k]
+
+
+FLAT = Profile()
+"""The flat profile every battery (and every new track) shares."""
 
 
 @dataclass(frozen=True)
@@ -111,13 +114,16 @@ class Track:
     same_since: float | None = None
     visits: int | None = None
     same_visits: int | None = None
+    prior: float | None = None
+    """Mean use per hour over the stretches seen before this run (fixed at its start)."""
     _profile: Profile | None = field(default=None, repr=False, compare=False)
 
     @property
     def profile(self) -> Profile:
         """The profile the current run is measured on (fixed for the run)."""
         if self._profile is None:
-            self._profile = Profile(self.weights)
+            flat = self.weights[0] == 1.0 and len(set(self.weights)) == 1
+            self._profile = FLAT if flat else Profile(self.weights)
         return self._profile
 
     def to_dict(self) -> dict[str, Any]:
@@ -142,6 +148,7 @@ class Track:
                     "same_since",
                     "visits",
                     "same_visits",
+                    "prior",
                 )
             },
         }
@@ -151,17 +158,12 @@ class Track:
         """The track `to_dict` wrote."""
         return cls(**data)
 
-    def prior_rate(self) -> float | None:
-        """Mean use per use-clock hour over the stretches seen before this run, if any."""
-        hours = sum(self.span)
-        if hours < 6:
-            return None
-        return sum(self.drop) / hours
-
     def _learn(self, settings: Settings) -> None:
-        """Rebuild the profile from the binned drops (at the start of a run)."""
+        """Rebuild the profile and the prior rate from the binned drops (at a run's start)."""
         if settings.daily:
             self.weights = _weights(self.drop, self.span)
+        hours = sum(self.span)
+        self.prior = sum(self.drop) / hours if hours >= 6 else None
         self._profile = None
 
     def start_run(self, at: datetime, settings: Settings) -> None:
@@ -254,6 +256,13 @@ class Forecast:
         return points
 
 
+def normalise(weights: list[float]) -> list[float]:
+    """Weights with none below the floor and a mean of 1."""
+    raw = [max(w, FLOOR_WEIGHT) for w in weights]
+    mean = sum(raw) / WEEK
+    return [round(w / mean, 4) for w in raw]
+
+
 def _weights(drop: list[float], span: list[float]) -> list[float]:
     """Relative use per hour of the week; thin hours borrow their hour of day, then the mean."""
     total_span = sum(span)
@@ -265,10 +274,12 @@ def _weights(drop: list[float], span: list[float]) -> list[float]:
         d = sum(drop[hour::24])
         s = sum(span[hour::24])
         by_hour.append(d / s if s >= 0.5 else mean)
-    return [
-        max((drop[k] / span[k]) if span[k] >= 0.5 else by_hour[k % 24], 0.0) / mean
-        for k in range(WEEK)
-    ]
+    return normalise(
+        [
+            max((drop[k] / span[k]) if span[k] >= 0.5 else by_hour[k % 24], 0.0) / mean
+            for k in range(WEEK)
+        ]
+    )
 
 
 def _blank(outlook: Outlook, track: Track, level: float | None) -> Forecast:
@@ -294,7 +305,7 @@ def _forecast(track: Track, now: float, settings: Settings) -> Forecast:
         return _blank(Outlook.learning, track, None)
     if now - track.last_at > settings.silent_after.total_seconds() / 3600:
         return _blank(Outlook.silent, track, track.last_level)
-    prior = track.prior_rate()
+    prior = track.prior
     if _stuck(track, prior, settings):
         return _blank(Outlook.stuck, track, track.last_level)
     if track.last_level is not None and track.last_level <= settings.floor + 0.5:

@@ -10,7 +10,10 @@ WINDOW_DAYS = 90
 """Use is averaged over the last months (less for a part newer than that)."""
 MIN_WINDOW_DAYS = 7
 MARGIN_DAYS = 3
-"""Days of stock kept in hand beyond the supplier's lead time."""
+"""The least days of stock kept in hand beyond the supplier's lead time."""
+SAFETY_Z = 2.0
+"""Failures come at random (Poisson): the margin also covers two standard deviations of the
+use over the lead time, so a busy month does not empty the shelf before the delivery."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ def outlook(
     """The forecast of a part that used `used` units over the last `window_days` days.
 
     Stock on order counts as coming; `order_by` is the run-out day minus the lead time and
-    the margin, and today at the latest once stock and order together are at the minimum.
+    the margin (at least three days, the minimum stock's worth, and two standard deviations
+    of the use over the lead time), and today at the latest once stock and order together
+    are at the minimum.
     """
     days = max(window_days, MIN_WINDOW_DAYS)
     daily = used / days if used > 0 else 0.0
@@ -48,7 +53,8 @@ def outlook(
         order_by = today if have <= min_stock and min_stock > 0 else None
         return PartOutlook(0.0, None, order_by)
     runs_out_on = today + timedelta(days=math.floor(have / daily))
-    order_by = runs_out_on - timedelta(days=lead_days + MARGIN_DAYS)
+    margin = max(MARGIN_DAYS, min_stock / daily, SAFETY_Z * math.sqrt(daily * lead_days) / daily)
+    order_by = runs_out_on - timedelta(days=lead_days + math.ceil(margin))
     if have <= min_stock:
         order_by = min(order_by, today)
     return PartOutlook(round(daily, 4), runs_out_on, order_by)
