@@ -56,6 +56,7 @@ def on_order_moved(
         if part is None or part.site_id != order.site_id:
             raise NotFound(f"part {hold_part_id} not found")
         order.hold_part_id = part.id
+        order.hold_reason = _awaiting(session, part, order.hold_reason or "")
     elif order.status != Status.on_hold:
         order.hold_part_id = None
     if order.status != Status.resolved:
@@ -78,6 +79,18 @@ def on_order_moved(
             note="" if taken == needed else f"{needed - taken} missing from stock",
             work_order_id=order.id,
         )
+
+
+def _awaiting(session: Session, part: Part, reason: str) -> str:
+    """The hold reason with the part awaited and when it is expected (the desk reads it)."""
+    expected = service.expected_on(session=session, part=part)
+    name_en = part.name_en or part.name
+    if expected is None:
+        zh, en = f"等待备件{part.name}，尚未订购", f"awaiting {name_en}, not yet ordered"
+    else:
+        zh = f"等待备件{part.name}，预计{expected:%Y-%m-%d}到货"
+        en = f"awaiting {name_en}, expected {expected:%Y-%m-%d}"
+    return f"{reason} ({zh} / {en})".strip()[:2000]
 
 
 def _parts_for(session: Session, order: WorkOrder) -> list[Part]:

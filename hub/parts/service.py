@@ -213,3 +213,15 @@ def used_on(*, session: Session, part_id: int, work_order_id: int) -> bool:
         )
         is not None
     )
+
+
+def expected_on(*, session: Session, part: Part) -> date | None:
+    """When what is on order should arrive: the latest order placed plus the lead time."""
+    if part.on_order <= 0:
+        return None
+    ordered = session.scalar(
+        select(func.max(PartMovement.at)).where(
+            PartMovement.part_id == part.id, PartMovement.reason == MoveReason.ordered
+        )
+    )
+    return None if ordered is None else (ordered + timedelta(days=part.lead_days)).date()

@@ -215,6 +215,8 @@ def test_a_resolved_lamp_order_uses_a_lamp_per_failed_lamp(
     held = client.post(orders, json=hold, headers=manager)
     assert held.status_code == 200, held.text
     assert held.json()["hold_part_id"] == part["id"]
+    assert "等待备件LED灯管 T8 18W，尚未订购" in held.json()["hold_reason"]
+    assert "awaiting LED tube T8 18W, not yet ordered" in held.json()["hold_reason"]
     assert (
         client.post(orders, json={"to": "on_site"}, headers=manager).json()["hold_part_id"] is None
     )
@@ -244,3 +246,26 @@ def test_a_hold_naming_another_sites_part_is_refused(
     )
     wrong = {"to": "on_site", "hold_part_id": theirs["id"]}
     assert client.post(url, json=wrong, headers=manager).status_code in (404, 422)
+
+
+def test_a_hold_for_an_ordered_part_says_when_it_is_expected(
+    client: TestClient, manager: dict[str, str], clock: ManualClock
+) -> None:
+    part = _part(client, manager, stock=0, lead_days=14)
+    moved = client.post(
+        f"{PARTS}/{part['id']}/movements", json={"delta": 30, "reason": "ordered"}, headers=manager
+    )
+    assert moved.status_code == 201
+    order = client.post(
+        "/api/v1/work-orders",
+        json={"site": SITE, "title": "走廊灯不亮", "department": "engineering"},
+        headers=manager,
+    ).json()
+    url = f"/api/v1/work-orders/{order['id']}/transitions"
+    client.post(url, json={"to": "dispatched", "assignee": "王工"}, headers=manager)
+    hold = {"to": "on_hold", "note": "灯管用完", "hold_part_id": part["id"]}
+    held = client.post(url, json=hold, headers=manager).json()
+    expected = (clock.now() + timedelta(days=14)).date().isoformat()
+    assert held["hold_reason"].startswith("灯管用完 (")
+    assert f"预计{expected}到货" in held["hold_reason"]
+    assert f"expected {expected}" in held["hold_reason"]
