@@ -100,4 +100,9 @@ def test_the_parts_page_shows_stock_forecast_and_history(
     assert f'data-part="{part["id"]}"' in page.text
     assert not RAW.search(text)
     assert "Reorder now" in _text(client.get("/parts?lang=en", headers=manager).text)
+    home = client.get("/manager?lang=zh", headers=manager)
+    assert home.status_code == 200, home.text
+    reorders = home.text.split('id="reorders"')[1].split("</section>")[0]
+    assert f'data-part="{part["id"]}"' in reorders
+    assert "需补货的备件" in _text(home.text)
     assert client.get("/parts", headers=bearer(make_token(Role.cleaner))).status_code == 403
