@@ -326,12 +326,15 @@ def demo(
     from pydantic import AnyUrl
 
     from bridges.broker import EmbeddedBroker
+    from hub.alarms.engine import rule_context
     from hub.demo import DEMO_SITE, seed_demo
-    from hub.demo_crew import seed_lamps
+    from hub.demo_crew import demo_settings, seed_lamps
     from hub.scheduler import start_scheduler
 
     # The demo runs its own broker, so FH_MQTT_URL is not checked.
     settings, ctx = _checked(config, bridge=False)
+    settings = demo_settings(settings, DEMO_SITE)
+    ctx = rule_context(settings)
     mqtt_port = _demo_mqtt_port(mqtt_port)
     settings = settings.model_copy(
         update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}"), "mqtt_protocol": "3.1.1"}

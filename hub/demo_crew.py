@@ -28,6 +28,7 @@ from hub.parts.enums import MoveReason
 from hub.parts.models import Part
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device
+from hub.settings import Settings
 from hub.workorders import service as orders
 from hub.workorders.enums import Source, Status
 from hub.workorders.models import WorkOrder
@@ -43,6 +44,32 @@ LAMP_HISTORY_DAYS = 90
 LAMP_FAILURES_PER_WEEK = 10
 LAMP_STOCK = 30
 LAMP_LEAD_DAYS = 14
+
+
+DEMO_RULES = """# Written by `fhub demo` (no rules file given): the demo's clock runs fast.
+# Its dispensers empty within an hour or so, so the forecast order opens 40 minutes ahead
+# (the cleaning SLA's 30 minutes + 10) rather than the 8 hours of a real site.
+[sites.{site}.restroom.supplies_forecast]
+lead_min = 10
+gather_h = 1
+"""
+
+
+def demo_settings(settings: Settings, site_id: str) -> Settings:
+    """The demo's settings: its own rules file (a short forecast lead) and a faster pass.
+
+    Only what the configuration leaves unset: a rules file or a forecast period given by the
+    user stays as given.
+    """
+    update: dict[str, object] = {}
+    if settings.rules_file is None:
+        path = settings.data_dir / "demo-rules.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(DEMO_RULES.format(site=site_id), encoding="utf-8")
+        update["rules_file"] = path
+    if "forecast_check_seconds" not in settings.model_fields_set:
+        update["forecast_check_seconds"] = 30
+    return settings.model_copy(update=update)
 
 
 def seed_lamps(*, session: Session, site_id: str, now: datetime) -> Part | None:

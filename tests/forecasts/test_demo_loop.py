@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
@@ -15,10 +16,11 @@ from devices.restroom import simulate_events
 from hub.alarms.rules import RuleBook
 from hub.clock import ManualClock
 from hub.db import session_factory
-from hub.demo_crew import DemoCrew, seed_lamps
+from hub.demo_crew import DemoCrew, demo_settings, seed_lamps
 from hub.forecasts.flows import forecast_pass
 from hub.parts.flows import reorder_pass
 from hub.registry.enums import DeviceKind
+from hub.settings import Settings
 from hub.workorders.models import WorkOrder
 from hub.workorders.policy import SlaPolicy
 from tests.pipeline import alarms_of, register, send, unique_site
@@ -58,3 +60,21 @@ def test_the_demo_loop_refills_before_empty_and_reorders_lamps(fresh_engine: Eng
         assert seed_lamps(session=session, site_id=site, now=clock.now()) is None
         assert part.id in reorder_pass(session=session, now=clock.now(), zone=UTC).due
         session.commit()
+
+
+def test_the_demo_gets_a_short_forecast_lead_unless_configured(tmp_path: Path) -> None:
+    settings = demo_settings(Settings(data_dir=tmp_path), "sunshine-garden")
+    assert settings.forecast_check_seconds == 30
+    assert settings.rules_file is not None
+    rule = RuleBook.from_file(settings.rules_file).rule(
+        "sunshine-garden", "restroom", "supplies_forecast"
+    )
+    assert rule is not None
+    assert rule.params["lead_min"] == 10
+    own = tmp_path / "mine.toml"
+    own.write_text("", encoding="utf-8")
+    kept = demo_settings(
+        Settings(data_dir=tmp_path, rules_file=own, forecast_check_seconds=120), "x"
+    )
+    assert kept.rules_file == own
+    assert kept.forecast_check_seconds == 120
