@@ -106,13 +106,13 @@ def simulate(sim: SimDevice) -> dict[str, Any]:
     unless the device runs in a closed loop (`memory["closed_loop"]`): then only its
     cleaning order, resolved, refills it (`memory["refill"]`, see `simulate_events`).
     """
-    levels = {item: float(sim.memory.get(item, sim.rng.uniform(60, 100))) for item in SUPPLIES}
+    levels = {item: float(sim.memory.get(item, sim.rng.uniform(15, 100))) for item in SUPPLIES}
     hour = datetime.now(UTC).astimezone().hour
     mean = VISITS_BY_HOUR[hour]
     new = sum(1 for _ in range(4) if sim.rng.random() < mean / 4)
     visits = int(sim.memory.get("visits", 0)) + new
     for item in SUPPLIES:
-        drop = new * sim.rng.uniform(0.05, 0.12)
+        drop = new * sim.rng.uniform(0.15, 0.35)
         if sim.fault == "paper" and item == "paper":
             drop = 25.0
         levels[item] = max(0.0, levels[item] - drop)
