@@ -435,10 +435,10 @@ def cost(devices: int = 10_000, seed: int = 28) -> dict[str, Any]:
 def run(quick: bool) -> dict[str, Any]:
     """Every figure of the cell (smaller fleets and a shorter month for `--quick`)."""
     out: dict[str, Any] = {}
-    out.update(dispensers(50 if quick else 200, 10 if quick else 30))
-    out.update(batteries(400 if quick else 2_000, 10 if quick else 30))
+    out.update(dispensers(24 if quick else 200, 5 if quick else 30))
+    out.update(batteries(200 if quick else 2_000, 5 if quick else 30))
     out.update(lamps())
-    out.update(cost(2_000 if quick else 10_000))
+    out.update(cost(1_000 if quick else 10_000))
     return out
 
 
