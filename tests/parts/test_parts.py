@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -269,3 +271,23 @@ def test_a_hold_for_an_ordered_part_says_when_it_is_expected(
     assert held["hold_reason"].startswith("灯管用完 (")
     assert f"预计{expected}到货" in held["hold_reason"]
     assert f"expected {expected}" in held["hold_reason"]
+
+
+def test_the_unfinished_report_lists_the_parts_to_reorder(
+    client: TestClient, manager: dict[str, str]
+) -> None:
+    _part(client, manager, stock=3, min_stock=5)
+    _part(client, manager, name="镇流器", name_en="Ballast", stock=50, min_stock=1)
+    doc = client.get("/api/v1/reports/unfinished", params={"site": SITE}, headers=manager)
+    assert doc.status_code == 200, doc.text
+    body = doc.json()
+    assert body["totals"]["parts_to_reorder"] == 1
+    [row] = body["sections"]["parts"]
+    assert row["part"] == "LED灯管 T8 18W LED tube T8 18W"
+    assert row["stock"] == 3
+    xlsx = client.get(
+        "/api/v1/reports/unfinished", params={"site": SITE, "format": "xlsx"}, headers=manager
+    )
+    assert xlsx.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.content))
+    assert {"待补货备件", "Parts to reorder"} & set(book.sheetnames)
