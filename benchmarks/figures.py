@@ -77,6 +77,7 @@ def figures(results: Results) -> dict[str, Any]:
         **results.evidence,
         **results.influx,
         **results.web,
+        **results.forecasts,
     }
     out.update(correlation_figures(results))
     out.update(report_figures(results))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from benchmarks import correlation, evidence, influx, web
+from benchmarks import correlation, evidence, forecasts, influx, web
 from benchmarks import reports as report_cell
 from benchmarks.cells import ingest_cell, latency_cell, raw_result, run_cell
 from benchmarks.figures import versions
@@ -62,6 +62,8 @@ def run(quick: bool) -> Results:
         f"page p95 {results.web['page_p95_ms']} ms, ledger p95 {results.web['ledger_p95_ms']} ms, "
         f"sse p95 {results.web['sse_p95_ms']} ms",
     )
+    results.forecasts = forecasts.run(quick)
+    progress.done("forecasts", f"pass {results.forecasts['forecast_pass_s']} s")
     return results
 
 

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import moves_for, refusal, running_deadline, seconds_left, site_of
+from dashboards.forecasts import device_forecasts
 from dashboards.render import PageError, check_query, parse_time, render
 from hub.access import DEPARTMENT_OF
 from hub.api.deps import SessionDep
@@ -278,4 +279,5 @@ async def device_page(request: Request, device_id: DeviceIdPath) -> Response:
         events=[s for s in signals if s.get("channel") == "event"][-50:],
         alarms=await _alarms(user, device["site"], device_id),
         device_id=device_id,
+        forecasts=await device_forecasts(user, device_id, now),
     )

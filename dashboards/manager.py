@@ -122,6 +122,7 @@ async def manager_page(request: Request) -> Response:
     reports = {name: await _report(user, name, site) for name in REPORTS}
     discrepancies = await user.api.get_or_none("/inspections/discrepancies", site=site)
     complaints = await user.api.get_or_none("/complaints", limit=30) or []
+    parts = await user.api.get_or_none("/parts/forecast", site=site) or {"items": []}
     return render(
         request,
         "manager.html",
@@ -132,6 +133,7 @@ async def manager_page(request: Request) -> Response:
         breaches=await _breaches(user),
         discrepancies=discrepancies,
         complaints=complaints,
+        reorders=[p for p in parts["items"] if p["reorder"]],
     )
 
 

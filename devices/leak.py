@@ -41,6 +41,10 @@ def _battery_ok(state: Mapping[str, Any], p: Mapping[str, float]) -> bool | None
     return None if battery is None else battery >= p["clear_pct"]
 
 
+def _from_forecast(_state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
+    return None  # raised by the forecast pass (`hub.forecasts`), never by a reading
+
+
 def _tampered(state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
     return flag(state, "tamper")
 
@@ -80,10 +84,25 @@ SPEC = KindSpec(
             when=_battery_low,
             clear=_battery_ok,
             params={"below_pct": 15, "clear_pct": 25},
+            joins=("battery_forecast",),
             severity=AlarmSeverity.warning,
             department=Department.engineering,
             priority=Priority.low,
             group_depth=0,
+        ),
+        Rule(
+            type="battery_forecast",
+            title="漏水传感器电池将耗尽 Leak sensor battery running down",
+            when=_from_forecast,
+            joins=("battery_low",),
+            # Raised and cleared (a new battery) by the forecast pass: `days` ahead of reaching
+            # battery_low's threshold it opens; sensors of the building due within
+            # `gather_days` join the same replacement order.
+            params={"days": 14, "gather_days": 30},
+            severity=AlarmSeverity.info,
+            department=Department.engineering,
+            priority=Priority.low,
+            group_depth=1,
         ),
         Rule(
             type="tamper",

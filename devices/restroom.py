@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
@@ -57,7 +58,7 @@ def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Ru
     """
     return Rule(
         type=kind,
-        joins=tuple({"supplies_low", "supplies_empty"} - {kind}),
+        joins=tuple(sorted({"supplies_low", "supplies_empty", "supplies_forecast"} - {kind})),
         title=title,
         when=_any_at_most,
         clear=_all_above,
@@ -70,19 +71,64 @@ def _supplies(kind: str, title: str, below_pct: float, priority: Priority) -> Ru
     )
 
 
+def _from_forecast(_state: Mapping[str, Any], _p: Mapping[str, float]) -> bool | None:
+    return None  # raised by the forecast pass (`hub.forecasts`), never by a reading
+
+
+FORECAST = Rule(
+    type="supplies_forecast",
+    joins=("supplies_low", "supplies_empty"),
+    title="卫生间耗材即将用完 Restroom supplies about to run out",
+    when=_from_forecast,
+    clear_event="refilled",
+    # lead_min: how long before the forecast run-out the order opens, beyond the cleaning
+    # SLA's resolve time (8 hours in all by default: a night without cleaners is covered);
+    # gather_h: the floor's other dispensers due within this many hours join the same
+    # order; min_confidence: the least confidence that opens one.
+    params={"lead_min": 450, "gather_h": 16, "min_confidence": 0.5},
+    severity=AlarmSeverity.warning,
+    department=Department.cleaning,
+    priority=Priority.normal,
+    group_depth=2,
+)
+"""A dispenser forecast to run out within the cleaning lead time (the forecast pass raises it)."""
+
+
+VISITS_BY_HOUR: tuple[float, ...] = (0.2,) * 6 + (1.0, 3.2, 3.0, 1.5, 1.5, 1.8, 2.4, 1.5)
+VISITS_BY_HOUR += (1.3, 1.3, 1.5, 2.0, 3.2, 3.0, 2.4, 1.5, 0.8, 0.3)
+"""Visits per reading by local hour: quiet nights, morning and evening peaks (mean 1.6)."""
+
+
 def simulate(sim: SimDevice) -> dict[str, Any]:
-    """A reading: levels fall with visits; the `paper` fault empties the paper box fast."""
-    levels = {item: float(sim.memory.get(item, sim.rng.uniform(60, 100))) for item in SUPPLIES}
-    visits = int(sim.memory.get("visits", 0)) + sim.rng.randint(0, 3)
+    """A reading: visits follow the hour of day and each takes a little of every supply.
+
+    The `paper` fault empties the paper box fast. An empty dispenser is refilled at once
+    unless the device runs in a closed loop (`memory["closed_loop"]`): then only its
+    cleaning order, resolved, refills it (`memory["refill"]`, see `simulate_events`).
+    """
+    levels = {item: float(sim.memory.get(item, sim.rng.uniform(15, 100))) for item in SUPPLIES}
+    hour = datetime.now(UTC).astimezone().hour
+    mean = VISITS_BY_HOUR[hour]
+    new = sum(1 for _ in range(4) if sim.rng.random() < mean / 4)
+    visits = int(sim.memory.get("visits", 0)) + new
     for item in SUPPLIES:
-        drop = sim.rng.uniform(0, 0.3)
+        drop = new * sim.rng.uniform(0.15, 0.35)
         if sim.fault == "paper" and item == "paper":
             drop = 25.0
         levels[item] = max(0.0, levels[item] - drop)
-        if levels[item] <= 0 and sim.fault is None:
+        if levels[item] <= 0 and sim.fault is None and not sim.memory.get("closed_loop"):
             levels[item] = 100.0  # the cleaner came by
     sim.memory.update(levels, visits=visits)
     return {f"{item}_pct": round(levels[item], 1) for item in SUPPLIES} | {"visits": visits}
+
+
+def simulate_events(sim: SimDevice) -> list[dict[str, Any]]:
+    """A cleaner's refill, when the device's cleaning order was resolved (the closed loop)."""
+    if not sim.memory.pop("refill", False):
+        return []
+    items = [item for item in SUPPLIES if float(sim.memory.get(item, 100.0)) < 100.0]
+    sim.memory.update(dict.fromkeys(SUPPLIES, 100.0))
+    return [{"type": "refilled", "item": item} for item in items]
 
 
 SPEC = KindSpec(
@@ -92,7 +138,9 @@ SPEC = KindSpec(
     rules=(
         _supplies("supplies_low", "卫生间耗材不足 Restroom supplies low", 10, Priority.normal),
         _supplies("supplies_empty", "卫生间耗材用完 Restroom supplies run out", 0, Priority.high),
+        FORECAST,
     ),
     simulate=simulate,
+    simulate_events=simulate_events,
     faults=("paper",),
 )

@@ -22,6 +22,7 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | register quarantined adapter devices | — | — | — | — | — | yes |
 | read reports and their stored runs | yes | — | — | — | yes | yes |
 | write the unified answer to a hot item | — | — | — | — | yes | yes |
+| keep the parts store (parts, stock movements) | — | yes | — | — | yes | yes |
 
 Why: the desk verifies and calls back, so the people who did the work do not close their
 own orders (DOMAIN.md); field staff work their own department's orders, or one handed to
@@ -37,6 +38,7 @@ registered belongs to no site yet, and giving it one is the installation's admin
 desk reading the timeline to answer the owner; the desk compiles the weekly statistics for
 the management meeting and managers read every report, and the unified answer to a hot item
 is decided by management (the desk then gives it to every owner who raises the item).
+Engineers take parts from the store and book deliveries; managers order them.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ class Action(StrEnum):
     register_devices = "register quarantined adapter devices"
     read_reports = "read reports and their stored runs"
     write_answers = "write the unified answer to a hot item"
+    keep_parts = "keep the parts store"
 
 
 class Reach(StrEnum):
@@ -112,6 +115,7 @@ MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.register_devices: {},
     Action.read_reports: _DESK,
     Action.write_answers: {Role.manager: Reach.all},
+    Action.keep_parts: {Role.engineer: Reach.all, Role.manager: Reach.all},
 }
 """The table above as data; admins may do everything, so they are not listed."""
 

@@ -31,10 +31,12 @@ from hub.correlation.deps import DeskCorrelation
 from hub.correlation.routes import router as correlation_router
 from hub.db import make_engine, session_factory
 from hub.evidence.routes import router as evidence_router
+from hub.forecasts.routes import router as forecasts_router
 from hub.health import PROCESS, Health
 from hub.inspections.routes import router as inspections_router
 from hub.live.routes import router as live_router
 from hub.notices.routes import router as notices_router
+from hub.parts.routes import router as parts_router
 from hub.registry.routes import router as registry_router
 from hub.reports.routes import router as reports_router
 from hub.settings import Settings
@@ -60,6 +62,8 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     correlation_router,
     live_router,
     reports_router,
+    forecasts_router,
+    parts_router,
 ]
 
 

@@ -368,11 +368,15 @@ def demo(
     from pydantic import AnyUrl
 
     from bridges.broker import EmbeddedBroker
+    from hub.alarms.engine import rule_context
     from hub.demo import DEMO_SITE, seed_demo
+    from hub.demo_crew import demo_settings, seed_lamps
     from hub.scheduler import start_scheduler
 
     # The demo runs its own broker, so FH_MQTT_URL is not checked.
     settings, ctx = _checked(config, bridge=False)
+    settings = demo_settings(settings, DEMO_SITE)
+    ctx = rule_context(settings)
     mqtt_port = _demo_mqtt_port(mqtt_port)
     settings = settings.model_copy(
         update={"mqtt_url": AnyUrl(f"mqtt://127.0.0.1:{mqtt_port}"), "mqtt_protocol": "3.1.1"}
@@ -392,6 +396,7 @@ def demo(
         seed = seed_demo(
             session=session, now=clock.now(), pepper=settings.token_pepper.get_secret_value()
         )
+        seed_lamps(session=session, site_id=DEMO_SITE, now=clock.now())
     base = f"http://{host}:{port}"
     state = "created" if seed.created else "kept (existing data)"
     print(f"facility-hub demo — site {DEMO_SITE} {state}")
@@ -443,7 +448,20 @@ def _start_demo_devices(
     threading.Thread(
         target=patrol.run, args=(simulator, SystemClock(), stop), name="fhub-patrol", daemon=True
     ).start()
+    from hub.demo_crew import DemoCrew
+
+    sims = {d.device_id: d for d in simulator.devices}
+    for sim in simulator.devices:
+        if sim.kind == "restroom":
+            sim.memory["closed_loop"] = True  # refilled when their cleaning order resolves
+    crew = DemoCrew(sessions, site_id=DEMO_SITE, policy=ctx.policy)
+    threading.Thread(
+        target=crew.run, args=(sims, SystemClock(), stop), name="fhub-crew", daemon=True
+    ).start()
     print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
+    print("  dispensers are refilled when their cleaning order resolves: forecast orders open")
+    print(f"       before they run out: {base}/api/v1/forecasts")
+    print(f"  the lamp shelf's reorder comes due: {base}/api/v1/parts/forecast")
     print("  a cleaner's patrol log will say the emptied paper box was fine: see")
     print(f"       {base}/api/v1/inspections/discrepancies (manager token)")
     return simulator

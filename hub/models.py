@@ -16,6 +16,7 @@ from hub.complaints.models import (
 from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
 from hub.evidence.models import Checkpoint, Export
+from hub.forecasts.models import Forecast, ForecastCursor
 from hub.inspections.models import (
     Discrepancy,
     Inspection,
@@ -30,6 +31,7 @@ from hub.inspections.models import (
 from hub.live.models import LiveEvent
 from hub.notices.models import Notice
 from hub.outbox.models import OutboxMessage
+from hub.parts.models import Part, PartMovement
 from hub.registry.models import (
     BrokerCredential,
     Device,
@@ -91,6 +93,10 @@ __all__ = [
     "UnifiedAnswer",
     "ReportRun",
     "JobRun",
+    "Forecast",
+    "ForecastCursor",
+    "Part",
+    "PartMovement",
 ]
 
 

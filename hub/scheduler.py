@@ -38,8 +38,10 @@ from hub.correlation.flows import Policies
 from hub.correlation.jobs import watch
 from hub.evidence import jobs as evidence_jobs
 from hub.evidence.keys import Keyring
+from hub.forecasts.flows import forecast_pass
 from hub.inspections import jobs as inspection_jobs
 from hub.inspections import rounds as inspection_rounds
+from hub.parts.flows import reorder_pass
 from hub.reports import jobs as report_jobs
 from hub.reports import periods
 from hub.reports.enums import Cadence
@@ -200,6 +202,24 @@ def correlation_job(every_s: int, policies: Policies) -> Job:
     return Job("correlation_watch", body, every_s)
 
 
+def forecast_job(every_s: int, ctx: RuleContext) -> Job:
+    """Dispenser and battery forecasts with the orders they open; parts due for reorder."""
+
+    def body(session: Session, _period: datetime, now: datetime) -> None:
+        done = forecast_pass(session=session, rules=ctx.rules, policy=ctx.policy, now=now)
+        reorders = reorder_pass(session=session, now=now, zone=ctx.policy.zone)
+        if done.raised or done.cleared or reorders.due:
+            logger.info(
+                "forecasts: %d reading(s), %d alarm(s) raised, %d cleared; %d part(s) to reorder",
+                done.readings,
+                done.raised,
+                done.cleared,
+                len(reorders.due),
+            )
+
+    return Job("forecast_watch", body, every_s)
+
+
 def callback_job(every_s: int, lead: timedelta, zone: tzinfo) -> Job:
     """Remind the desk of callbacks (回访) about to fall due."""
 
@@ -276,6 +296,7 @@ def hub_jobs(settings: Settings, sessions: sessionmaker[Session], clock: Clock) 
             zone,
         ),
         *(report_job(cadence, settings, sessions, clock) for cadence in Cadence),
+        forecast_job(settings.forecast_check_seconds, rule_context(settings)),
         *([retention_job(settings, sessions, clock)] if settings.retention_days else []),
         # Further periodic duties are added here.
     ]

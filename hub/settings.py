@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     evidence_checkpoint_seconds: int = Field(
         300, ge=10, description="How often a signed checkpoint of every chain head is made."
     )
+    forecast_check_seconds: int = Field(
+        300,
+        ge=1,
+        description="How often dispenser and battery forecasts and parts' reorders are updated.",
+    )
     retention_days: dict[str, int] = Field(
         default_factory=dict,
         description=(

@@ -26,6 +26,7 @@ from hub.complaints import flows as desk_flows
 from hub.complaints.policy import ComplaintPolicy
 from hub.live import flows as live_flows
 from hub.notices import flows as notice_flows
+from hub.parts import flows as parts_flows
 from hub.settings import Settings
 from hub.workorders import reactions
 
@@ -37,6 +38,7 @@ def order_reactions(target: Target, settings: Settings) -> None:
     desk = ComplaintPolicy.from_settings(settings)
     reactions.register(target, "notices", notice_flows.order_moved)
     reactions.register(target, "callbacks", partial(desk_flows.callbacks_due, policy=desk))
+    reactions.register(target, "parts", parts_flows.order_moved)
 
 
 def wire(

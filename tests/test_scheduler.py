@@ -222,6 +222,7 @@ def test_every_job_of_the_hub_is_registered(tmp_path: Path) -> None:
         "reports_weekly",
         "reports_half_monthly",
         "reports_monthly",
+        "forecast_watch",
     ]
 
 

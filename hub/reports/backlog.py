@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from hub.cases.deadlines import effective_due
 from hub.complaints.enums import Status as ComplaintStatus
 from hub.complaints.models import Complaint, ComplaintDeadline, ComplaintWorkOrder
+from hub.parts import service as parts
 from hub.registry.enums import DeviceKind
 from hub.registry.models import Device, Location
 from hub.reports.tables import Chart, ChartKind, Column, Kind, Layout, Report
@@ -75,6 +76,20 @@ DEPARTMENTS = Layout(
         "Unfinished by department",
     ),
 )
+PARTS = Layout(
+    "parts",
+    "待补货备件",
+    "Parts to reorder",
+    (
+        Column("part", "备件", "Part", width=24),
+        Column("stock", "库存", "In stock", Kind.int, 8),
+        Column("on_order", "在途", "On order", Kind.int, 8),
+        Column("daily_use", "日用量", "Use per day", Kind.float, 10),
+        Column("runs_out_on", "预计用完日", "Runs out on", width=12),
+        Column("order_by", "最晚下单日", "Order by", width=12),
+    ),
+)
+"""Parts whose order-by day has come by the report's end (`hub.parts`)."""
 
 
 @dataclass(frozen=True)
@@ -241,12 +256,31 @@ def _departments(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def _reorders(session: Session, site_id: str, until: datetime) -> list[dict[str, Any]]:
+    """The site's parts to reorder at `until`: their order-by day has come."""
+    found = parts.list_parts(session=session, site_ids=[site_id])
+    outlooks = parts.forecasts(session=session, parts=found, now=until, today=until.date())
+    return [
+        {
+            "part": f"{p.name} {p.name_en}".strip(),
+            "stock": p.stock,
+            "on_order": p.on_order,
+            "daily_use": outlooks[p.id].daily_use,
+            "runs_out_on": str(outlooks[p.id].runs_out_on or ""),
+            "order_by": str(outlooks[p.id].order_by or ""),
+        }
+        for p in found
+        if outlooks[p.id].due(until.date())
+    ]
+
+
 def unfinished(
     *, session: Session, site_id: str, since: datetime, until: datetime, now: datetime
 ) -> Report:
     """Everything still open at `until`, lights first, then by department and age."""
     rows = _orders(session, site_id, until) + _complaints(session, site_id, until)
     rows.sort(key=lambda r: (not r["light"], r["department"], -r["age_days"], r["type"], r["id"]))
+    reorders = _reorders(session, site_id, until)
     return Report(
         name="unfinished",
         site=site_id,
@@ -261,6 +295,7 @@ def unfinished(
             "on_hold": sum(1 for r in rows if r["on_hold_since"] is not None),
             "breached": sum(1 for r in rows if r["sla"] == "breached"),
             "new_in_period": sum(1 for r in rows if r["registered_at"] >= since),
+            "parts_to_reorder": len(reorders),
         },
-        sections={"items": rows, "departments": _departments(rows)},
+        sections={"items": rows, "departments": _departments(rows), "parts": reorders},
     )

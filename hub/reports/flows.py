@@ -97,7 +97,7 @@ CATALOG: dict[ReportName, Spec] = {
         ReportName.unfinished,
         "半月未完成事项",
         "Unfinished issues",
-        (backlog.ITEMS, backlog.DEPARTMENTS),
+        (backlog.ITEMS, backlog.DEPARTMENTS, backlog.PARTS),
         Cadence.half_monthly,
         lambda s, site, a, b, now, _z: backlog.unfinished(
             session=s, site_id=site, since=a, until=b, now=now

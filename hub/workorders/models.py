@@ -40,6 +40,8 @@ class WorkOrder(CaseColumns, Base):
     assignee: Mapped[str | None] = mapped_column(String(128))
     created_by: Mapped[str] = mapped_column(String(128))
     condition_cleared_at: Mapped[datetime | None]
+    hold_part_id: Mapped[int | None] = mapped_column(ForeignKey("parts.id", ondelete="SET NULL"))
+    """The part an order on hold waits for (`hold_part_id` on the hold move), if any."""
 
     location: Mapped[Location | None] = relationship(lazy="joined")
     history: Mapped[list[WorkOrderEvent]] = relationship(

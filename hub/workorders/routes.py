@@ -18,6 +18,7 @@ from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.complaints.queries import complaint_ids_by_order
 from hub.errors import InvalidInput, NotFound
+from hub.parts import flows as parts_flows
 from hub.registry.service import find_location, get_device
 from hub.workorders import service
 from hub.workorders.deps import PolicyDep
@@ -154,5 +155,7 @@ def move_work_order(
         assignee=body.assignee,
         by=principal,
     )
+    if body.hold_part_id is not None:
+        parts_flows.hold_for(session=session, order=order, part_id=body.hold_part_id)
     session.commit()
     return order_view(session=session, order=order, now=now)

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
-from hub.inputs import Input
+from hub.inputs import Id, Input
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import WorkOrder
 
@@ -32,6 +32,8 @@ class TransitionIn(Input):
     to: Status
     assignee: str | None = Field(None, max_length=128)
     note: str = Field("", max_length=10_000)
+    hold_part_id: Id | None = None
+    """On a move to `on_hold`: the part the order waits for (from the site's parts store)."""
 
 
 class HistoryOut(BaseModel):
@@ -71,6 +73,7 @@ class WorkOrderOut(BaseModel):
     updated_at: datetime
     closed_at: datetime | None
     hold_reason: str | None
+    hold_part_id: int | None
     on_hold_since: datetime | None
     hold_total_s: int
     reopen_count: int
@@ -124,6 +127,7 @@ class WorkOrderOut(BaseModel):
             updated_at=order.updated_at,
             closed_at=order.closed_at,
             hold_reason=order.hold_reason,
+            hold_part_id=order.hold_part_id,
             on_hold_since=order.hold_started_at,
             hold_total_s=order.hold_total_s,
             reopen_count=order.reopen_count,

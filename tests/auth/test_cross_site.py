@@ -27,9 +27,11 @@ from hub.complaints import intake
 from hub.complaints.policy import ComplaintPolicy
 from hub.correlation.flows import Policies
 from hub.correlation.jobs import watch
+from hub.forecasts.models import Forecast
 from hub.inspections import service as inspections
 from hub.inspections.enums import Item, State
 from hub.notices.models import Notice
+from hub.parts import service as parts
 from hub.registry.enums import DeviceKind
 from hub.reports import jobs as report_jobs
 from hub.reports.enums import Cadence
@@ -54,6 +56,7 @@ class Theirs:
     sensor_order: int
     report_run: int = 0
     token: int = 0
+    part: int = 0
 
 
 @pytest.fixture
@@ -117,6 +120,34 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
     )
     issue_token(session=db, user=them, pepper="x", now=clock.now())
     token_id = db.scalars(select(ApiToken.id).where(ApiToken.user_id == them.id)).one()
+    # B's parts store and a forecast of B's leak sensor battery.
+    part = parts.create_part(
+        session=db,
+        site_id=OTHER_SITE,
+        name="灯管",
+        name_en="lamp",
+        unit="支",
+        stock=3,
+        min_stock=1,
+        lead_days=14,
+        device_kind=None,
+        actor="them",
+        now=clock.now(),
+    )
+    db.add(
+        Forecast(
+            site_id=OTHER_SITE,
+            device_id=leak.id,
+            quantity="battery",
+            outlook="flat",
+            level=80.0,
+            confidence=0.0,
+            readings=1,
+            track={},
+            updated_at=clock.now(),
+        )
+    )
+    db.flush()
     return Theirs(
         leak.id,
         alarm.id,
@@ -126,6 +157,7 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         alarm.work_order_id,
         report_run=run_id,
         token=token_id,
+        part=part.id,
     )
 
 
@@ -258,6 +290,13 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         "/api/v1/reports/answers",
         {"site": OTHER_SITE, "dimension": "location", "value": "1/1", "text": "x"},
     ),
+    "POST /api/v1/parts": lambda t: ("POST", "/api/v1/parts", {"site": OTHER_SITE, "name": "x"}),
+    "GET /api/v1/parts/{part_id}": lambda t: ("GET", f"/api/v1/parts/{t.part}", None),
+    "POST /api/v1/parts/{part_id}/movements": lambda t: (
+        "POST",
+        f"/api/v1/parts/{t.part}/movements",
+        {"delta": 1, "reason": "received"},
+    ),
 }
 """Routes naming one of B's objects (or B itself): 404, or 403 where the role may not act."""
 
@@ -304,6 +343,9 @@ FILTERED: dict[str, Callable[[Theirs, Any], bool]] = {
     "GET /api/v1/reports/runs": lambda t, body: all(run["site"] == SITE for run in body),
     "GET /api/v1/reports/answers": lambda t, body: all(a["site"] == SITE for a in body),
     "GET /api/v1/tokens": lambda t, body: all(row["id"] != t.token for row in body),
+    "GET /api/v1/parts": lambda t, body: t.part not in _ids(body),
+    "GET /api/v1/parts/forecast": lambda t, body: t.part not in _ids(body, "part_id"),
+    "GET /api/v1/forecasts": lambda t, body: t.device not in _ids(body, "device_id"),
 }
 """Routes that list: B's objects never appear, even when B is asked for by name."""
 

@@ -4,8 +4,8 @@
 registry does not know it, so the order, the shut-off task and the reply can still name
 it. `satisfaction` is the owner's score 1-5 recorded with the callback's verdict.
 
-Revision ID: 0012_desk
-Revises: 0011_reports
+Revision ID: 0013_desk
+Revises: 0012_sessions
 Create Date: 2026-12-08 00:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012_desk"
-down_revision: str | Sequence[str] | None = "0011_reports"
+revision: str = "0013_desk"
+down_revision: str | Sequence[str] | None = "0012_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

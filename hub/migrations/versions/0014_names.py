@@ -4,8 +4,8 @@ Sites, locations (every level of the tree) and devices carry an English name bes
 Chinese one (`name_en`, '' when none: pages fall back to `name`); a work order's title
 too (`title_en`) and a notice's (`title_en`), composed by the hub in both languages.
 
-Revision ID: 0012_names
-Revises: 0011_reports
+Revision ID: 0014_names
+Revises: 0013_desk
 Create Date: 2026-12-08 00:00:00.000000
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0012_names'
-down_revision: str | Sequence[str] | None = '0011_reports'
+revision: str = "0014_names"
+down_revision: str | Sequence[str] | None = "0013_desk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
