@@ -41,7 +41,7 @@ pytestmark = pytest.mark.usefixtures("sites")
 
 API = "/api/v1"
 POLICIES = Policies.from_settings(Settings())
-HUB_REACTIONS = ["notices", "callbacks"]
+HUB_REACTIONS = ["notices", "callbacks", "parts"]
 
 
 @dataclass
