@@ -56,7 +56,8 @@ class _Broadcast(dict[str, Any]):
 
 @cache
 def broker_class() -> type[Any]:
-    """amqtt's broker, delivering each message at min(published, subscribed) QoS.
+    """amqtt's broker, delivering each message at min(published, subscribed) QoS, and a
+    retained message only to the clients whose own subscriptions match it (as Mosquitto).
 
     Built on first use: importing amqtt is only paid by processes that run a broker.
     """
@@ -86,6 +87,16 @@ def broker_class() -> type[Any]:
             await self._broadcast_queue.put(
                 _Broadcast(published, session=session, topic=topic, data=data)
             )
+
+        async def _publish_retained_messages_for_subscription(
+            self, subscription: tuple[str, int], session: Any
+        ) -> None:
+            # On every connect amqtt offers the retained messages of every filter any client
+            # subscribed to; Mosquitto gives a client only those matching its own filters.
+            topic_filter = subscription[0]
+            if not any(s is session for s, _q in self._subscriptions.get(topic_filter, ())):
+                return
+            await super()._publish_retained_messages_for_subscription(subscription, session)
 
     return HubBroker
 

@@ -19,7 +19,7 @@ from starlette.datastructures import State
 from dashboards.web import install_pages
 from hub.alarms.routes import router as alarms_router
 from hub.api.bodies import GuardedBodies
-from hub.api.deps import PrincipalDep, SessionDep
+from hub.api.deps import PrincipalDep, SessionDep, known_site
 from hub.api.errors import declare_errors, error_body, install_error_handlers
 from hub.api.params import StorableUrls, known_query_only
 from hub.api.throttle import Throttle
@@ -111,7 +111,9 @@ def create_app(
         health: Health = app.state.health
         return health.metrics()
 
-    api = APIRouter(prefix=API_PREFIX, dependencies=[Depends(known_query_only)])
+    api = APIRouter(
+        prefix=API_PREFIX, dependencies=[Depends(known_query_only), Depends(known_site)]
+    )
 
     @api.get("/me", tags=["auth"])
     def me(principal: PrincipalDep) -> dict[str, Any]:

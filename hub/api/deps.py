@@ -21,7 +21,7 @@ from hub.api import cookies
 from hub.api.throttle import Throttle
 from hub.auth.principal import Principal
 from hub.clock import Clock
-from hub.errors import Forbidden, TooManyRequests, Unauthorized
+from hub.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from hub.settings import Settings
 
 
@@ -175,3 +175,16 @@ def now(clock: ClockDep) -> datetime:
 
 
 NowDep = Annotated[datetime, Depends(now)]
+
+
+def known_site(request: Request, session: SessionDep) -> None:
+    """A `?site=` the caller does not see (unknown, or another's) is 404 on every route,
+    before the route looks: never an empty list on some and 404 on others."""
+    site = request.query_params.get("site")
+    if site is None:
+        return
+    principal = request.scope.get(PRINCIPAL_KEY)
+    if not isinstance(principal, Principal):
+        principal = request.scope[PRINCIPAL_KEY] = request_principal(request, session)
+    if not principal.sees(site):
+        raise NotFound(f"site {site!r} not found")

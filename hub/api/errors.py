@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.routing import compile_path
 
 from hub.errors import HubError
 
@@ -153,13 +154,33 @@ def declare_errors(router: APIRouter) -> None:
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
+_Table = list[tuple[re.Pattern[str], int, frozenset[str]]]
+_TABLES: dict[int, _Table] = {}
+
+
+def _method_table(app: FastAPI) -> _Table:
+    """Every route's path pattern, its number of parameters, its methods (included routers'
+    routes under their prefix)."""
+    table = _TABLES.get(id(app))
+    if table is None:
+        table = []
+        for context in iter_route_contexts(app.router.routes):
+            if context.path_format and context.methods:
+                pattern, _, convertors = compile_path(context.path_format)
+                table.append((pattern, len(convertors), frozenset(context.methods)))
+        _TABLES[id(app)] = table
+    return table
+
+
 def allowed_methods(app: FastAPI, scope: dict[str, Any]) -> list[str]:
-    """Every method some route of the app takes on the request's path."""
-    return [
-        method
-        for method in _METHODS
-        if any(
-            route.matches({**scope, "method": method})[0] is Match.FULL
-            for route in app.router.routes
-        )
-    ]
+    """Every method a route of the app takes on the request's path, and no other.
+
+    A path spelled out names its routes: `/complaints/phrase-check` is the phrase check's
+    (POST), not a complaint's (`/complaints/{complaint_id}`, GET, whose id it is not).
+    """
+    path = str(scope.get("path", ""))
+    matched = [(params, methods) for pattern, params, methods in _method_table(app)
+               if pattern.match(path)]  # fmt: skip
+    fewest = min((params for params, _ in matched), default=0)
+    found = set().union(*(methods for params, methods in matched if params == fewest))
+    return [method for method in _METHODS if method in found]

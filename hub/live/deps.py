@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from hub.api.deps import SessionDep, request_principal
+from hub.api.deps import PRINCIPAL_KEY, SessionDep, request_principal
 from hub.auth.principal import Principal
 from hub.live.stream import Follower
 
@@ -24,6 +24,9 @@ def stream_principal(
     The stream only reads, so the cookie (SameSite=Strict) is enough here; every route
     that changes something takes the bearer token or, with the cookie, a CSRF token too.
     """
+    earlier = request.scope.get(PRINCIPAL_KEY)
+    if isinstance(earlier, Principal):
+        return earlier
     return request_principal(request, session)
 
 

@@ -14,15 +14,25 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from devices import SPECS
-from devices.base import Reading, Reason, Rejected, Topic, decode, parse_topic
+from devices.base import (
+    SEGMENT,
+    TOPIC_ROOT,
+    Reading,
+    Reason,
+    Rejected,
+    Topic,
+    decode,
+    parse_topic,
+)
 from hub.alarms import availability, engine
 from hub.alarms.engine import RuleContext
 from hub.registry.enums import DeviceStatus
-from hub.registry.models import DeviceRef
+from hub.registry.models import DeviceRef, Site
 from hub.signals import bulk, changes
 from hub.signals.changes import Changes
 from hub.signals.service import (
@@ -65,12 +75,14 @@ def _validate(
     """Accepted readings, dead-letter rows, and the devices that have a chain head."""
     dead: list[tuple[dict[str, Any], bool]] = []  # a row, and whether it was retained
     topics: list[tuple[Incoming, Topic]] = []
+    unplaced: list[tuple[dict[str, Any], str | None]] = []  # rows of no registered device
     for message in messages:
         try:
             topics.append((message, parse_topic(message.topic)))
         except Rejected as exc:
             row = dead_letter_row(message, reason=exc.reason, detail=exc.detail)
             dead.append((row, message.retain))
+            unplaced.append((row, _named_site(message.topic)))
     ids = sorted({t.device for _m, t in topics})
     devices, headed = bulk.device_refs(session=session, ids=ids)
     accepted: list[_Accepted] = []
@@ -100,15 +112,38 @@ def _validate(
             message,
             reason=reason,
             detail=detail,
-            site_id=topic.site,  # a dead letter belongs to the site its topic names
+            site_id=device.site_id if device else None,  # the registered device's site
             device_id=topic.device,
         )
         dead.append((row, message.retain))
+        if device is None:
+            unplaced.append((row, topic.site))
+    _place(session, unplaced)
     rows = _without_replayed(session=session, dead=dead, result=result)
     for row in rows:
         result.reasons[row["reason"]] = result.reasons.get(row["reason"], 0) + 1
     result.dead = len(rows)
     return accepted, rows, headed
+
+
+def _named_site(topic: str) -> str | None:
+    """The site a topic names (`fh/{site}/...`), whether or not the rest of it is sound."""
+    parts = topic.split("/")
+    if len(parts) > 1 and parts[0] == TOPIC_ROOT and SEGMENT.match(parts[1]):
+        return parts[1]
+    return None
+
+
+def _place(session: Session, unplaced: Sequence[tuple[dict[str, Any], str | None]]) -> None:
+    """Dead letters of no registered device belong to the site their topic names, if it is
+    one; else to none (administrators of every site see those)."""
+    wanted = sorted({site for _row, site in unplaced if site})
+    if not wanted:
+        return
+    known = set(session.scalars(select(Site.id).where(Site.id.in_(wanted))))
+    for row, site in unplaced:
+        if site in known:
+            row["site_id"] = site
 
 
 def _without_replayed(

@@ -55,3 +55,33 @@ def test_a_message_is_delivered_at_the_lower_of_published_and_subscribed_qos(
         at_zero.close()
     assert at_one.got == {b"published at 0": 0, b"published at 1": 1, b"published at 2": 1}
     assert at_zero.got == {b"published at 0": 0, b"published at 1": 0, b"published at 2": 0}
+
+
+def test_a_retained_message_goes_only_to_subscriptions_it_matches(
+    amqtt_broker: EmbeddedBroker,
+) -> None:
+    site = f"ret-{new_client_id()}".lower().replace("_", "-")[:40]
+    bridge = _Subscriber(amqtt_broker, f"fh/{site}/#", qos=1, clean=False)  # as the bridge
+    publisher = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=new_client_id("pub"))
+    publisher.connect(amqtt_broker.host, amqtt_broker.port)
+    publisher.loop_start()
+    others: list[_Subscriber] = []
+    try:
+        for n in range(5):
+            topic = f"fh/{site}/leak/leak-{n}/status"
+            publisher.publish(topic, b"online", qos=1, retain=True).wait_for_publish(10)
+        assert wait_for(lambda: len(bridge.got) == 1)  # the same payload, five topics
+        unrelated = _Subscriber(amqtt_broker, f"zzz-{site}/#", qos=1, clean=True)
+        persistent = _Subscriber(amqtt_broker, f"zzz-{site}/x", qos=1, clean=False)
+        one = _Subscriber(amqtt_broker, f"fh/{site}/leak/leak-1/status", qos=1, clean=True)
+        others += [unrelated, persistent, one]
+        assert wait_for(lambda: bool(one.got))
+        threading.Event().wait(1.0)  # what would come, comes within this
+        assert unrelated.got == {}
+        assert persistent.got == {}
+        assert one.got == {b"online": 1}
+    finally:
+        for client in (bridge, *others):
+            client.close()
+        publisher.loop_stop()
+        publisher.disconnect()

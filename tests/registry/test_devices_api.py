@@ -66,13 +66,19 @@ def ids(client: TestClient, headers: dict[str, str], query: str) -> list[str]:
         ("?location=9", []),
         ("?status=offline&kind=light&location=3/12", ["light-b3-f12"]),
         (f"?site={SITE}&status=late", ["gate-north", "leak-b3-f01"]),
-        (f"?site={OTHER_SITE}", []),  # not in the engineer's scope
     ],
 )
 def test_filters(
     client: TestClient, engineer: dict[str, str], query: str, expected: list[str]
 ) -> None:
     assert ids(client, engineer, query) == expected
+
+
+def test_a_site_outside_the_scope_is_not_found(
+    client: TestClient, engineer: dict[str, str]
+) -> None:
+    answer = client.get(f"/api/v1/devices?site={OTHER_SITE}", headers=engineer)
+    assert answer.status_code == 404
 
 
 def test_each_device_keeps_its_live_fields(client: TestClient, engineer: dict[str, str]) -> None:

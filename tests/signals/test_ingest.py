@@ -95,8 +95,8 @@ def test_rejected_messages_are_dead_lettered_and_traffic_goes_on(
     row = db.scalars(select(DeadLetter).where(DeadLetter.topic == topic)).one()
     assert (row.reason, row.payload_bytes, row.received_at) == (reason, len(payload), clock.now())
     assert row.detail or reason == "unknown_device"
-    # It belongs to the site its topic names (none, for a topic that names none).
-    assert row.site_id == (None if reason == "bad_topic" else topic.split("/")[1])
+    # It belongs to the registered device's site, else to the site its topic names.
+    assert row.site_id == SITE
 
 
 def test_a_future_timestamp_is_refused(db: Session, clock: ManualClock, leak: Device) -> None:
