@@ -91,7 +91,7 @@ def test_a_complaint_from_receipt_to_archive_on_the_pages(
     assert 'id="refusal"' in unsaid.text
     corrected = client.post(
         f"/desk/complaints/{cid}/classification",
-        data={"csrf": csrf, "category": "sanitation", "responsibility": "property", "reason": "公区"},
+        data={"csrf": csrf, "category": "sanitation", "reason": "公区"},
     )
     assert corrected.status_code == 303, corrected.text
     assert api(client, headers, f"/complaints/{cid}")["classification"]["overridden"] is True
