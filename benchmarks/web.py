@@ -4,7 +4,9 @@
 the server's time: the page, the API calls it makes, rendering) on the demo site
 (115 devices), and `page_10k_p95_ms` with 10,000 devices, where the engineer's grid shows
 one building, or one floor of it. `ledger_p95_ms`: the desk's ledger (newest page, a deep
-page, words, phone, unit, filters, a period) with 50,000 complaints. `sse_p95_ms`: 200
+page, words, phone, unit, filters, a period) with 50,000 complaints, beside the cheapest
+signed-in request (`GET /api/v1/me`) timed in the same run, as a ratio: on a busy machine
+the ratio says more than the milliseconds. `sse_p95_ms`: 200
 streams open on `fhub serve` (its own
 process, as in production), a work order opened and committed now and then by another
 process; from each commit to its event arriving on each stream.
@@ -158,12 +160,15 @@ def ledger_cell(quick: bool) -> dict[str, Any]:
         _seed(engine, settings)
         count = _complaints(engine, 5_000 if quick else 50_000)
         with TestClient(create_app(settings, engine=engine)) as client:
+            base = _time_pages(client, {"fh_demo_front_desk": ["/api/v1/me"]}, rounds)
             timed = _time_pages(client, {"fh_demo_front_desk": LEDGER_PAGES}, rounds)
         engine.dispose()
     return {
         "ledger_p95_ms": timed["p95"],
         "ledger_ms_by_page": timed["pages"],
         "ledger_complaints": count,
+        "ledger_baseline_me_p95_ms": base["p95"],
+        "ledger_vs_me_ratio": round(timed["p95"] / base["p95"], 2) if base["p95"] else None,
     }
 
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select, union
-from sqlalchemy.orm import Session, noload, selectinload
+from sqlalchemy import Select, false, func, or_, select, union
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
@@ -129,7 +129,7 @@ def list_complaints(
     """Complaints in the caller's sites, newest first, filtered.
 
     `brief`: the ledger's rows, without their history, deadlines, replies, escalations and
-    corrections (left empty, not loaded).
+    corrections (left empty).
     """
     query = select(Complaint).where(Complaint.site_id.in_(site_ids))
     if search is not None:
@@ -162,12 +162,12 @@ def list_complaints(
         .offset(offset)
         .options(
             *(
-                (
-                    noload(Complaint.history),
-                    noload(Complaint.deadlines),
-                    noload(Complaint.replies),
-                    noload(Complaint.escalations),
-                    noload(Complaint.overrides),
+                (  # each left empty by a criterion that holds for no row
+                    selectinload(Complaint.history.and_(false())),
+                    selectinload(Complaint.deadlines.and_(false())),
+                    selectinload(Complaint.replies.and_(false())),
+                    selectinload(Complaint.escalations.and_(false())),
+                    selectinload(Complaint.overrides.and_(false())),
                 )
                 if brief
                 else (

@@ -37,6 +37,7 @@ def test_the_ledger_is_searched_by_words_phone_unit_channel_and_period(
     client: TestClient, desk: dict[str, str], db: Session, clock: ManualClock
 ) -> None:
     ensure_location(session=db, site_id=SITE, path="3/12/1201")
+    ensure_location(session=db, site_id=SITE, path="1/6")  # the floor, not the unit
     light = file(
         client,
         desk,
@@ -55,7 +56,8 @@ def test_the_ledger_is_searched_by_words_phone_unit_channel_and_period(
         complainant_phone="13900000002",
         unit="1/6/601",
     )
-    assert (leak["unit"], leak["unit_text"]) == (None, "1/6/601")
+    assert (leak["unit"], leak["unit_text"], leak["location"]) == (None, "1/6/601", "1/6")
+    assert not any("common area" in r for r in leak["classification"]["reasons"])  # a home
     assert ids(client, desk, q="走廊灯") == [light["id"]]
     assert ids(client, desk, q="王女士") == [light["id"]]
     assert ids(client, desk, q="mr li") == [leak["id"]]

@@ -78,6 +78,16 @@ def test_the_desk_works_a_complaint_from_receipt_to_archive(
     page.wait_for_selector("#orders li[data-order]")
     (order_id,) = _api(hub, f"/complaints/{cid}")["work_order_ids"]
     assert "4-2-301" in _api(hub, f"/work-orders/{order_id}")["title"]
+    engineer = {"Authorization": f"Bearer {hub.tokens['engineer']}"}
+    taken = httpx.post(
+        f"{hub.base}/api/v1/work-orders/{order_id}/transitions",
+        json={"to": "dispatched", "assignee": "eng-wang"},
+        headers=engineer,
+    )
+    assert taken.status_code == 200, taken.text
+    # The order moved elsewhere: the complaint's page shows it without a reload.
+    moved = f"#orders li[data-order='{order_id}'] .tag:text('已派单')"
+    page.wait_for_selector(moved, timeout=LIVE_MS)
     _move(page, hub, cid, "remedy_proposed")
     _press(page, "button[data-move='replied']", "#refusal")  # no remedy told yet: refused
     assert "处理方案" in page.inner_text("#refusal")

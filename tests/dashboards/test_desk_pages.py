@@ -83,6 +83,18 @@ def test_a_complaint_from_receipt_to_archive_on_the_pages(
     assert ledger.status_code == 200
     assert f'href="/desk/complaints/{cid}"' in ledger.text
     assert api(client, headers, f"/complaints/{cid}")["status"] == "received"
+    unsaid = client.post(
+        f"/desk/complaints/{cid}/classification",
+        data={"csrf": csrf, "category": "facility", "responsibility": "property"},
+    )
+    assert unsaid.status_code == 422  # a correction says why
+    assert 'id="refusal"' in unsaid.text
+    corrected = client.post(
+        f"/desk/complaints/{cid}/classification",
+        data={"csrf": csrf, "category": "sanitation", "reason": "公区"},
+    )
+    assert corrected.status_code == 303, corrected.text
+    assert api(client, headers, f"/complaints/{cid}")["classification"]["overridden"] is True
     for to, fields in [
         ("verified", {"reasonable": "yes"}),
         ("investigating", {}),

@@ -72,3 +72,8 @@ def test_a_burst_pipe_at_an_unknown_unit_is_a_home_and_named_all_the_way(
     assert "先关水阀" in task["title"]
     assert (task["department"], task["status"]) == ("security", "dispatched")
     assert task["assignee"]
+    page = client.get(f"/desk/complaints/{case['id']}", headers=desk)  # the desk sees both
+    assert page.status_code == 200
+    assert f'data-order="{order_id}"' in page.text
+    assert f"关阀任务 #{task_id} → {task['assignee']}" in page.text
+    assert "4-2-301" in page.text
