@@ -23,6 +23,14 @@ VENDOR = {
 """The browser libraries the pages load, from the npm lock (`scripts/bootstrap` installs)."""
 
 
+BUSY = "The hub is busy: try again in a moment."
+
+
+async def busy_page(request: Request, retry_after: int) -> Response:
+    """The page of a request refused while the hub is at capacity (503, see `Admission`)."""
+    return render(request, "error.html", status=503, message=BUSY)
+
+
 def install_pages(app: FastAPI) -> None:
     """Add the pages, `/static` and their error handling to the hub's app."""
     app.mount("/static/app", StaticFiles(directory=HERE / "static"), name="web-static")

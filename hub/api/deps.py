@@ -7,12 +7,14 @@ They know no domain: the app factory puts the token check on `app.state.authenti
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.access import Action, Reach, reach
 from hub.auth.principal import Principal
@@ -29,9 +31,63 @@ class Authenticator(Protocol):
         ...
 
 
+SHARED = "fh.shared"
+"""The ASGI scope key of a request's `Shared` context."""
+
+
+@dataclass
+class Shared:
+    """What a request from outside shares with the API calls it makes in process.
+
+    A page calls the API in process (`dashboards/api.py`) several times; the calls carry
+    the page's context, so the page and its calls use one database session, one pooled
+    connection at a time, and authenticate the caller once. `hub.api.admission` gives
+    every request from outside its context and closes it after the answer.
+    """
+
+    session: Session | None = None
+    connection: Connection | None = None
+    token: str | None = None
+    principal: Principal | None = None
+
+    def open(self, sessions: sessionmaker[Session]) -> Session:
+        """The request's session, on one connection taken from the pool for the request."""
+        if self.session is None:
+            engine = sessions.kw["bind"]
+            self.connection = engine.connect()
+            self.session = sessions(bind=self.connection)
+        return self.session
+
+    def close(self) -> None:
+        """End the session and give its connection back to the pool."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether closing needs the database (a connection is held)."""
+        return self.connection is not None
+
+
 def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; routes that change data commit explicitly before replying."""
-    session: Session = request.app.state.sessions()
+    """A session per request; routes that change data commit explicitly before replying.
+
+    A request from outside and the API calls it makes in process share one session, each
+    call ending its transaction (a rollback after its commits) when it is done.
+    """
+    shared: Shared | None = request.scope.get(SHARED)
+    if shared is not None:
+        session = shared.open(request.app.state.sessions)
+        try:
+            yield session
+        finally:
+            session.rollback()
+        return
+    session = request.app.state.sessions()
     try:
         yield session
     finally:
@@ -65,17 +121,23 @@ def get_principal(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token."""
+    """Authenticate the bearer token (once for a page and the API calls it makes)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
+    shared: Shared | None = request.scope.get(SHARED)
+    token = credentials.credentials
+    if shared is not None and shared.principal is not None and shared.token == token:
+        return shared.principal
     authenticate: Authenticator = request.app.state.authenticate
     principal = authenticate(
         session=session,
-        token=credentials.credentials,
+        token=token,
         pepper=settings.token_pepper.get_secret_value(),
         now=clock.now(),
     )
     session.commit()
+    if shared is not None:
+        shared.token, shared.principal = token, principal
     return principal
 
 
