@@ -137,12 +137,12 @@ class Admission:
         gates = self.gates(scope["app"].state)
         stream = scope["path"] == STREAM_PATH
         gate = gates.streams if stream else gates.work
+        if stream:  # no shared connection: a stream would hold it for its whole life
+            await self._stream(gate, scope, receive, send)
+            return
         scope[SHARED] = shared = Shared()
         try:
-            if stream:
-                await self._stream(gate, scope, receive, send)
-            else:
-                await _Call(self, gates, gate, scope, receive, send).run()
+            await _Call(self, gates, gate, scope, receive, send).run()
         finally:
             if shared.busy:  # the connection goes back to the pool: a rollback, off the loop
                 with anyio.CancelScope(shield=True):

@@ -265,19 +265,26 @@ def test_a_page_takes_one_connection_and_checks_the_token_once(
         assert hub.most_held == 1
 
 
-def test_live_streams_are_counted_apart(fresh_engine: Engine, tmp_path: Path) -> None:
-    with serving(fresh_engine, tmp_path, web_in_flight=1, web_queue=0, web_streams=1) as hub:
+def test_live_streams_are_counted_apart_and_hold_no_connection(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    with serving(fresh_engine, tmp_path, web_in_flight=1, web_queue=0, web_streams=2) as hub:
         held = raw_request(
             hub.port,
             "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
             "\r\nContent-Length: 100\r\n\r\n",
         )
         until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
-        headers = hub.headers(Role.manager)
-        with httpx.stream("GET", f"{hub.base}/api/v1/stream", headers=headers, timeout=30) as s:
-            assert s.status_code == 200  # pages at capacity: a stream still opens
-            until(lambda: hub.metric("streams") == 1, "the stream counted")
-            second = httpx.get(f"{hub.base}/api/v1/stream", headers=headers, timeout=30)
-            assert second.status_code == 503
-            assert second.headers["retry-after"] == "2"
+        url, headers = f"{hub.base}/api/v1/stream", hub.headers(Role.manager)
+        with (
+            httpx.stream("GET", url, headers=headers, timeout=30) as one,
+            httpx.stream("GET", url, headers=headers, timeout=30) as two,
+        ):
+            # Pages at capacity: streams still open, and keep no pooled connection.
+            assert (one.status_code, two.status_code) == (200, 200)
+            until(lambda: hub.metric("streams") == 2, "the streams counted")
+            assert hub.held == 0
+            third = httpx.get(url, headers=headers, timeout=30)
+            assert third.status_code == 503
+            assert third.headers["retry-after"] == "2"
         held.close()
