@@ -6,7 +6,7 @@ They know no domain: the app factory puts the token check on `app.state.authenti
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
@@ -154,7 +154,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allowed(action: Action) -> Callable[[Principal], Principal]:
+def allowed(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting the roles the access matrix lets take `action` at all.
 
     How far they may take it (their department's orders, the complaints they took in) is
