@@ -107,6 +107,8 @@ class Results:
     """The InfluxDB sink's cells (`benchmarks.influx.run`)."""
     web: dict[str, Any] = field(default_factory=dict)
     """Server time per page and live-stream delivery (`benchmarks.web.run`)."""
+    load: dict[str, Any] = field(default_factory=dict)
+    """Pages under load with 200 live streams (`benchmarks.load.run`)."""
 
 
 def free_port() -> int:
@@ -829,6 +831,14 @@ def run(quick: bool) -> Results:
     progress.done(
         "web", f"page p95 {results.web['page_p95_ms']} ms, sse p95 {results.web['sse_p95_ms']} ms"
     )
+    from benchmarks import load
+
+    results.load = load.run(quick)
+    progress.done(
+        "load",
+        f"{results.load['load_pages_per_s']} pages/s, p95 {results.load['load_p95_ms']} ms, "
+        f"recovery {results.load['load_recovery_s']} s",
+    )
     return results
 
 
@@ -917,6 +927,7 @@ def figures(results: Results) -> dict[str, Any]:
         **results.evidence,
         **results.influx,
         **results.web,
+        **{k: v for k, v in results.load.items() if k != "load_detail"},
     }
     out.update(correlation_figures(results))
     out.update(report_figures(results))

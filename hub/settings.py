@@ -233,7 +233,7 @@ class Settings(BaseSettings):
         ),
     )
     web_queue: int = Field(
-        64, ge=0, le=100_000, description="Requests waiting for a place; past that, 503 at once."
+        32, ge=0, le=100_000, description="Requests waiting for a place; past that, 503 at once."
     )
     web_queue_seconds: float = Field(
         2, ge=0, le=300, description="How long a request waits for a place before its 503."

@@ -6,11 +6,12 @@ They know no domain: the app factory puts the token check on `app.state.authenti
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
 
+from anyio import CancelScope, to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.engine import Connection
@@ -73,7 +74,7 @@ class Shared:
         return self.connection is not None
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session per request; routes that change data commit explicitly before replying.
 
     A request from outside and the API calls it makes in process share one session, each
@@ -81,27 +82,38 @@ def get_session(request: Request) -> Iterator[Session]:
     call that succeeded the session forgets the objects it loaded (the next call reads
     afresh). On PostgreSQL (read committed: each statement sees what is committed) the
     transaction goes on, saving a round trip per call; on SQLite it ends, as every SQLite
-    transaction holds the write lock.
+    transaction holds the write lock. What waits on the database runs in a worker thread;
+    the rest stays on the loop, so a page's calls do not each hop to a thread and back.
     """
+    sessions: sessionmaker[Session] = request.app.state.sessions
     shared: Shared | None = request.scope.get(SHARED)
-    if shared is not None:
-        session = shared.open(request.app.state.sessions)
+    if shared is None:
+        session = sessions()
         try:
             yield session
-        except BaseException:
-            session.rollback()
-            raise
-        if session.get_bind().dialect.name == "postgresql":
-            session.expunge_all()
-        else:
-            session.rollback()
+        finally:
+            with CancelScope(shield=True):
+                await to_thread.run_sync(_end, session)
         return
-    session = request.app.state.sessions()
+    if shared.session is not None:
+        session = shared.session
+    else:  # the request's connection, taken from the pool (it may wait)
+        session = await to_thread.run_sync(shared.open, sessions)
     try:
         yield session
-    finally:
-        session.rollback()
-        session.close()
+    except BaseException:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(session.rollback)
+        raise
+    if session.get_bind().dialect.name == "postgresql":
+        session.expunge_all()
+    else:
+        await to_thread.run_sync(session.rollback)
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
 
 
 async def get_clock(request: Request) -> Clock:
@@ -124,7 +136,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 _bearer = HTTPBearer(auto_error=False, description="API token from `fhub users add`")
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     clock: ClockDep,
@@ -139,13 +151,18 @@ def get_principal(
     if shared is not None and shared.principal is not None and shared.token == token:
         return shared.principal
     authenticate: Authenticator = request.app.state.authenticate
-    principal = authenticate(
-        session=session,
-        token=token,
-        pepper=settings.token_pepper.get_secret_value(),
-        now=clock.now(),
-    )
-    session.commit()
+
+    def check() -> Principal:
+        principal = authenticate(
+            session=session,
+            token=token,
+            pepper=settings.token_pepper.get_secret_value(),
+            now=clock.now(),
+        )
+        session.commit()
+        return principal
+
+    principal = await to_thread.run_sync(check)
     if shared is not None:
         shared.token, shared.principal = token, principal
     return principal
