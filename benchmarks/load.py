@@ -185,7 +185,7 @@ async def _streams(base: str, count: int, ready: asyncio.Event, stop: asyncio.Ev
     return alive - done
 
 
-async def phases(base: str, quick: bool) -> dict[str, Any]:
+async def phases(base: str, quick: bool, pid: int) -> dict[str, Any]:
     """The streams, then capacity, steady and overload with recovery."""
     seconds = 5.0 if quick else 20.0
     cpu = time.process_time()
@@ -195,7 +195,9 @@ async def phases(base: str, quick: bool) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=2000, max_keepalive_connections=50)
     async with httpx.AsyncClient(base_url=base, limits=limits) as client:
         await closed_loop(client, 4, 2.0)  # warm-up
+        served = sample(pid).cpu_s
         capacity = await closed_loop(client, 16, seconds)
+        served = sample(pid).cpu_s - served
         steady, _, pending = await open_loop(client, RATE, seconds, TIMEOUT)
         await asyncio.gather(*pending)
         over, ended, pending = await open_loop(client, 2 * RATE, seconds, GIVE_UP)
@@ -204,6 +206,7 @@ async def phases(base: str, quick: bool) -> dict[str, Any]:
     stop.set()
     alive = await streams
     return {
+        "server_cpu_ms_per_page": round(1000 * served / max(len(capacity.ok_ms), 1), 1),
         "client_cpu_s": round(time.process_time() - cpu, 1),
         "capacity": capacity.figures(seconds),
         "steady": steady.figures(seconds),
@@ -248,7 +251,7 @@ def run(quick: bool) -> dict[str, Any]:
                 cpu0 = sample(pid).cpu_s
                 out: dict[str, Any] = {}
                 runner = threading.Thread(
-                    target=lambda: out.update(asyncio.run(phases(base, quick))), daemon=True
+                    target=lambda: out.update(asyncio.run(phases(base, quick, pid))), daemon=True
                 )
                 runner.start()
                 runner.join()
@@ -261,6 +264,7 @@ def run(quick: bool) -> dict[str, Any]:
         "load_refused_share": out["steady"]["refused_share"],
         "load_overload_refused_share": out["overload"]["refused_share"],
         "load_recovery_s": out["recovery_s"] if out["recovery_s"] != float("inf") else None,
+        "load_server_cpu_ms_per_page": out["server_cpu_ms_per_page"],
         "load_detail": {
             **out,
             "server_cpu_pct": round(100 * cpu / max(wall, 1e-9), 0),

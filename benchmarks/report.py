@@ -223,7 +223,10 @@ def _load(results: Results) -> list[str]:
         )
     lines += [
         "",
-        f"Recovery: {d['recovery_s']} s. The hub process used {d['server_cpu_pct']:.0f} % of"
+        f"Recovery: {d['recovery_s']} s. In the capacity phase the hub process spent"
+        f" {d['server_cpu_ms_per_page']} ms of CPU per page answered (one core at most: the"
+        " pages' Python runs under one interpreter lock). The hub process used"
+        f" {d['server_cpu_pct']:.0f} % of"
         f" one core over the three phases; the machine was {d['machine_busy_pct']:.0f} % busy"
         f" (load average {d['load_average_before']} before, {d['load_average_after']} after).",
         "",
