@@ -288,3 +288,30 @@ def test_live_streams_are_counted_apart_and_hold_no_connection(
             assert third.status_code == 503
             assert third.headers["retry-after"] == "2"
         held.close()
+
+
+def test_the_pool_is_sized_from_the_settings(tmp_path: Path) -> None:
+    app = create_app(
+        Settings(data_dir=tmp_path, db_pool_size=3, db_pool_overflow=1, db_pool_timeout_seconds=4)
+    )
+    pool = app.state.engine.pool
+    assert (pool.size(), pool._max_overflow, pool._timeout) == (3, 1, 4)
+    app.state.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"web_in_flight": 0},
+        {"web_queue": -1},
+        {"web_queue_seconds": -1},
+        {"web_retry_after_seconds": 0},
+        {"web_streams": 0},
+        {"db_pool_size": 0},
+        {"db_pool_overflow": -1},
+        {"db_pool_timeout_seconds": 0},
+    ],
+)
+def test_capacity_settings_out_of_range_are_refused(tmp_path: Path, bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        Settings(data_dir=tmp_path, **bad)
