@@ -203,6 +203,7 @@ async def phases(base: str, quick: bool, pid: int) -> dict[str, Any]:
         over, ended, pending = await open_loop(client, 2 * RATE, seconds, GIVE_UP)
         took = await recovery(client, ended)  # while the overload's last pages are under way
         await asyncio.gather(*pending)
+        drained = time.monotonic() - ended
     stop.set()
     alive = await streams
     return {
@@ -212,6 +213,7 @@ async def phases(base: str, quick: bool, pid: int) -> dict[str, Any]:
         "steady": steady.figures(seconds),
         "overload": over.figures(seconds),
         "recovery_s": round(took, 2),
+        "overload_drained_s": round(drained, 2),
         "streams_open": alive,
         "seconds": seconds,
     }

@@ -223,7 +223,9 @@ def _load(results: Results) -> list[str]:
         )
     lines += [
         "",
-        f"Recovery: {d['recovery_s']} s. In the capacity phase the hub process spent"
+        f"Recovery: {d['recovery_s']} s; the overload's last pages were answered, refused or"
+        f" given up {d['overload_drained_s']} s after the last one started. In the capacity"
+        " phase the hub process spent"
         f" {d['server_cpu_ms_per_page']} ms of CPU per page answered (one core at most: the"
         " pages' Python runs under one interpreter lock). The hub process used"
         f" {d['server_cpu_pct']:.0f} % of"
