@@ -219,6 +219,23 @@ def test_a_waiting_request_is_served_when_a_place_frees(
         assert answers == [200]
 
 
+def test_a_request_that_waited_its_time_out_is_refused(
+    fresh_engine: Engine, tmp_path: Path
+) -> None:
+    with serving(fresh_engine, tmp_path, web_in_flight=1, web_queue=4, web_queue_seconds=0) as hub:
+        held = raw_request(
+            hub.port,
+            "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
+            "\r\nContent-Length: 100\r\n\r\n",
+        )
+        until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
+        late = httpx.get(f"{hub.base}/api/v1/me", headers=hub.headers(Role.manager), timeout=30)
+        assert late.status_code == 503
+        assert "retry-after" in late.headers
+        assert hub.metric("queued") == 0
+        held.close()
+
+
 def test_an_abandoned_page_stops_being_worked_on(fresh_engine: Engine, tmp_path: Path) -> None:
     with serving(fresh_engine, tmp_path, web_in_flight=1, web_queue=8, web_queue_seconds=60) as hub:
         with database_lock(fresh_engine):
