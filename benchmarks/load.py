@@ -229,7 +229,7 @@ def server(url: str, workdir: Path) -> Iterator[tuple[str, int]]:
     cmd = [fhub(), "serve", "--no-bridge", "--no-scheduler"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        wait_port(port)
+        wait_port(port, timeout=90)  # a loaded machine may take its time to start it
         yield f"http://127.0.0.1:{port}", proc.pid
     finally:
         proc.terminate()
