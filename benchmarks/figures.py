@@ -77,6 +77,7 @@ def figures(results: Results) -> dict[str, Any]:
         **results.evidence,
         **results.influx,
         **results.web,
+        **{k: v for k, v in results.load.items() if k != "load_detail"},
         **results.forecasts,
     }
     out.update(correlation_figures(results))

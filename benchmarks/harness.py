@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from benchmarks import correlation, evidence, forecasts, influx, web
+from benchmarks import correlation, evidence, forecasts, influx, load, web
 from benchmarks import reports as report_cell
 from benchmarks.cells import ingest_cell, latency_cell, raw_result, run_cell
 from benchmarks.figures import versions
@@ -61,6 +61,12 @@ def run(quick: bool) -> Results:
         "web",
         f"page p95 {results.web['page_p95_ms']} ms, ledger p95 {results.web['ledger_p95_ms']} ms, "
         f"sse p95 {results.web['sse_p95_ms']} ms",
+    )
+    results.load = load.run(quick)
+    progress.done(
+        "load",
+        f"{results.load['load_pages_per_s']} pages/s, p95 {results.load['load_p95_ms']} ms, "
+        f"recovery {results.load['load_recovery_s']} s",
     )
     results.forecasts = forecasts.run(quick)
     progress.done("forecasts", f"pass {results.forecasts['forecast_pass_s']} s")

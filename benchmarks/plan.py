@@ -79,6 +79,8 @@ class Results:
     """The InfluxDB sink's cells (`benchmarks.influx.run`)."""
     web: dict[str, Any] = field(default_factory=dict)
     """Server time per page and live-stream delivery (`benchmarks.web.run`)."""
+    load: dict[str, Any] = field(default_factory=dict)
+    """Pages under load with 200 live streams (`benchmarks.load.run`)."""
     forecasts: dict[str, Any] = field(default_factory=dict)
     """The replayed month of dispensers, batteries and lamps (`benchmarks.forecasts.run`)."""
 

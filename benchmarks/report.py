@@ -26,6 +26,8 @@ GOALS: list[tuple[str, str, float]] = [
     ("page_10k_p95_ms", "<=", 300.0),
     ("ledger_p95_ms", "<=", 150.0),
     ("sse_p95_ms", "<=", 1000.0),
+    ("load_pages_per_s", ">=", 50.0),
+    ("load_recovery_s", "<=", 5.0),
     ("report_postgres_p95_ms", "<=", 1000.0),
     ("report_sqlite_p95_ms", "<=", 3000.0),
     ("dispenser_empty_pct_forecast", "<=", 0.5),
@@ -35,6 +37,9 @@ GOALS: list[tuple[str, str, float]] = [
     ("forecast_pass_s", "<=", 2.0),
 ]
 
+
+GIVE_UP_S = 10.0
+"""How long an overload client of `benchmarks/load.py` waits (its `GIVE_UP`)."""
 
 ANALYSIS_MARK = "<!-- analysis: kept when the page is regenerated -->"
 
@@ -124,6 +129,7 @@ def render(results: Results, figures: dict[str, Any], command: str) -> str:
         "",
         *_correlation(results),
         *_reports(results),
+        *_load(results),
         *_forecasts(results),
         "## Goals",
         "",
@@ -226,3 +232,45 @@ def _reports(results: Results) -> list[str]:
                 f"{percentile(t, 95):.0f} | {max(t, default=float('nan')):.0f} |"
             )
     return [*lines, ""]
+
+
+def _load(results: Results) -> list[str]:
+    """Pages under load (`benchmarks/load.py`): each phase, and what the machine was doing."""
+    if not results.load:
+        return []
+    d = results.load["load_detail"]
+    lines = [
+        "## Pages under load",
+        "",
+        f"`fhub serve` (API and pages) on PostgreSQL, {d['streams_open']} live streams open"
+        " throughout, pages of the engineer, the desk and the manager in turn, over loopback"
+        f" (`benchmarks/load.py`), {d['seconds']:.0f} s a phase. Capacity: 16 clients, each"
+        " loading a page when the last answered. Steady and overload: pages started at a"
+        " fixed rate whatever the answers; in the overload clients hang up after"
+        f" {GIVE_UP_S:.0f} s. Recovery: from the last page of the overload to the first page"
+        " answered 200 to one client loading pages one after another.",
+        "",
+        "| phase | started | answered 200 | pages/s | p50 ms | p95 ms | refused (503) |"
+        " gave up | other |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name in ("capacity", "steady", "overload"):
+        p = d[name]
+        other = ", ".join(f"{k}: {v}" for k, v in p["errors"].items()) or "-"
+        lines.append(
+            f"| {name} | {p['started']} | {p['ok']} | {p['ok_per_s']} | {p['p50_ms']} |"
+            f" {p['p95_ms']} | {p['refused_share']:.1%} | {p['abandoned']} | {other} |"
+        )
+    lines += [
+        "",
+        f"Recovery: {d['recovery_s']} s; the overload's last pages were answered, refused or"
+        f" given up {d['overload_drained_s']} s after the last one started. In the capacity"
+        " phase the hub process spent"
+        f" {d['server_cpu_ms_per_page']} ms of CPU per page answered (one core at most: the"
+        " pages' Python runs under one interpreter lock). The hub process used"
+        f" {d['server_cpu_pct']:.0f} % of"
+        f" one core over the three phases; the machine was {d['machine_busy_pct']:.0f} % busy"
+        f" (load average {d['load_average_before']} before, {d['load_average_after']} after).",
+        "",
+    ]
+    return lines

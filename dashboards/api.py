@@ -13,6 +13,9 @@ from typing import Any
 
 import httpx
 from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from hub.api.deps import SHARED, Shared
 
 # httpx logs every request at INFO: a line per API call a page makes is noise in the log.
 logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -28,17 +31,33 @@ class ApiError(Exception):
 
 
 class Api:
-    """The API as one user sees it."""
+    """The API as one user sees it.
+
+    The calls are part of the page's request: they carry its `Shared` context, so they
+    take no admission place of their own, use the page's database session (one pooled
+    connection at a time) and authenticate the user once for the whole page.
+    """
 
     def __init__(self, request: Request, headers: dict[str, str]) -> None:
         """`headers` carry the user's credential: `Authorization: Bearer`, or the session
         cookie with its CSRF token. The calls come from the request's own client address,
         which the hub's throttle of failed checks counts by."""
+        shared: Shared | None = request.scope.get(SHARED)  # set by `hub.api.admission`
+        app = request.app
+
+        async def within_page(scope: Scope, receive: Receive, send: Send) -> None:
+            if shared is not None:
+                scope[SHARED] = shared
+            await app(scope, receive, send)
+
         client = (request.client.host, request.client.port) if request.client else None
-        self._transport = httpx.ASGITransport(app=request.app, client=client or ("?", 0))
-        self._headers = headers
         root = str(request.scope.get("root_path", "")).rstrip("/")
-        self._base = f"http://hub{root}/api/v1"
+        self._client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=within_page, client=client or ("?", 0)),
+            base_url=f"http://hub{root}/api/v1",
+            headers=headers,
+            trust_env=False,
+        )
 
     async def call(
         self,
@@ -49,10 +68,7 @@ class Api:
         json: Any = None,
     ) -> httpx.Response:
         """The API's raw answer."""
-        async with httpx.AsyncClient(
-            transport=self._transport, base_url=self._base, headers=self._headers
-        ) as client:
-            return await client.request(method, path, params=params, json=json)
+        return await self._client.request(method, path, params=params, json=json)
 
     async def get(self, path: str, **params: Any) -> Any:
         """GET `path` as JSON; None values are left out; ApiError on refusal."""

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from dashboards import auth, desk, engineer, forecasts, ledger, manager
+from dashboards import auth, desk, engineer, forecasts, i18n, ledger, manager
 from dashboards.auth import SignInNeeded, sign_in_redirect
-from dashboards.render import PageError, render
+from dashboards.render import SECURITY_HEADERS, PageError, render
 from hub.api.errors import error_body
 
 HERE = Path(__file__).parent
@@ -21,6 +21,21 @@ VENDOR = {
     "chart.umd.min.js": "chart.js/dist/chart.umd.min.js",
 }
 """The browser libraries the pages load, from the npm lock (`scripts/bootstrap` installs)."""
+
+
+BUSY = "The hub is busy: try again in a moment."
+_BUSY_PAGES: dict[tuple[str, bool], bytes] = {}
+"""The busy page per language, whole page or htmx fragment: rendered once, as refusing must
+cost next to nothing when refusals come by the hundred a second."""
+
+
+async def busy_page(request: Request, retry_after: int) -> Response:
+    """The page of a request refused while the hub is at capacity (503, see `Admission`)."""
+    key = (i18n.language(request), bool(request.headers.get("hx-request")))
+    body = _BUSY_PAGES.get(key)
+    if body is None:
+        body = _BUSY_PAGES[key] = bytes(render(request, "error.html", message=BUSY).body)
+    return HTMLResponse(body, status_code=503, headers=SECURITY_HEADERS)
 
 
 def install_pages(app: FastAPI) -> None:

@@ -16,8 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from starlette.datastructures import State
 
-from dashboards.web import install_pages
+from dashboards.web import busy_page, install_pages
 from hub.alarms.routes import router as alarms_router
+from hub.api.admission import Admission
 from hub.api.bodies import GuardedBodies
 from hub.api.deps import PrincipalDep, SessionDep, known_site
 from hub.api.errors import declare_errors, error_body, install_error_handlers
@@ -75,7 +76,12 @@ def create_app(
 ) -> FastAPI:
     """Build the API on `engine` (default: the configured database)."""
     settings = settings or Settings()
-    engine = engine or make_engine(settings.effective_database_url)
+    engine = engine or make_engine(
+        settings.effective_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_overflow,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     app = FastAPI(
         title="facility-hub",
         version="0.1.0",
@@ -133,6 +139,7 @@ def create_app(
     install_pages(app)
     app.add_middleware(GuardedBodies)
     app.add_middleware(StorableUrls)
+    app.add_middleware(Admission, refuse_page=busy_page)
     return app
 
 

@@ -213,6 +213,42 @@ class Settings(BaseSettings):
         900, gt=0, le=86_400, description="A live stream's longest life; the page resumes by id."
     )
     stream_ping_seconds: float = Field(15, gt=0, le=300, description="Live stream heartbeats.")
+    db_pool_size: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description=(
+            "Database connections the API process keeps (a page and its API calls use one at"
+            " a time): at least `web_in_flight` and a few for the live streams."
+        ),
+    )
+    db_pool_overflow: int = Field(
+        5, ge=0, le=1000, description="Connections opened past the pool under a burst."
+    )
+    db_pool_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="How long a request waits for a connection (then 503)."
+    )
+    web_in_flight: int = Field(
+        8,
+        ge=1,
+        le=1000,
+        description=(
+            "Pages and API requests worked on at once; more wait in the queue. On a few cores"
+            " more at once only share the same CPU."
+        ),
+    )
+    web_queue: int = Field(
+        32, ge=0, le=100_000, description="Requests waiting for a place; past that, 503 at once."
+    )
+    web_queue_seconds: float = Field(
+        2, ge=0, le=300, description="How long a request waits for a place before its 503."
+    )
+    web_retry_after_seconds: int = Field(
+        2, ge=1, le=3600, description="The `Retry-After` of a 503 when the hub is busy."
+    )
+    web_streams: int = Field(
+        1000, ge=1, le=100_000, description="Live streams open at once; past that, 503."
+    )
 
     @field_validator("adapters")
     @classmethod

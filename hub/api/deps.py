@@ -7,14 +7,17 @@ They know no domain: the app factory puts the token check on `app.state.authenti
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Protocol
 
+from anyio import CancelScope, to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, sessionmaker
 
 from hub.access import Action, Reach, reach
 from hub.api import cookies
@@ -33,22 +36,103 @@ class Authenticator(Protocol):
         ...
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A session per request; routes that change data commit explicitly before replying."""
-    session: Session = request.app.state.sessions()
+SHARED = "fh.shared"
+"""The ASGI scope key of a request's `Shared` context."""
+
+
+@dataclass
+class Shared:
+    """What a request from outside shares with the API calls it makes in process.
+
+    A page calls the API in process (`dashboards/api.py`) several times; the calls carry
+    the page's context, so the page and its calls use one database session, one pooled
+    connection at a time, and authenticate the caller once. `hub.api.admission` gives
+    every request from outside its context and closes it after the answer.
+    """
+
+    session: Session | None = None
+    connection: Connection | None = None
+    token: str | None = None
+    principal: Principal | None = None
+
+    def open(self, sessions: sessionmaker[Session]) -> Session:
+        """The request's session, on one connection taken from the pool for the request."""
+        if self.session is None:
+            engine = sessions.kw["bind"]
+            self.connection = engine.connect()
+            self.session = sessions(bind=self.connection)
+        return self.session
+
+    def close(self) -> None:
+        """End the session and give its connection back to the pool."""
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+        if self.connection is not None:
+            self.connection.close()
+            self.connection = None
+
+    @property
+    def busy(self) -> bool:
+        """Whether closing needs the database (a connection is held)."""
+        return self.connection is not None
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session per request; routes that change data commit explicitly before replying.
+
+    A request from outside and the API calls it makes in process share one session, each
+    call leaving nothing behind for the next: a failed call's work is rolled back; after a
+    call that succeeded the session forgets the objects it loaded (the next call reads
+    afresh). On PostgreSQL (read committed: each statement sees what is committed) the
+    transaction goes on, saving a round trip per call; on SQLite it ends, as every SQLite
+    transaction holds the write lock. What waits on the database runs in a worker thread;
+    the rest stays on the loop, so a page's calls do not each hop to a thread and back.
+    """
+    sessions: sessionmaker[Session] = request.app.state.sessions
+    shared: Shared | None = request.scope.get(SHARED)
+    if shared is None:
+        session = sessions()
+        try:
+            yield session
+        finally:
+            with CancelScope(shield=True):
+                await to_thread.run_sync(_end, session)
+        return
+    if shared.session is not None:
+        session = shared.session
+    else:  # the request's connection, taken from the pool (it may wait)
+        session = await to_thread.run_sync(shared.open, sessions)
     try:
         yield session
-    finally:
-        session.rollback()
-        session.close()
+    except BaseException:
+        with CancelScope(shield=True):
+            await to_thread.run_sync(session.rollback)
+        raise
+    if session.get_bind().dialect.name == "postgresql":
+        session.expunge_all()
+    else:
+        await to_thread.run_sync(session.rollback)
+
+
+def _end(session: Session) -> None:
+    session.rollback()
+    session.close()
 
 
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
     """A database session for work outside a route's dependencies (a middleware, a page's
-    sign-in): the one `get_session` gives, or what a test put in its place."""
-    provider: Callable[..., Iterator[Session] | Session]
-    provider = request.app.dependency_overrides.get(get_session, get_session)
+    sign-in), from a worker thread: a session of the app's, or what a test put in the
+    place of `get_session`."""
+    provider = request.app.dependency_overrides.get(get_session)
+    if provider is None:
+        session: Session = request.app.state.sessions()
+        try:
+            yield session
+        finally:
+            _end(session)
+        return
     made = provider(request) if inspect.signature(provider).parameters else provider()
     if isinstance(made, Session):
         yield made
@@ -61,13 +145,14 @@ def request_session(request: Request) -> Iterator[Session]:
             close()
 
 
-def get_clock(request: Request) -> Clock:
-    """The application's clock."""
+async def get_clock(request: Request) -> Clock:
+    """The application's clock (this and the other dependencies without I/O are `async`:
+    FastAPI runs them on the loop rather than sending each to a worker thread)."""
     clock: Clock = request.app.state.clock
     return clock
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The application's settings."""
     settings: Settings = request.app.state.settings
     return settings
@@ -94,17 +179,44 @@ class SessionCheck(Protocol):
         ...
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """Authenticate the bearer token, or the pages' session cookie (once: a request with a
-    body was authenticated before it was read)."""
+    """Authenticate the bearer token, or the pages' session cookie: once for a page and the
+    API calls it makes, and once for a request whose body was read after it."""
+    return await caller(request, session)
+
+
+def _credentials(request: Request) -> str:
+    """What the caller presented: the same string means the same check."""
+    headers = request.headers
+    return "\n".join(
+        (
+            headers.get("authorization", ""),
+            request.cookies.get(cookies.COOKIE, ""),
+            headers.get(cookies.CSRF_HEADER, "") if request.method not in _SAFE else "",
+        )
+    )
+
+
+async def caller(request: Request, session: Session) -> Principal:
+    """The request's caller, checked once: taken from the request's scope when the body
+    guard checked it, from the page's `Shared` context when the page or an earlier call of
+    its own checked the same credentials, else checked now (`request_principal`)."""
     earlier = request.scope.get(PRINCIPAL_KEY)
     if isinstance(earlier, Principal):
         return earlier
-    return request_principal(request, session)
+    shared: Shared | None = request.scope.get(SHARED)
+    presented = _credentials(request)
+    if shared is not None and shared.principal is not None and shared.token == presented:
+        return shared.principal
+    principal = await to_thread.run_sync(request_principal, request, session)
+    request.scope[PRINCIPAL_KEY] = principal
+    if shared is not None:
+        shared.token, shared.principal = presented, principal
+    return principal
 
 
 _SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -154,14 +266,14 @@ def _check(request: Request, session: Session, *, pepper: str, now: datetime) ->
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def allowed(action: Action) -> Callable[[Principal], Principal]:
+def allowed(action: Action) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency admitting the roles the access matrix lets take `action` at all.
 
     How far they may take it (their department's orders, the complaints they took in) is
     checked on the object, with `hub.access.require`.
     """
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if reach(principal.role, action) == Reach.none:
             raise Forbidden(f"role {principal.role} may not {action}")
         return principal
@@ -169,7 +281,7 @@ def allowed(action: Action) -> Callable[[Principal], Principal]:
     return check
 
 
-def now(clock: ClockDep) -> datetime:
+async def now(clock: ClockDep) -> datetime:
     """The current time from the application clock."""
     return clock.now()
 
@@ -177,14 +289,12 @@ def now(clock: ClockDep) -> datetime:
 NowDep = Annotated[datetime, Depends(now)]
 
 
-def known_site(request: Request, session: SessionDep) -> None:
+async def known_site(request: Request, session: SessionDep) -> None:
     """A `?site=` the caller does not see (unknown, or another's) is 404 on every route,
     before the route looks: never an empty list on some and 404 on others."""
     site = request.query_params.get("site")
     if site is None:
         return
-    principal = request.scope.get(PRINCIPAL_KEY)
-    if not isinstance(principal, Principal):
-        principal = request.scope[PRINCIPAL_KEY] = request_principal(request, session)
+    principal = await caller(request, session)
     if not principal.sees(site):
         raise NotFound(f"site {site!r} not found")

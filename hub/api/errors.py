@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
@@ -79,6 +80,16 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)), status_code=exc.status_code, headers=headers
         )
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, _exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed taken past the pool's timeout: busy, not broken.
+        retry = request.app.state.settings.web_retry_after_seconds
+        return JSONResponse(
+            error_body("busy", "the hub is busy: try again shortly"),
+            status_code=503,
+            headers={"Retry-After": str(retry)},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
@@ -108,6 +119,7 @@ _MEANINGS = {
     409: "The request clashes with the object's state (e.g. a move the workflow forbids).",
     413: "The body is larger than the route takes (refused while it is read).",
     422: "Invalid input; `details` names each field.",
+    503: "The hub is at capacity: try again after `Retry-After` seconds.",
 }
 
 
@@ -137,7 +149,7 @@ def declare_errors(router: APIRouter) -> None:
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
-        statuses = {401, 403, 422}
+        statuses = {401, 403, 422, 503}
         names = query_names(route.dependant)
         if route.param_convertors or "site" in names or route.body_field is not None:
             statuses.add(404)

@@ -77,9 +77,9 @@ async def _refuse(send: Send, problem: tuple[str, str]) -> None:
 _KNOWN: dict[int, frozenset[str]] = {}
 
 
-def known_query_only(request: Request) -> None:
+async def known_query_only(request: Request) -> None:
     """Refuse a query parameter the route does not take: a typo'd filter is a 422 naming it,
-    never a silently unfiltered answer."""
+    never a silently unfiltered answer. (No I/O: run on the loop, not in a thread.)"""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return

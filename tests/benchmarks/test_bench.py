@@ -41,12 +41,15 @@ KEYS = {
     "page_10k_p95_ms",
     "ledger_p95_ms",
     "sse_p95_ms",
+    "load_pages_per_s",
+    "load_p95_ms",
+    "load_recovery_s",
 }
 
 
 @pytest.mark.postgres
 @pytest.mark.mosquitto
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(480)
 def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     if not shutil.which("mosquitto") and not Path("/usr/sbin/mosquitto").exists():
         unavailable("Mosquitto", "the mosquitto binary is not installed")
@@ -58,7 +61,7 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
         [str(fhub), "bench", "--quick", "--json", "--output", str(tmp_path / "BENCH.md")],
         capture_output=True,
         text=True,
-        timeout=400,
+        timeout=460,
         env=env,
         cwd=tmp_path,
         check=False,
