@@ -17,12 +17,14 @@ from hub.errors import InvalidInput, NotFound
 from hub.evidence import checkpoints, pack, timeline
 from hub.evidence.canonical import canonical
 from hub.evidence.deps import KeyringDep, ManagerDep, ReaderDep
+from hub.evidence.findings import findings
 from hub.evidence.flows import check_site
 from hub.evidence.keys import ALGORITHM, Keyring
 from hub.evidence.schemas import (
     CheckOut,
     CheckQuery,
     ExportIn,
+    Finding,
     PublicKeyOut,
     Timeline,
     TimelineEntry,
@@ -35,6 +37,18 @@ from hub.workorders.service import get_order
 router = APIRouter(tags=["evidence"])
 
 DEFAULT_WINDOW = timedelta(hours=24)
+
+
+def findings_of(
+    *, session: Session, subject: timeline.Subject, rows: list[dict[str, Any]], zone: tzinfo
+) -> list[dict[str, Any]]:
+    """The findings of a subject's timeline (its devices' kinds and its orders' deadlines)."""
+    return findings(
+        rows,
+        kinds=timeline.device_kinds(session=session, subject=subject),
+        deadlines=timeline.deadlines(session=session, subject=subject),
+        zone=zone,
+    )
 
 
 def show(
@@ -55,9 +69,11 @@ def show(
     jsonable = [{**r, "at": r["at"].isoformat()} for r in rows]
     integrity["manifest_digest"] = hashlib.sha256(canonical(jsonable)).hexdigest()
     integrity["signature"] = statement.get("signature")
+    found = findings_of(session=session, subject=subject, rows=rows, zone=zone)
     return Timeline(
         subject={"type": subject.type, "id": subject.id},
         window={"since": subject.since, "until": subject.until},
+        findings=[Finding.model_validate(f) for f in found],
         timeline=[TimelineEntry.model_validate(r) for r in rows],
         truncated=truncated,
         integrity=integrity,

@@ -49,6 +49,18 @@ class ExportIn(Input):
         return self
 
 
+class Finding(BaseModel):
+    """A fact that settles the question, in Chinese and English, and the records it rests on."""
+
+    kind: str
+    at: datetime
+    at_local: str
+    statement: str
+    statement_en: str
+    refs: list[dict[str, Any]]
+    decisive: bool
+
+
 class TimelineEntry(BaseModel):
     """One thing that happened."""
 
@@ -60,13 +72,15 @@ class TimelineEntry(BaseModel):
     summary: str
     data: dict[str, Any]
     digest: str | None
+    channel: str | None = None
 
 
 class Timeline(BaseModel):
-    """An evidence timeline with its integrity block."""
+    """An evidence timeline with its findings and its integrity block."""
 
     subject: dict[str, Any]
     window: dict[str, Any]
+    findings: list[Finding]
     timeline: list[TimelineEntry]
     truncated: bool
     integrity: dict[str, Any]
