@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from dashboards import disputes, i18n
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, site_of
@@ -120,7 +121,7 @@ def _complaint_id(value: int) -> int:
 @router.get("/manager/disputes/{complaint_id}")
 async def dispute(request: Request, complaint_id: IdPath) -> Response:
     """A complaint's evidence timeline, drawn as a timeline, with its export."""
-    check_query(request, ())
+    check_query(request, {"show"})
     user = await current_user(request)
     cid = complaint_id
     try:
@@ -128,7 +129,21 @@ async def dispute(request: Request, complaint_id: IdPath) -> Response:
         evidence = await user.api.get(f"/complaints/{cid}/evidence")
     except ApiError as exc:
         raise refusal(exc) from exc
-    return render(request, "dispute.html", user=user, complaint=complaint, evidence=evidence)
+    lang = i18n.language(request)
+    view = disputes.view_of(request.query_params.get("show"))
+    found = evidence.get("findings", [])
+    shown = disputes.rows(evidence["timeline"], found, view, i18n.translations(lang).gettext)
+    return render(
+        request,
+        "dispute.html",
+        user=user,
+        complaint=complaint,
+        evidence=evidence,
+        findings=disputes.stated(found, lang),
+        rows=shown,
+        view=view,
+        views=disputes.VIEWS,
+    )
 
 
 @router.get("/manager/disputes/{complaint_id}/evidence.json")
