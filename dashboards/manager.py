@@ -146,13 +146,16 @@ async def dispute(request: Request, complaint_id: IdPath) -> Response:
     )
 
 
-@router.get("/manager/disputes/{complaint_id}/evidence.json")
-async def evidence_json(request: Request, complaint_id: IdPath) -> Response:
-    """The timeline as the API gives it, as a file."""
+@router.get("/manager/disputes/{complaint_id}/evidence.{fmt}")
+async def evidence_file(request: Request, complaint_id: IdPath, fmt: str) -> Response:
+    """The timeline as the API gives it (JSON), or its printable report (PDF), as a file."""
     check_query(request, ())
     user = await current_user(request)
+    if fmt not in ("json", "pdf"):
+        raise PageError(404, "no such file")
     cid = complaint_id
-    answer = await user.api.call("GET", f"/complaints/{cid}/evidence")
+    params = {"format": "pdf"} if fmt == "pdf" else {}
+    answer = await user.api.call("GET", f"/complaints/{cid}/evidence", params=params)
     if answer.status_code >= 400:
         raise PageError(
             answer.status_code if answer.status_code < 500 else 502,
@@ -160,8 +163,8 @@ async def evidence_json(request: Request, complaint_id: IdPath) -> Response:
         )
     return Response(
         answer.content,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="evidence-complaint-{cid}.json"'},
+        media_type="application/pdf" if fmt == "pdf" else "application/json",
+        headers={"Content-Disposition": f'attachment; filename="evidence-complaint-{cid}.{fmt}"'},
     )
 
 

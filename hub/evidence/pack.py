@@ -3,7 +3,8 @@
 Files (each canonical JSON, RFC 8785, listed with its SHA-256 in the signed manifest):
 `records.jsonl` (the timeline), `chains/<device>.jsonl` (each link from the first signal of
 the window to the head in the checkpoint: body, prev, digest), `checkpoint.json` (made at
-export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html`.
+export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html` and
+the same as `summary.pdf` (findings, the events that matter, the integrity statement; CJK fonts).
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hub.evidence import chains, checkpoints, summary
+from hub.evidence import chains, checkpoints, printing, summary
 from hub.evidence.canonical import canonical
+from hub.evidence.findings import findings
 from hub.evidence.flows import SiteCheck, check_site
 from hub.evidence.keys import Keyring
 from hub.evidence.models import Export
-from hub.evidence.timeline import Subject, entries
+from hub.evidence.timeline import Subject, deadlines, device_kinds, entries
 from hub.evidence.verify import FORMAT, MANIFEST, SIGNATURE
 from hub.localtime import shown
 from hub.registry.models import Site
@@ -88,6 +90,29 @@ def integrity_of(
     }
 
 
+def summary_html(
+    *,
+    session: Session,
+    subject: Subject,
+    records: list[dict[str, Any]],
+    found: list[dict[str, Any]],
+    integrity: dict[str, Any],
+    now: datetime,
+    zone: tzinfo,
+) -> str:
+    """The printable summary of a subject's timeline (the pack's, and `?format=pdf`)."""
+    site = session.get(Site, subject.site_id)
+    return summary.render(
+        subject={"type": subject.type, "id": subject.id},
+        window={"since": shown(subject.since, zone), "until": shown(subject.until, zone)},
+        records=records,
+        integrity=integrity,
+        site_name=site.name if site else subject.site_id,
+        made_at=shown(now, zone),
+        findings=found,
+    )
+
+
 def build(
     *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
 ) -> Pack:
@@ -129,16 +154,18 @@ def build(
     files["proofs.json"] = canonical(proofs)
     files["checkpoint.json"] = canonical(statement)
     files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})
-    site = session.get(Site, subject.site_id)
-    window = {"since": shown(subject.since, zone), "until": shown(subject.until, zone)}
-    files["summary.html"] = summary.render(
-        subject={"type": subject.type, "id": subject.id},
-        window=window,
-        records=records,
+    found = findings(
+        records,
+        kinds=device_kinds(session=session, subject=subject),
+        deadlines=deadlines(session=session, subject=subject),
+        zone=zone,
+    )
+    page = summary_html(
+        session=session, subject=subject, records=records, found=found, now=now, zone=zone,
         integrity=integrity_of(check, keyring=keyring, checkpoint=statement),
-        site_name=site.name if site else subject.site_id,
-        made_at=shown(now, zone),
-    ).encode("utf-8")
+    )  # fmt: skip
+    files["summary.html"] = page.encode("utf-8")
+    files["summary.pdf"] = printing.pdf(page)
     manifest = {
         "format": FORMAT,
         "site": subject.site_id,

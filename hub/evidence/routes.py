@@ -14,7 +14,7 @@ from hub.api.params import IdPath
 from hub.auth.principal import Principal
 from hub.complaints.queries import get_complaint
 from hub.errors import InvalidInput, NotFound
-from hub.evidence import checkpoints, pack, timeline
+from hub.evidence import checkpoints, pack, printing, timeline
 from hub.evidence.canonical import canonical
 from hub.evidence.deps import KeyringDep, ManagerDep, ReaderDep
 from hub.evidence.findings import findings
@@ -80,7 +80,42 @@ def show(
     )
 
 
-@router.get("/complaints/{complaint_id}/evidence", response_model=Timeline)
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "With `format=pdf`."}
+}
+
+
+def answer(
+    *,
+    session: Session,
+    subject: timeline.Subject,
+    keyring: Keyring,
+    zone: tzinfo,
+    query: TimelineQuery | WindowQuery,
+    now: datetime,
+) -> Timeline | Response:
+    """The timeline as JSON, or its printable report as a PDF (`format=pdf`)."""
+    shown = show(session=session, subject=subject, keyring=keyring, zone=zone, limit=query.limit)
+    if query.format != "pdf":
+        return shown
+    page = pack.summary_html(
+        session=session,
+        subject=subject,
+        records=[e.model_dump() for e in shown.timeline],
+        found=[f.model_dump() for f in shown.findings],
+        integrity=shown.integrity,
+        now=now,
+        zone=zone,
+    )
+    name = f"evidence-{subject.type}-{subject.id}-{now:%Y%m%dT%H%M%SZ}.pdf"
+    return Response(
+        printing.pdf(page),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/complaints/{complaint_id}/evidence", response_model=Timeline, responses=PDF)
 def complaint_evidence(
     complaint_id: IdPath,
     session: SessionDep,
@@ -89,18 +124,18 @@ def complaint_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[TimelineQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What the sensors, alarms, orders, desk and patrols recorded about a complaint."""
     complaint = get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
     subject = timeline.for_complaint(session=session, complaint=complaint, now=now)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 
-@router.get("/work-orders/{order_id}/evidence", response_model=Timeline)
+@router.get("/work-orders/{order_id}/evidence", response_model=Timeline, responses=PDF)
 def work_order_evidence(
     order_id: IdPath,
     session: SessionDep,
@@ -109,12 +144,12 @@ def work_order_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[TimelineQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What was recorded about a work order, its alarms' devices and its complaints."""
     order = get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
     subject = timeline.for_order(session=session, order=order, now=now)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 
@@ -131,7 +166,7 @@ def device_window(
     return start, end
 
 
-@router.get("/devices/{device_id}/evidence", response_model=Timeline)
+@router.get("/devices/{device_id}/evidence", response_model=Timeline, responses=PDF)
 def device_evidence(
     device_id: str,
     session: SessionDep,
@@ -140,13 +175,13 @@ def device_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[WindowQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What one device recorded in a window, with its alarms and the patrols there."""
     device = get_device(session=session, device_id=device_id, site_ids=principal.site_ids)
     since, until = device_window(query.since, query.until, now)
     subject = timeline.for_device(device=device, since=since, until=until)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 

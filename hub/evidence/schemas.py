@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -16,12 +16,14 @@ class WindowQuery(Input):
     since: When | None = None
     until: When | None = None
     limit: int = Field(5000, ge=1, le=50_000, description="Signals at most.")
+    format: Literal["json", "pdf"] = Field("json", description="`pdf`: the printable report.")
 
 
 class TimelineQuery(Input):
     """Query of the complaint and work-order timelines."""
 
     limit: int = Field(5000, ge=1, le=50_000, description="Signals at most.")
+    format: Literal["json", "pdf"] = Field("json", description="`pdf`: the printable report.")
 
 
 class CheckQuery(Input):

@@ -106,3 +106,18 @@ def test_the_views_collapse_unchanged_readings_and_mark_the_decisive_row(
         client.get(f"/manager/disputes/{complaint}?shown=all", headers=bearer(token)).status_code
         == 422
     )
+
+
+def test_the_page_hands_over_the_pdf(
+    db: Session, clock: ManualClock, client: TestClient, make_token: Callable[..., str]
+) -> None:
+    token = make_token(Role.manager)
+    complaint = _gate_dispute(db, clock, client, token)
+    pdf = client.get(f"/manager/disputes/{complaint}/evidence.pdf", headers=bearer(token))
+    assert pdf.status_code == 200
+    assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert (
+        client.get(f"/manager/disputes/{complaint}/evidence.exe", headers=bearer(token)).status_code
+        == 404
+    )
