@@ -819,9 +819,9 @@ def run(quick: bool) -> Results:
                 results.reports[kind] = report_cell.run(engine, quick)
                 worst = max(percentile(t, 95) for t in results.reports[kind]["timings"].values())
                 progress.done(f"reports-{kind}", f"worst p95 {worst:.0f} ms")
-    from benchmarks import evidence, influx
+    from benchmarks import evidence, evidence_pdf, influx
 
-    results.evidence = evidence.run(quick)
+    results.evidence = evidence.run(quick) | evidence_pdf.run(quick)
     results.influx = influx.run(quick)
     from benchmarks import web
 

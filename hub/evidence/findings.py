@@ -272,19 +272,35 @@ def _against(rule: Against, entry: Entry, ctx: _Context) -> None:
                     return
 
 
+def _reading(entry: Entry) -> bool:
+    return entry["type"] == "signal" and entry.get("channel") != "event"
+
+
 def _pass(rules: Sequence[Rule], entries: Sequence[Entry], ctx: _Context, later: bool) -> None:
-    for rule in rules:
-        if isinstance(rule, Stretch) and not later:
-            _walk_stretch(rule, entries, ctx)
-        elif isinstance(rule, Change) and not later:
-            _walk_change(rule, entries, ctx)
-    for entry in entries:
-        kind = _kind_of(entry, ctx)
+    """Walk readings through the changes and stretches (first pass), the other entries
+    through the moments (anchored ones and patrol entries in the second)."""
+    if not later:
         for rule in rules:
-            if isinstance(rule, Against) and later and entry["type"] == "inspection":
-                _against(rule, entry, ctx)
-            if not isinstance(rule, Moment) or (rule.near is not None) != later:
-                continue
+            if isinstance(rule, Stretch | Change):
+                mine = [
+                    e
+                    for e in entries
+                    if ctx.kinds.get(e.get("device_id") or "") == rule.device_kind
+                ]
+                if isinstance(rule, Stretch):
+                    _walk_stretch(rule, mine, ctx)
+                else:
+                    _walk_change(rule, mine, ctx)
+    moments = [r for r in rules if isinstance(r, Moment) and (r.near is not None) == later]
+    againsts = [r for r in rules if isinstance(r, Against)] if later else []
+    for entry in entries:
+        if _reading(entry):
+            continue
+        kind = _kind_of(entry, ctx)
+        if entry["type"] == "inspection":
+            for against in againsts:
+                _against(against, entry, ctx)
+        for rule in moments:
             if rule.device_kind not in (None, kind) or not _entry_is(rule, entry):
                 continue
             if passes(rule.tests, entry.get("data") or {}):

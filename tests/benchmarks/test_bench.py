@@ -40,6 +40,7 @@ KEYS = {
     "page_p95_ms",
     "page_10k_p95_ms",
     "sse_p95_ms",
+    "evidence_pdf_p95_s",
 }
 
 
@@ -79,3 +80,12 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     assert "fhub bench --quick --json" in page
     assert "| mosquitto-postgres-qos1 |" in page
     assert "## Correlation at intake" in page
+
+
+def test_the_evidence_pdf_cell_prints_the_gate_day() -> None:
+    from benchmarks import evidence_pdf
+
+    figures = evidence_pdf.run(quick=True)
+    assert figures["evidence_pdf_records"] > 150
+    assert figures["evidence_pdf_bytes"] > 1000
+    assert figures["evidence_pdf_p95_s"] > 0
