@@ -7,9 +7,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from datetime import datetime
 
 import httpx
 
+from hub.clock import SystemClock
 from hub.registry.enums import DeviceKind
 from hub.registry.service import add_device
 from tests.dashboards.conftest import LiveHub
@@ -54,9 +56,7 @@ def _gate_case(hub: LiveHub) -> int:
     return int(created.json()["id"])
 
 
-def hub_now() -> object:
-    from hub.clock import SystemClock
-
+def hub_now() -> datetime:
     return SystemClock().now()
 
 
@@ -69,10 +69,8 @@ def test_the_gate_dispute_page_and_its_pdf(
         page = _page(browser, hub, requested, viewport={"width": width, "height": height})
         _sign_in(page, hub, hub.tokens["manager"], "/manager")
         for lang, phrase in (("zh", ZH), ("en", EN)):
-            page.goto(
-                f"{hub.base}/manager/disputes/{complaint}?lang={lang}",
-                wait_until="domcontentloaded",
-            )  # type: ignore[attr-defined]
+            url = f"{hub.base}/manager/disputes/{complaint}?lang={lang}"
+            page.goto(url, wait_until="domcontentloaded")  # type: ignore[attr-defined]
             first = page.inner_text(".findings-list li:first-child")  # type: ignore[attr-defined]
             assert phrase in first, first
             assert page.query_selector("ol.timeline li.decisive")  # type: ignore[attr-defined]
