@@ -64,7 +64,7 @@ def _fill(session: Session, minutes: int) -> int:
     prev, rows = GENESIS, []
     for n, (ts, channel, payload) in enumerate(_day(minutes)):
         kind = payload.get("type") if channel == "event" else None
-        body = chain_body(GATE, channel, kind, ts.isoformat(), f"id:{n}", payload)
+        body = chain_body(GATE, channel, kind, ts.isoformat(), f"id:{n}", payload, ts.isoformat())
         digest = link(prev, body)
         rows.append({"device_id": GATE, "site_id": SITE, "kind": "gate", "channel": channel,
                      "type": kind, "ts": ts, "received_at": ts, "idem_key": f"id:{n}",

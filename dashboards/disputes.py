@@ -119,6 +119,8 @@ def _row(
         "text": text_of(entry, gettext),
         "digest": entry.get("digest"),
         "decisive": _key(entry["ref"]) in marked,
+        "late": bool(entry.get("late")),
+        "received_at": entry.get("received_at"),
         "data": entry.get("data") or {},
     }
 

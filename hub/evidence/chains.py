@@ -130,6 +130,7 @@ class Link:
     body: bytes
     pruned: tuple[Run, ...] = ()
     """Pruned runs the chain steps over just before this link."""
+    received_at: datetime | None = None
 
 
 _COLUMNS = (
@@ -141,6 +142,7 @@ _COLUMNS = (
     Signal.payload,
     Signal.prev_digest,
     Signal.digest,
+    Signal.received_at,
 )
 
 
@@ -159,17 +161,23 @@ def links(
         .execution_options(yield_per=5000)
     )
     position, current = 0, GENESIS
-    for sid, ts, channel, kind, key, payload, prev, digest in session.execute(query):
+    for sid, ts, channel, kind, key, payload, prev, digest, received in session.execute(query):
         stepped: list[Run] = []
         while runs and prev != current and current in runs and len(stepped) < len(runs):
             run = runs[current]
             stepped.append(run)
             position, current = run.end, run.last
         position += 1
-        body = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
-        yield Link(
-            position, sid, ts, channel, kind, key, payload, prev, digest, body, tuple(stepped)
+        body = chain_body(
+            device_id, channel, kind, ts.isoformat(), key, payload, received.isoformat()
         )
+        if link(prev, body) != digest:  # a link of format 1 covers no receipt time
+            older = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
+            body = older if link(prev, older) == digest else body
+        yield Link(
+            position, sid, ts, channel, kind, key, payload, prev, digest, body, tuple(stepped),
+            received,
+        )  # fmt: skip
         current = digest
 
 

@@ -80,6 +80,10 @@ class _Context:
     )
 
 
+def _key(ref: Mapping[str, Any]) -> tuple[str, str]:
+    return str(ref.get("type")), str(ref.get("id"))
+
+
 def _ref(entry: Entry) -> dict[str, Any]:
     return {"type": entry["ref"]["type"], "id": entry["ref"]["id"]}
 
@@ -321,6 +325,12 @@ def findings(
     _pass(rules, entries, ctx, later=False)
     _pass(rules, entries, ctx, later=True)
     ordered = sorted(ctx.found, key=lambda f: (not f.decisive, f.at, f.kind))[:MOST]
+    late = {_key(e["ref"]): e["received_at"] for e in entries if e.get("late")}
+    for f in ordered:
+        taken = next((late[k] for r in f.refs if (k := _key(r)) in late), None)
+        if taken is not None:
+            f.zh += f"(该记录迟至 {when(taken, zone)} 才送达系统)"
+            f.en += f" (this record reached the hub late, at {when(taken, zone)})"
     return [
         {
             "kind": f.kind,

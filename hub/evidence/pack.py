@@ -40,8 +40,11 @@ class Pack:
     problems: list[str]
 
 
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "at": record["at"].isoformat()}
+def jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    out = {**record, "at": record["at"].isoformat()}
+    if isinstance(record.get("received_at"), datetime):
+        out["received_at"] = record["received_at"].isoformat()
+    return out
 
 
 def _lines(rows: list[dict[str, Any]]) -> bytes:
@@ -129,7 +132,7 @@ def build(
         device_ids=subject.device_ids,
     )
     records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
-    files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
+    files: dict[str, bytes] = {"records.jsonl": _lines([jsonable(r) for r in records])}
     proofs: dict[str, Any] = {}
     heads = {d: int(n) for d, n, _h in checkpoint.heads}
     keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}

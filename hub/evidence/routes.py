@@ -66,7 +66,7 @@ def show(
     last = checkpoints.latest(session=session, site_id=subject.site_id)
     statement = checkpoints.as_statement(last) if last else {}
     integrity = pack.integrity_of(check, keyring=keyring, checkpoint=statement)
-    jsonable = [{**r, "at": r["at"].isoformat()} for r in rows]
+    jsonable = [pack.jsonable(r) for r in rows]
     integrity["manifest_digest"] = hashlib.sha256(canonical(jsonable)).hexdigest()
     integrity["signature"] = statement.get("signature")
     found = findings_of(session=session, subject=subject, rows=rows, zone=zone)

@@ -75,6 +75,10 @@ class TimelineEntry(BaseModel):
     data: dict[str, Any]
     digest: str | None
     channel: str | None = None
+    received_at: datetime | None = None
+    """When the hub took a signal (the chain covers it); `at` is the device's own `ts`."""
+    late: bool = False
+    """A signal taken more than 5 minutes after its `ts`."""
 
 
 class Timeline(BaseModel):

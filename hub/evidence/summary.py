@@ -86,6 +86,13 @@ def printed(
     return out
 
 
+def _late(record: Mapping[str, Any]) -> str:
+    if not record.get("late"):
+        return ""
+    taken = escape(str(record.get("received_at", "")))
+    return f'<span class="bad">迟到 late: 系统收到于 received {taken}</span> '
+
+
 def _findings(findings: Sequence[Mapping[str, Any]]) -> str:
     if not findings:
         return "<p>此时段内没有可归纳的结论。 No finding in this window.</p>"
@@ -106,6 +113,7 @@ def _timeline(records: Sequence[Mapping[str, Any]], findings: Sequence[Mapping[s
         f'<span class="t">{escape(str(r["at_local"]))}</span> '
         f"{escape(_TYPES.get(str(r['type']), str(r['type'])))} · "
         f"{escape(r.get('device_id') or '')} · {escape(r.get('summary') or '')} "
+        f"{_late(r)}"
         f"<code>{escape((r.get('digest') or '')[:16])}</code></p>"
         for r in chosen
     )

@@ -24,6 +24,8 @@ from hub.signals.models import Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 BEFORE = timedelta(hours=24)
+LATE = timedelta(minutes=5)
+"""A signal taken more than this after its own `ts` is marked `late` (CONTRACT.md §6)."""
 
 
 @dataclass
@@ -134,6 +136,11 @@ def _entry(
         "data": rest.get("data", {}),
         "digest": rest.get("digest"),
         **({"channel": rest["channel"]} if "channel" in rest else {}),
+        **(
+            {"received_at": rest["received_at"], "late": rest["late"]}
+            if "received_at" in rest
+            else {}
+        ),
     }
 
 
@@ -159,6 +166,7 @@ def signal_entries(
             Signal.type,
             Signal.payload,
             Signal.digest,
+            Signal.received_at,
         )
         .where(
             Signal.device_id.in_(subject.device_ids),
@@ -179,8 +187,10 @@ def signal_entries(
             data=payload,
             summary=_signal_summary(channel, kind, payload),
             channel=channel,
+            received_at=received,
+            late=received - ts > LATE,
         )
-        for sid, dev, ts, channel, kind, payload, digest in rows[:limit]
+        for sid, dev, ts, channel, kind, payload, digest, received in rows[:limit]
     ]
     return out, len(rows) > limit
 

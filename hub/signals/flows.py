@@ -203,6 +203,7 @@ def _ingest(
             ts=reading.ts,
             key=key,
             payload=reading.data,
+            received_at=item.message.received_at,
         )
         rows.append(
             {
