@@ -3,8 +3,10 @@
 Files (each canonical JSON, RFC 8785, listed with its SHA-256 in the signed manifest):
 `records.jsonl` (the timeline), `chains/<device>.jsonl` (each link from the first signal of
 the window to the head in the checkpoint: body, prev, digest), `checkpoint.json` (made at
-export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html` and
-the same as `summary.pdf` (findings, the events that matter, the integrity statement; CJK fonts).
+export, signed), `proofs.json` (each head's inclusion proof), `keys.json`,
+`witnesses.json` (the newest co-signed checkpoint and its witnesses' co-signatures),
+`summary.html` and the same as `summary.pdf` (findings, the events that matter, the
+integrity statement; CJK fonts).
 """
 
 from __future__ import annotations
@@ -156,6 +158,8 @@ def build(
         files[f"chains/{device_id}.jsonl"] = _lines(rows)
     files["proofs.json"] = canonical(proofs)
     files["checkpoint.json"] = canonical(statement)
+    witnessed = checkpoints.cosigned(session=session, site_id=subject.site_id, upto=checkpoint.seq)
+    files["witnesses.json"] = canonical(witnessed or {})
     files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})
     found = findings(
         records,

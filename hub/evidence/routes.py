@@ -22,7 +22,10 @@ from hub.evidence.flows import check_site
 from hub.evidence.keys import ALGORITHM, Keyring
 from hub.evidence.schemas import (
     CheckOut,
+    CheckpointsOut,
+    CheckpointsQuery,
     CheckQuery,
+    CosignIn,
     ExportIn,
     Finding,
     PublicKeyOut,
@@ -273,3 +276,36 @@ def export(
             "X-Evidence-Export": str(made.export_id),
         },
     )
+
+
+@router.get("/evidence/checkpoints", response_model=CheckpointsOut)
+def list_checkpoints(
+    session: SessionDep, principal: ManagerDep, query: Annotated[CheckpointsQuery, Query()]
+) -> CheckpointsOut:
+    """A site's signed checkpoints with their heads, for a witness to co-sign."""
+    if not principal.sees(query.site):
+        raise NotFound(f"site {query.site!r} not found")
+    rows = checkpoints.after(
+        session=session, site_id=query.site, seq=query.after, limit=query.limit
+    )
+    return CheckpointsOut(items=[checkpoints.shown_to_witness(r) for r in rows])
+
+
+@router.post(
+    "/evidence/checkpoints/{seq}/cosignatures",
+    status_code=status.HTTP_201_CREATED,
+    response_model=dict[str, str],
+)
+def cosign(
+    seq: IdPath, body: CosignIn, session: SessionDep, principal: ManagerDep, now: NowDep
+) -> dict[str, str]:
+    """Keep a witness's co-signature of a checkpoint; one that does not verify is refused."""
+    if not principal.sees(body.site):
+        raise NotFound(f"site {body.site!r} not found")
+    kept = checkpoints.add_cosignature(
+        session=session, site_id=body.site, seq=seq, now=now,
+        cosigned={"witness": body.witness, "public_key": body.public_key,
+                  "signature": body.signature},
+    )  # fmt: skip
+    session.commit()
+    return {"witness": kept.witness, "checkpoint": str(seq)}

@@ -107,3 +107,27 @@ class CheckOut(BaseModel):
     ok: bool
     sites: list[dict[str, Any]]
     problems: list[str]
+
+
+class CheckpointsQuery(Input):
+    """Query of `GET /evidence/checkpoints`: a site's checkpoints after `after` (a witness's
+    last), oldest first."""
+
+    site: str = Field(min_length=1, max_length=64)
+    after: int = Field(0, ge=0, le=2**31 - 1)
+    limit: int = Field(100, ge=1, le=1000)
+
+
+class CosignIn(Input):
+    """`POST /evidence/checkpoints/{seq}/cosignatures`: a witness's co-signature."""
+
+    site: str = Field(min_length=1, max_length=64)
+    witness: str = Field(min_length=16, max_length=16, pattern="^[0-9a-f]{16}$")
+    public_key: str = Field(min_length=44, max_length=44, pattern="^[A-Za-z0-9+/]{43}=$")
+    signature: str = Field(min_length=88, max_length=88, pattern="^[A-Za-z0-9+/]{86}==$")
+
+
+class CheckpointsOut(BaseModel):
+    """Checkpoints as a witness reads them: statement, signature, heads, digest."""
+
+    items: list[dict[str, Any]]
