@@ -144,18 +144,22 @@ def _entry_is(rule: Moment, entry: Entry) -> bool:
 
 
 def _anchor(rule: Moment, entry: Entry, ctx: _Context) -> _Found | None | bool:
-    """The finding a `near` moment hangs on (None: none near), True when it needs none."""
+    """The finding a `near` moment hangs on (the nearest within `within_s`; None: none), True
+    when it needs none."""
     if rule.near is None:
         return True
+    best: _Found | None = None
     for found in ctx.found:
         if found.kind != rule.near or found.device_id not in (None, entry.get("device_id")):
             continue
         if found.refs[0] == _ref(entry):
             return None  # the anchor's own entry
         gap = abs((entry["at"] - found.at).total_seconds())
-        if gap <= rule.within_s:
-            return found
-    return None
+        if gap <= rule.within_s and (
+            best is None or gap < abs((entry["at"] - best.at).total_seconds())
+        ):
+            best = found
+    return best
 
 
 def _moment(rule: Moment, entry: Entry, ctx: _Context) -> None:
