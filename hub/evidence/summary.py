@@ -16,7 +16,8 @@ PRINTED_ROWS = 400
 _STYLE = """
 @page { size: A4; margin: 16mm 13mm 18mm;
   @bottom-center { content: "第 " counter(page) " / " counter(pages) " 页 · Page "
-    counter(page) " of " counter(pages); font-size: 8pt; color: #555; } }
+    counter(page) " of " counter(pages); font-size: 8pt; color: #555;
+    font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", sans-serif; } }
 body { font-family: "Noto Sans CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC", "PingFang SC",
        "Microsoft YaHei", sans-serif; margin: 2em; color: #111; font-size: 10pt; }
 h1, h2, th, b, strong { font-weight: normal; } /* one face of one font: a small, fast PDF */
