@@ -5,6 +5,10 @@ COPY dashboards/package.json dashboards/package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 
 FROM python:3.11-slim
+# Evidence PDFs: pango for WeasyPrint, and Debian's CJK fonts.
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-cjk fonts-wqy-zenhei \
+    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY hub hub

@@ -44,7 +44,9 @@ def _fill(session: Session, devices: int, seconds: int) -> list[bytes]:
         for s in range(seconds):
             ts = START + timedelta(seconds=s)
             payload = {"paper_pct": 100 - s % 100, "soap_pct": 50, "visits": s}
-            body = chain_body(device_id, "telemetry", None, ts.isoformat(), f"id:{s}", payload)
+            body = chain_body(
+                device_id, "telemetry", None, ts.isoformat(), f"id:{s}", payload, ts.isoformat()
+            )
             digest = link(prev, body)
             hashed.append(prev.encode() + body)
             rows.append({"device_id": device_id, "site_id": SITE, "kind": "restroom",

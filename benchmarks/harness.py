@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from benchmarks import correlation, evidence, forecasts, influx, load, web
+from benchmarks import correlation, evidence, evidence_pdf, forecasts, influx, load, web
 from benchmarks import reports as report_cell
 from benchmarks.cells import ingest_cell, latency_cell, raw_result, run_cell
 from benchmarks.figures import versions
@@ -54,7 +54,7 @@ def run(quick: bool) -> Results:
         mosquitto_cells(plan, fleet_, workdir, progress, results)
         embedded_cells(plan, fleet_, workdir, progress, results)
         database_cells(quick, workdir, progress, results)
-    results.evidence = evidence.run(quick)
+    results.evidence = evidence.run(quick) | evidence_pdf.run(quick)
     results.influx = influx.run(quick)
     results.web = web.run(quick)
     progress.done(

@@ -18,6 +18,7 @@ GOALS: list[tuple[str, str, float]] = [
     ("two_workers_ratio", ">=", 1.6),
     ("evidence_check_ratio", ">=", 0.5),
     ("evidence_export_p95_s", "<=", 2.0),
+    ("evidence_pdf_p95_s", "<=", 3.0),
     ("correlation_p95_ms", "<=", 30.0),
     ("correlation_p99_ms", "<=", 60.0),
     ("influx_sink_ratio", ">=", 0.9),

@@ -9,11 +9,12 @@ report the role may not read shows an empty state.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from dashboards import i18n
+from dashboards import disputes, i18n, periods
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, site_of
@@ -33,9 +34,27 @@ FORMATS = {
 }
 
 
-async def _report(user: WebUser, name: str, site: str | None) -> Any:
+async def _report(user: WebUser, name: str, site: str | None, window: periods.Window) -> Any:
     """A report's JSON, or None when the hub does not serve it (yet) or the role may not."""
-    return await user.api.get_or_none(f"/reports/{name}", site=site)
+    return await user.api.get_or_none(f"/reports/{name}", site=site, **window.query())
+
+
+PICK = ("period", "since", "until")
+
+
+def _windows(request: Request) -> tuple[dict[str, str], dict[str, periods.Window]]:
+    """The period picked (the page's query) and each report's window for it."""
+    asked = {k: request.query_params[k] for k in PICK if request.query_params.get(k)}
+    asked.setdefault("period", "current")
+    now = request.app.state.clock.now()
+    zone = request.app.state.settings.zone
+    return asked, {
+        name: periods.window(
+            name, asked["period"], now=now, zone=zone, since=asked.get("since"),
+            until=asked.get("until"),
+        )
+        for name in REPORTS
+    }  # fmt: skip
 
 
 def _table(report: Any, lang: str) -> dict[str, Any]:
@@ -116,10 +135,13 @@ async def _breaches(user: WebUser) -> list[dict[str, Any]]:
 @router.get("/manager")
 async def manager_page(request: Request) -> Response:
     """The manager's page."""
-    check_query(request, {"site"})
+    check_query(request, {"site", *PICK})
     user = await current_user(request)
     site = site_of(user, request.query_params.get("site"))
-    reports = {name: await _report(user, name, site) for name in REPORTS}
+    picked, windows = _windows(request)
+    reports = {name: await _report(user, name, site, windows[name]) for name in REPORTS}
+    lang = i18n.language(request)
+    tables = {name: _table(r, lang) for name, r in reports.items()}
     discrepancies = await user.api.get_or_none("/inspections/discrepancies", site=site)
     complaints = await user.api.get_or_none("/complaints", limit=30) or []
     parts = await user.api.get_or_none("/parts/forecast", site=site) or {"items": []}
@@ -129,7 +151,17 @@ async def manager_page(request: Request) -> Response:
         user=user,
         site=site,
         reports=reports,
-        tables={name: _table(r, i18n.language(request)) for name, r in reports.items()},
+        tables=tables,
+        headlines={
+            name: periods.headline(
+                name, {k: v for k, _label, v in t["figures"]}, i18n.translations(lang).gettext
+            )
+            for name, t in tables.items()
+        },
+        picked=picked,
+        windows=windows,
+        periods=periods.PERIODS,
+        pick_query=urlencode(picked),
         breaches=await _breaches(user),
         discrepancies=discrepancies,
         complaints=complaints,
@@ -140,12 +172,13 @@ async def manager_page(request: Request) -> Response:
 @router.get("/manager/reports/{name}.{fmt}")
 async def download(request: Request, name: str, fmt: str) -> Response:
     """A report as a file (the API's CSV or XLSX), for the browser to save."""
-    check_query(request, {"site"})
+    check_query(request, {"site", *PICK})
     user = await current_user(request)
     if name not in REPORTS or fmt not in FORMATS:
         raise PageError(404, "no such report")
     site = site_of(user, request.query_params.get("site"))
-    params = {"format": fmt, **({"site": site} if site else {})}
+    _picked, windows = _windows(request)
+    params = {"format": fmt, **({"site": site} if site else {}), **windows[name].query()}
     answer = await user.api.call("GET", f"/reports/{name}", params=params)
     if answer.status_code >= 400:
         raise PageError(
@@ -166,7 +199,7 @@ async def download(request: Request, name: str, fmt: str) -> Response:
 @router.get("/manager/disputes/{complaint_id}")
 async def dispute(request: Request, complaint_id: IdPath) -> Response:
     """A complaint's evidence timeline, drawn as a timeline, with its export."""
-    check_query(request, ())
+    check_query(request, {"show"})
     user = await current_user(request)
     cid = complaint_id
     try:
@@ -174,16 +207,33 @@ async def dispute(request: Request, complaint_id: IdPath) -> Response:
         evidence = await user.api.get(f"/complaints/{cid}/evidence")
     except ApiError as exc:
         raise refusal(exc) from exc
-    return render(request, "dispute.html", user=user, complaint=complaint, evidence=evidence)
+    lang = i18n.language(request)
+    view = disputes.view_of(request.query_params.get("show"))
+    found = evidence.get("findings", [])
+    shown = disputes.rows(evidence["timeline"], found, view, i18n.translations(lang).gettext)
+    return render(
+        request,
+        "dispute.html",
+        user=user,
+        complaint=complaint,
+        evidence=evidence,
+        findings=disputes.stated(found, lang),
+        rows=shown,
+        view=view,
+        views=disputes.VIEWS,
+    )
 
 
-@router.get("/manager/disputes/{complaint_id}/evidence.json")
-async def evidence_json(request: Request, complaint_id: IdPath) -> Response:
-    """The timeline as the API gives it, as a file."""
+@router.get("/manager/disputes/{complaint_id}/evidence.{fmt}")
+async def evidence_file(request: Request, complaint_id: IdPath, fmt: str) -> Response:
+    """The timeline as the API gives it (JSON), or its printable report (PDF), as a file."""
     check_query(request, ())
     user = await current_user(request)
+    if fmt not in ("json", "pdf"):
+        raise PageError(404, "no such file")
     cid = complaint_id
-    answer = await user.api.call("GET", f"/complaints/{cid}/evidence")
+    params = {"format": "pdf"} if fmt == "pdf" else {}
+    answer = await user.api.call("GET", f"/complaints/{cid}/evidence", params=params)
     if answer.status_code >= 400:
         raise PageError(
             answer.status_code if answer.status_code < 500 else 502,
@@ -191,8 +241,8 @@ async def evidence_json(request: Request, complaint_id: IdPath) -> Response:
         )
     return Response(
         answer.content,
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="evidence-complaint-{cid}.json"'},
+        media_type="application/pdf" if fmt == "pdf" else "application/json",
+        headers={"Content-Disposition": f'attachment; filename="evidence-complaint-{cid}.{fmt}"'},
     )
 
 

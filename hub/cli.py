@@ -440,7 +440,7 @@ def _start_demo_devices(
 ) -> Any:
     """The demo devices' simulators with their scripted faults, and the demo's patrol."""
     from devices.simulator import Simulator
-    from hub.demo import DEMO_SITE, DemoPatrol, demo_devices
+    from hub.demo import DEMO_SITE, DemoDispute, DemoPatrol, demo_devices, desk_post
 
     simulator = Simulator(host="127.0.0.1", port=mqtt_port, site=DEMO_SITE, devices=demo_devices())
     threading.Thread(target=simulator.run, name="fhub-sim", daemon=True).start()
@@ -458,12 +458,19 @@ def _start_demo_devices(
     threading.Thread(
         target=crew.run, args=(sims, SystemClock(), stop), name="fhub-crew", daemon=True
     ).start()
+    dispute = DemoDispute(desk_post(base, "fh_demo_front_desk"))
+    threading.Thread(
+        target=dispute.run, args=(simulator, SystemClock(), stop, base), name="fhub-dispute",
+        daemon=True,
+    ).start()  # fmt: skip
     print("  simulators on: scripted faults start within a minute (leak, paper, lamps, gates)")
     print("  dispensers are refilled when their cleaning order resolves: forecast orders open")
     print(f"       before they run out: {base}/api/v1/forecasts")
     print(f"  the lamp shelf's reorder comes due: {base}/api/v1/parts/forecast")
     print("  a cleaner's patrol log will say the emptied paper box was fine: see")
     print(f"       {base}/api/v1/inspections/discrepancies (manager token)")
+    print("  a driver will complain that the garage gate's arm hit the car: the dispute page")
+    print(f"       {base}/manager/disputes/<complaint id> opens with what settles it")
     return simulator
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -278,3 +279,67 @@ class DemoPatrol:
                 self.check(faulted=faulted, now=clock.now())
             except Exception:  # noqa: BLE001 - the demo's patrol never stops the demo
                 logger.exception("demo patrol failed")
+
+
+DISPUTE_AFTER = timedelta(seconds=20)
+"""How long after the booth button came down on a car its driver complains at the desk."""
+DISPUTE_COMPLAINT = {
+    "content": "车库入口道闸落杆砸到我的车挡风玻璃,要求物业赔偿",
+    "location": "garage/entrance",
+    "channel": "visit",
+    "complainant_name": "车主 周先生",
+    "complainant_phone": "13800138024",
+}
+
+
+class DemoDispute:
+    """The demo's case 2 (DOMAIN.md): the driver whose windshield the arm hit complains.
+
+    When the simulators press a gate's booth button onto a car (the scripted
+    `button_on_car` fault), the desk files the driver's complaint at that gate's place; its
+    dispute page (`/manager/disputes/{id}`) opens with the finding that settles it.
+    """
+
+    def __init__(self, post: Callable[[dict[str, Any]], int]) -> None:
+        self.post = post
+        self.filed: int | None = None
+
+    def check(self, *, pressed_at: datetime | None, now: datetime) -> int | None:
+        """File the complaint once, `DISPUTE_AFTER` the press; its id."""
+        if self.filed is None and pressed_at is not None and now - pressed_at >= DISPUTE_AFTER:
+            self.filed = self.post(DISPUTE_COMPLAINT)
+        return self.filed
+
+    def run(self, simulator: Simulator, clock: Clock, stop: threading.Event, base: str) -> None:
+        """Watch the simulators until the press, file the complaint, say where to look."""
+        pressed_at: datetime | None = None
+        while self.filed is None and not stop.wait(5):
+            if pressed_at is None and any(
+                step.fault == "button_on_car" for step, _d in simulator.started
+            ):
+                pressed_at = clock.now()
+            try:
+                filed = self.check(pressed_at=pressed_at, now=clock.now())
+            except Exception:  # noqa: BLE001 - the demo's desk never stops the demo
+                logger.exception("demo dispute failed")
+                return
+            if filed is not None:
+                logger.info("the gate's dispute: %s/manager/disputes/%s", base, filed)
+
+
+def desk_post(base: str, token: str) -> Callable[[dict[str, Any]], int]:
+    """A complaint filed at the hub's API as the demo's front desk; its id."""
+
+    def post(body: dict[str, Any]) -> int:
+        import httpx
+
+        answer = httpx.post(
+            f"{base}/api/v1/complaints",
+            json=body,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return int(answer.json()["id"])
+
+    return post

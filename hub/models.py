@@ -15,7 +15,7 @@ from hub.complaints.models import (
 )
 from hub.correlation.models import CorrelationLink, FirstResponse, Reaction
 from hub.db import Base
-from hub.evidence.models import Checkpoint, Export
+from hub.evidence.models import Checkpoint, Cosignature, Export
 from hub.forecasts.models import Forecast, ForecastCursor
 from hub.inspections.models import (
     Discrepancy,
@@ -47,6 +47,7 @@ from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
     "Checkpoint",
+    "Cosignature",
     "Discrepancy",
     "Export",
     "Inspection",

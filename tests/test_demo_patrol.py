@@ -50,3 +50,24 @@ def test_the_demo_patrol_logs_an_emptied_box_as_fine_and_is_caught(fresh_engine:
             "paper",
             "ok",
         )
+
+
+def test_the_demo_files_the_drivers_complaint_once_after_the_gate_press() -> None:
+    from datetime import datetime
+
+    from hub.demo import DISPUTE_AFTER, DemoDispute
+
+    filed: list[dict[str, object]] = []
+
+    def post(body: dict[str, object]) -> int:
+        filed.append(body)
+        return 7
+
+    dispute = DemoDispute(post)
+    pressed = datetime(2026, 12, 8, 1, 0, tzinfo=UTC)
+    assert dispute.check(pressed_at=None, now=pressed) is None
+    assert dispute.check(pressed_at=pressed, now=pressed + DISPUTE_AFTER / 2) is None
+    assert dispute.check(pressed_at=pressed, now=pressed + DISPUTE_AFTER) == 7
+    assert dispute.check(pressed_at=pressed, now=pressed + 3 * DISPUTE_AFTER) == 7
+    (body,) = filed
+    assert body["location"] == "garage/entrance"  # where gate-garage stands

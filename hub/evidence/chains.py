@@ -168,7 +168,12 @@ def links(
             stepped.append(run)
             position, current = run.end, run.last
         position += 1
-        body = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
+        body = chain_body(
+            device_id, channel, kind, ts.isoformat(), key, payload, received.isoformat()
+        )
+        if link(prev, body) != digest:  # a link of format 1 covers no receipt time
+            older = chain_body(device_id, channel, kind, ts.isoformat(), key, payload)
+            body = older if link(prev, older) == digest else body
         yield Link(
             position, sid, ts, channel, kind, key, payload, prev, digest, body, received,
             tuple(stepped),

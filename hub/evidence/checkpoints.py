@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from hub.errors import Conflict
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.evidence.canonical import canonical
 from hub.evidence.chains import Expected
 from hub.evidence.keys import Keyring, verify_signature
 from hub.evidence.merkle import MerkleTree
-from hub.evidence.models import Checkpoint
+from hub.evidence.models import Checkpoint, Cosignature
 from hub.evidence.verify import GENESIS, checkpoint_statement, leaf_of
+from hub.evidence.witness import cosignature_problem
 from hub.localtime import shown
 from hub.outbox.service import enqueue
 from hub.registry.models import Device
@@ -262,3 +263,67 @@ def check(
             for device, count, head in row.heads:
                 expected.setdefault(device, []).append(Expected(int(count), str(head), name))
     return problems, expected
+
+
+def shown_to_witness(row: Checkpoint) -> dict[str, Any]:
+    """A checkpoint as a witness reads it: the signed statement, its heads, its digest."""
+    return {**as_statement(row), "heads": [list(h) for h in row.heads], "digest": row.digest}
+
+
+def after(*, session: Session, site_id: str, seq: int, limit: int) -> Sequence[Checkpoint]:
+    """The site's checkpoints after `seq`, oldest first."""
+    return session.scalars(
+        select(Checkpoint)
+        .where(Checkpoint.site_id == site_id, Checkpoint.seq > seq)
+        .order_by(Checkpoint.seq)
+        .limit(limit)
+    ).all()
+
+
+def add_cosignature(
+    *, session: Session, site_id: str, seq: int, cosigned: dict[str, str], now: datetime
+) -> Cosignature:
+    """Keep a witness's co-signature of checkpoint `seq` once it verifies (again: replaced)."""
+    row = session.scalar(
+        select(Checkpoint).where(Checkpoint.site_id == site_id, Checkpoint.seq == seq)
+    )
+    if row is None:
+        raise NotFound(f"checkpoint {seq} of {site_id!r} not found")
+    problem = cosignature_problem(cosigned, as_statement(row))
+    if problem is not None:
+        raise InvalidInput(problem, details={"field": "signature"})
+    kept = session.scalar(
+        select(Cosignature).where(
+            Cosignature.checkpoint_id == row.id, Cosignature.witness == cosigned["witness"]
+        )
+    )
+    if kept is None:
+        kept = Cosignature(checkpoint_id=row.id, witness=cosigned["witness"])
+        session.add(kept)
+    kept.public_key, kept.signature = cosigned["public_key"], cosigned["signature"]
+    kept.created_at = now
+    session.flush()
+    return kept
+
+
+def cosigned(*, session: Session, site_id: str, upto: int) -> dict[str, Any] | None:
+    """The newest checkpoint up to `upto` that witnesses co-signed, with their signatures."""
+    row = session.scalar(
+        select(Checkpoint)
+        .join(Cosignature, Cosignature.checkpoint_id == Checkpoint.id)
+        .where(Checkpoint.site_id == site_id, Checkpoint.seq <= upto)
+        .order_by(Checkpoint.seq.desc())
+        .limit(1)
+    )
+    if row is None:
+        return None
+    signatures = session.scalars(
+        select(Cosignature).where(Cosignature.checkpoint_id == row.id).order_by(Cosignature.witness)
+    )
+    return {
+        "checkpoint": shown_to_witness(row),
+        "cosignatures": [
+            {"witness": c.witness, "public_key": c.public_key, "signature": c.signature}
+            for c in signatures
+        ],
+    }

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -14,9 +15,13 @@ from hub.errors import HubError
 from hub.evidence import checkpoints, pack, timeline
 from hub.evidence.chains import Expected
 from hub.evidence.flows import check_site
-from hub.evidence.keys import Keyring
+from hub.evidence.keys import Keyring, key_id, unb64
 from hub.evidence.verify import verify_pack
+from hub.evidence.witness import Refused, Witness, check_pack
 from hub.registry.models import Site
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(help="Dispute evidence: packs, offline verification, chain checks, keys.")
 
@@ -77,9 +82,18 @@ def verify(
     key: Annotated[
         str | None, typer.Option("--key", help="The hub's public key (base64) it must carry.")
     ] = None,
+    witness: Annotated[
+        list[str] | None,
+        typer.Option("--witness", help="A witness's public key (base64) that must co-sign."),
+    ] = None,
 ) -> None:
     """Check a pack offline, without the database: exit 0 only when every part is intact."""
-    report = verify_pack(file.read_bytes(), trusted=key)
+    data = file.read_bytes()
+    report = verify_pack(data, trusted=key)
+    witnessed = check_pack(_members(data), witness or [])
+    report.problems += witnessed.problems
+    for signer in witnessed.signed:
+        typer.echo(f"{file}: co-signed by witness {signer}")
     for problem in report.problems:
         typer.echo(f"{file}: {problem}", err=True)
     if not report.ok:
@@ -90,6 +104,17 @@ def verify(
         f"{file}: intact — {subject.get('type')} {subject.get('id')}, {report.records} records, "
         f"{report.signals} chained signals, signed by key {report.key_id}"
     )
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return {n: archive.read(n) for n in archive.namelist()}
+    except (zipfile.BadZipFile, OSError):
+        return {}
 
 
 def pack_expectations(path: Path) -> dict[str, list[Expected]]:
@@ -175,3 +200,47 @@ def rotate_key(config: ConfigOpt = None) -> None:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo(f"signing with key {keyring.current}; {len(keyring.public_keys())} keys kept")
+
+
+@app.command("witness")
+def witness(
+    hub: Annotated[str, typer.Option("--hub", help="The hub's base URL, e.g. https://hub:8000.")],
+    token: Annotated[str, typer.Option("--token", help="An API token of a manager there.")],
+    site: Annotated[str, typer.Option("--site", help="The site whose checkpoints to co-sign.")],
+    directory: Annotated[
+        Path, typer.Option("--dir", help="The witness's own key and state (never the hub's).")
+    ],
+    hub_key: Annotated[
+        str | None, typer.Option("--hub-key", help="Pin the hub's public key (base64).")
+    ] = None,
+) -> None:
+    """Co-sign the site's new checkpoints as an independent witness; refuse a forked or
+    shrunk history (exit 1)."""
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=hub.rstrip("/") + "/api/v1", headers=headers, timeout=30) as api:
+        try:
+            for line in cosign_new(api, Witness.open(directory), site=site, hub_key=hub_key):
+                typer.echo(line)
+        except Refused as exc:
+            typer.echo(f"refused: {exc}", err=True)
+            raise typer.Exit(1) from exc
+
+
+def cosign_new(api: httpx.Client, me: Witness, *, site: str, hub_key: str | None) -> Iterator[str]:
+    """Fetch the site's checkpoints after the last one `me` signed, co-sign each in order and
+    hand the co-signatures to the hub; a line per checkpoint (Refused stops it)."""
+    if hub_key is not None:
+        keys = {key_id(unb64(hub_key)): hub_key}
+    else:
+        published = api.get("/evidence/public-key").raise_for_status().json()
+        keys = {k["key_id"]: k["public_key"] for k in published["keys"]}
+    after = int(me.state().get(site, {}).get("seq") or 0)
+    listed = api.get("/evidence/checkpoints", params={"site": site, "after": after})
+    for shown in listed.raise_for_status().json()["items"]:
+        cosigned = me.cosign(shown, hub_key=keys.get(str(shown.get("key_id")), ""))
+        api.post(
+            f"/evidence/checkpoints/{shown['seq']}/cosignatures", json={"site": site, **cosigned}
+        ).raise_for_status()
+        yield f"{site}: co-signed checkpoint {shown['seq']} as witness {me.id}"

@@ -50,3 +50,19 @@ class Export(Base):
     )
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
+
+
+class Cosignature(Base):
+    """A witness's co-signature of a checkpoint (its key is the witness's, never the hub's)."""
+
+    __tablename__ = "evidence_cosignatures"
+    __table_args__ = (UniqueConstraint("checkpoint_id", "witness"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkpoint_id: Mapped[int] = mapped_column(
+        ForeignKey("evidence_checkpoints.id", ondelete="CASCADE"), index=True
+    )
+    witness: Mapped[str] = mapped_column(String(32))
+    public_key: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]

@@ -3,7 +3,10 @@
 Files (each canonical JSON, RFC 8785, listed with its SHA-256 in the signed manifest):
 `records.jsonl` (the timeline), `chains/<device>.jsonl` (each link from the first signal of
 the window to the head in the checkpoint: body, prev, digest), `checkpoint.json` (made at
-export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html`.
+export, signed), `proofs.json` (each head's inclusion proof), `keys.json`,
+`witnesses.json` (the newest co-signed checkpoint and its witnesses' co-signatures),
+`summary.html` and the same as `summary.pdf` (findings, the events that matter, the
+integrity statement; CJK fonts).
 """
 
 from __future__ import annotations
@@ -18,12 +21,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hub.errors import Conflict
-from hub.evidence import chains, checkpoints, summary
+from hub.evidence import chains, checkpoints, printing, summary
 from hub.evidence.canonical import canonical
+from hub.evidence.findings import findings
 from hub.evidence.flows import SiteCheck, check_site
 from hub.evidence.keys import Keyring
 from hub.evidence.models import Export
-from hub.evidence.timeline import Subject, entries
+from hub.evidence.timeline import Subject, deadlines, device_kinds, entries
 from hub.evidence.verify import FORMAT, MANIFEST, SIGNATURE
 from hub.localtime import shown
 from hub.registry.models import Site
@@ -39,8 +43,11 @@ class Pack:
     problems: list[str]
 
 
-def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
-    return {**record, "at": record["at"].isoformat()}
+def jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    out = {**record, "at": record["at"].isoformat()}
+    if isinstance(record.get("received_at"), datetime):
+        out["received_at"] = record["received_at"].isoformat()
+    return out
 
 
 def _lines(rows: list[dict[str, Any]]) -> bytes:
@@ -89,6 +96,29 @@ def integrity_of(
     }
 
 
+def summary_html(
+    *,
+    session: Session,
+    subject: Subject,
+    records: list[dict[str, Any]],
+    found: list[dict[str, Any]],
+    integrity: dict[str, Any],
+    now: datetime,
+    zone: tzinfo,
+) -> str:
+    """The printable summary of a subject's timeline (the pack's, and `?format=pdf`)."""
+    site = session.get(Site, subject.site_id)
+    return summary.render(
+        subject={"type": subject.type, "id": subject.id},
+        window={"since": shown(subject.since, zone), "until": shown(subject.until, zone)},
+        records=records,
+        integrity=integrity,
+        site_name=site.name if site else subject.site_id,
+        made_at=shown(now, zone),
+        findings=found,
+    )
+
+
 def _vouched(*, session: Session, subject: Subject, keyring: Keyring, zone: tzinfo) -> SiteCheck:
     """The check of the subject's chains and the site's checkpoints, or `Conflict`."""
     check = check_site(
@@ -120,7 +150,7 @@ def build(
     )
     statement = checkpoints.as_statement(checkpoint)
     records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
-    files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
+    files: dict[str, bytes] = {"records.jsonl": _lines([jsonable(r) for r in records])}
     proofs: dict[str, Any] = {}
     heads = {d: int(n) for d, n, _h in checkpoint.heads}
     keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
@@ -144,17 +174,21 @@ def build(
         files[f"chains/{device_id}.jsonl"] = _lines(rows)
     files["proofs.json"] = canonical(proofs)
     files["checkpoint.json"] = canonical(statement)
+    witnessed = checkpoints.cosigned(session=session, site_id=subject.site_id, upto=checkpoint.seq)
+    files["witnesses.json"] = canonical(witnessed or {})
     files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})
-    site = session.get(Site, subject.site_id)
-    window = {"since": shown(subject.since, zone), "until": shown(subject.until, zone)}
-    files["summary.html"] = summary.render(
-        subject={"type": subject.type, "id": subject.id},
-        window=window,
-        records=records,
+    found = findings(
+        records,
+        kinds=device_kinds(session=session, subject=subject),
+        deadlines=deadlines(session=session, subject=subject),
+        zone=zone,
+    )
+    page = summary_html(
+        session=session, subject=subject, records=records, found=found, now=now, zone=zone,
         integrity=integrity_of(check, keyring=keyring, checkpoint=statement),
-        site_name=site.name if site else subject.site_id,
-        made_at=shown(now, zone),
-    ).encode("utf-8")
+    )  # fmt: skip
+    files["summary.html"] = page.encode("utf-8")
+    files["summary.pdf"] = printing.pdf(page)
     manifest = {
         "format": FORMAT,
         "site": subject.site_id,

@@ -14,15 +14,20 @@ from hub.api.params import IdPath
 from hub.auth.principal import Principal
 from hub.complaints.queries import get_complaint
 from hub.errors import InvalidInput, NotFound
-from hub.evidence import checkpoints, pack, timeline
+from hub.evidence import checkpoints, pack, printing, timeline
 from hub.evidence.canonical import canonical
 from hub.evidence.deps import KeyringDep, ManagerDep, ReaderDep
+from hub.evidence.findings import findings
 from hub.evidence.flows import check_site
 from hub.evidence.keys import ALGORITHM, Keyring
 from hub.evidence.schemas import (
     CheckOut,
+    CheckpointsOut,
+    CheckpointsQuery,
     CheckQuery,
+    CosignIn,
     ExportIn,
+    Finding,
     PublicKeyOut,
     Timeline,
     TimelineEntry,
@@ -35,6 +40,18 @@ from hub.workorders.service import get_order
 router = APIRouter(tags=["evidence"])
 
 DEFAULT_WINDOW = timedelta(hours=24)
+
+
+def findings_of(
+    *, session: Session, subject: timeline.Subject, rows: list[dict[str, Any]], zone: tzinfo
+) -> list[dict[str, Any]]:
+    """The findings of a subject's timeline (its devices' kinds and its orders' deadlines)."""
+    return findings(
+        rows,
+        kinds=timeline.device_kinds(session=session, subject=subject),
+        deadlines=timeline.deadlines(session=session, subject=subject),
+        zone=zone,
+    )
 
 
 def show(
@@ -52,19 +69,56 @@ def show(
     last = checkpoints.latest(session=session, site_id=subject.site_id)
     statement = checkpoints.as_statement(last) if last else {}
     integrity = pack.integrity_of(check, keyring=keyring, checkpoint=statement)
-    jsonable = [{**r, "at": r["at"].isoformat()} for r in rows]
+    jsonable = [pack.jsonable(r) for r in rows]
     integrity["manifest_digest"] = hashlib.sha256(canonical(jsonable)).hexdigest()
     integrity["signature"] = statement.get("signature")
+    found = findings_of(session=session, subject=subject, rows=rows, zone=zone)
     return Timeline(
         subject={"type": subject.type, "id": subject.id},
         window={"since": subject.since, "until": subject.until},
+        findings=[Finding.model_validate(f) for f in found],
         timeline=[TimelineEntry.model_validate(r) for r in rows],
         truncated=truncated,
         integrity=integrity,
     )
 
 
-@router.get("/complaints/{complaint_id}/evidence", response_model=Timeline)
+PDF: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/pdf": {}}, "description": "With `format=pdf`."}
+}
+
+
+def answer(
+    *,
+    session: Session,
+    subject: timeline.Subject,
+    keyring: Keyring,
+    zone: tzinfo,
+    query: TimelineQuery | WindowQuery,
+    now: datetime,
+) -> Timeline | Response:
+    """The timeline as JSON, or its printable report as a PDF (`format=pdf`)."""
+    shown = show(session=session, subject=subject, keyring=keyring, zone=zone, limit=query.limit)
+    if query.format != "pdf":
+        return shown
+    page = pack.summary_html(
+        session=session,
+        subject=subject,
+        records=[e.model_dump() for e in shown.timeline],
+        found=[f.model_dump() for f in shown.findings],
+        integrity=shown.integrity,
+        now=now,
+        zone=zone,
+    )
+    name = f"evidence-{subject.type}-{subject.id}-{now:%Y%m%dT%H%M%SZ}.pdf"
+    return Response(
+        printing.pdf(page),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/complaints/{complaint_id}/evidence", response_model=Timeline, responses=PDF)
 def complaint_evidence(
     complaint_id: IdPath,
     session: SessionDep,
@@ -73,18 +127,18 @@ def complaint_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[TimelineQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What the sensors, alarms, orders, desk and patrols recorded about a complaint."""
     complaint = get_complaint(
         session=session, complaint_id=complaint_id, site_ids=principal.site_ids
     )
     subject = timeline.for_complaint(session=session, complaint=complaint, now=now)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 
-@router.get("/work-orders/{order_id}/evidence", response_model=Timeline)
+@router.get("/work-orders/{order_id}/evidence", response_model=Timeline, responses=PDF)
 def work_order_evidence(
     order_id: IdPath,
     session: SessionDep,
@@ -93,12 +147,12 @@ def work_order_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[TimelineQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What was recorded about a work order, its alarms' devices and its complaints."""
     order = get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
     subject = timeline.for_order(session=session, order=order, now=now)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 
@@ -115,7 +169,7 @@ def device_window(
     return start, end
 
 
-@router.get("/devices/{device_id}/evidence", response_model=Timeline)
+@router.get("/devices/{device_id}/evidence", response_model=Timeline, responses=PDF)
 def device_evidence(
     device_id: str,
     session: SessionDep,
@@ -124,13 +178,13 @@ def device_evidence(
     keyring: KeyringDep,
     now: NowDep,
     query: Annotated[WindowQuery, Query()],
-) -> Timeline:
+) -> Timeline | Response:
     """What one device recorded in a window, with its alarms and the patrols there."""
     device = get_device(session=session, device_id=device_id, site_ids=principal.site_ids)
     since, until = device_window(query.since, query.until, now)
     subject = timeline.for_device(device=device, since=since, until=until)
-    return show(
-        session=session, subject=subject, keyring=keyring, zone=settings.zone, limit=query.limit
+    return answer(
+        session=session, subject=subject, keyring=keyring, zone=settings.zone, query=query, now=now
     )
 
 
@@ -222,3 +276,36 @@ def export(
             "X-Evidence-Export": str(made.export_id),
         },
     )
+
+
+@router.get("/evidence/checkpoints", response_model=CheckpointsOut)
+def list_checkpoints(
+    session: SessionDep, principal: ManagerDep, query: Annotated[CheckpointsQuery, Query()]
+) -> CheckpointsOut:
+    """A site's signed checkpoints with their heads, for a witness to co-sign."""
+    if not principal.sees(query.site):
+        raise NotFound(f"site {query.site!r} not found")
+    rows = checkpoints.after(
+        session=session, site_id=query.site, seq=query.after, limit=query.limit
+    )
+    return CheckpointsOut(items=[checkpoints.shown_to_witness(r) for r in rows])
+
+
+@router.post(
+    "/evidence/checkpoints/{seq}/cosignatures",
+    status_code=status.HTTP_201_CREATED,
+    response_model=dict[str, str],
+)
+def cosign(
+    seq: IdPath, body: CosignIn, session: SessionDep, principal: ManagerDep, now: NowDep
+) -> dict[str, str]:
+    """Keep a witness's co-signature of a checkpoint; one that does not verify is refused."""
+    if not principal.sees(body.site):
+        raise NotFound(f"site {body.site!r} not found")
+    kept = checkpoints.add_cosignature(
+        session=session, site_id=body.site, seq=seq, now=now,
+        cosigned={"witness": body.witness, "public_key": body.public_key,
+                  "signature": body.signature},
+    )  # fmt: skip
+    session.commit()
+    return {"witness": kept.witness, "checkpoint": str(seq)}

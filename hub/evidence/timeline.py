@@ -21,9 +21,11 @@ from hub.inspections.service import list_inspections
 from hub.localtime import shown
 from hub.registry.models import Device, Location
 from hub.signals.models import Signal
-from hub.workorders.models import WorkOrder, WorkOrderEvent
+from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 BEFORE = timedelta(hours=24)
+LATE = timedelta(minutes=5)
+"""A signal taken more than this after its own `ts` is marked `late` (CONTRACT.md §6)."""
 
 
 @dataclass
@@ -133,6 +135,12 @@ def _entry(
         "summary": rest.get("summary", ""),
         "data": rest.get("data", {}),
         "digest": rest.get("digest"),
+        **({"channel": rest["channel"]} if "channel" in rest else {}),
+        **(
+            {"received_at": rest["received_at"], "late": rest["late"]}
+            if "received_at" in rest
+            else {}
+        ),
     }
 
 
@@ -158,6 +166,7 @@ def signal_entries(
             Signal.type,
             Signal.payload,
             Signal.digest,
+            Signal.received_at,
         )
         .where(
             Signal.device_id.in_(subject.device_ids),
@@ -177,8 +186,11 @@ def signal_entries(
             digest=digest,
             data=payload,
             summary=_signal_summary(channel, kind, payload),
+            channel=channel,
+            received_at=received,
+            late=received - ts > LATE,
         )
-        for sid, dev, ts, channel, kind, payload, digest in rows[:limit]
+        for sid, dev, ts, channel, kind, payload, digest, received in rows[:limit]
     ]
     return out, len(rows) > limit
 
@@ -186,7 +198,13 @@ def signal_entries(
 def _event(ev: Any, kind: str, ref: tuple[str, int], zone: tzinfo) -> dict[str, Any]:
     """A case's history row (order or complaint) as a timeline entry."""
     moved = f"{ev.from_status or '-'} → {ev.to_status or '-'}"
-    data = {"actor": ev.actor, "action": ev.action, "from": ev.from_status, "to": ev.to_status}
+    data = {
+        "actor": ev.actor,
+        "action": ev.action,
+        "from": ev.from_status,
+        "to": ev.to_status,
+        "note": ev.note,
+    }
     return _entry(
         ev.at, kind, ref, zone, summary=f"{ev.action}: {moved} {ev.note}".strip(), data=data
     )
@@ -271,6 +289,27 @@ def _inspection_entries(session: Session, subject: Subject, zone: tzinfo) -> lis
             )
         )
     return out
+
+
+def device_kinds(*, session: Session, subject: Subject) -> dict[str, str]:
+    """Each of the subject's devices and its kind (what its findings' rules read)."""
+    if not subject.device_ids:
+        return {}
+    rows = session.execute(
+        select(Device.id, Device.kind).where(Device.id.in_(subject.device_ids))
+    ).all()
+    return {device_id: str(kind) for device_id, kind in rows}
+
+
+def deadlines(*, session: Session, subject: Subject) -> list[dict[str, Any]]:
+    """The per-step deadlines of the subject's orders (the SLA its findings hold them to)."""
+    if not subject.order_ids:
+        return []
+    rows = session.scalars(select(Deadline).where(Deadline.work_order_id.in_(subject.order_ids)))
+    return [
+        {"work_order_id": d.work_order_id, "step": d.step, "due_at": d.due_at, "met_at": d.met_at}
+        for d in rows
+    ]
 
 
 def entries(

@@ -32,10 +32,32 @@ SIGNATURE = "manifest.sig"
 
 
 def chain_body(
-    device_id: str, channel: str, kind: str | None, ts: str, key: str, payload: Any
+    device_id: str,
+    channel: str,
+    kind: str | None,
+    ts: str,
+    key: str,
+    payload: Any,
+    received_at: str | None = None,
 ) -> bytes:
-    """The bytes a signal's chain digest covers (as ingest writes them)."""
-    return orjson.dumps([device_id, channel, kind, ts, key, payload], option=orjson.OPT_SORT_KEYS)
+    """The bytes a signal's chain digest covers (as ingest writes them): link format 2 with
+    the receipt time (`received_at`, ISO), format 1 without it (links written before)."""
+    parts: list[Any] = [device_id, channel, kind, ts, key, payload]
+    if received_at is not None:
+        parts.append({"received_at": received_at})
+    return orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
+
+
+def received_in(body: bytes) -> str | None:
+    """The receipt time a link's body covers (format 2), or None (format 1)."""
+    try:
+        parts = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(parts, list) and len(parts) == 7 and isinstance(parts[6], dict):
+        value = parts[6].get("received_at")
+        return value if isinstance(value, str) else None
+    return None
 
 
 def link(prev: str, body: bytes) -> str:

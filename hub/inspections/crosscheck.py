@@ -18,6 +18,8 @@ from hub.localtime import shown
 
 WINDOW = timedelta(minutes=15)
 """How far around `observed_at` readings are looked at."""
+LATE = timedelta(minutes=5)
+"""A reading taken by the hub more than this after its own time arrived late."""
 FULL_PCT = 80.0
 """A dispenser at or above this is not low, let alone empty."""
 
@@ -45,10 +47,16 @@ class Reading:
     type: str | None
     payload: dict[str, Any]
     digest: str
+    received_at: datetime | None = None
+    """When the hub took it (the chain covers it); late when more than `LATE` after `at`."""
 
     def evidence(self) -> dict[str, Any]:
-        """How the reading is cited: time, values, chain digest."""
-        return {"at": self.at, "values": self.payload, "digest": self.digest}
+        """How the reading is cited: time, values, chain digest (and when it arrived)."""
+        cited: dict[str, Any] = {"at": self.at, "values": self.payload, "digest": self.digest}
+        if self.received_at is not None:
+            cited["received_at"] = self.received_at
+            cited["late"] = self.received_at - self.at > LATE
+        return cited
 
 
 @dataclass(frozen=True)
@@ -106,7 +114,19 @@ def check(
     alarms: Sequence[AlarmSpan],
     thresholds: Thresholds = Thresholds(),
 ) -> Check:
-    """Compare `claim` with the device's readings (time order) and alarms."""
+    """Compare `claim` with the device's readings (time order) and alarms; a reason resting
+    on a reading that arrived late says when it arrived."""
+    result = _check(claim, readings, alarms, thresholds)
+    late = [e for e in result.evidence if e.get("late")]
+    if late and result.reason:
+        taken = ", ".join(_at(claim, e["received_at"]) for e in late)
+        result.reason += f" (the reading it rests on arrived late, received {taken})"
+    return result
+
+
+def _check(
+    claim: Claim, readings: Sequence[Reading], alarms: Sequence[AlarmSpan], thresholds: Thresholds
+) -> Check:
     if claim.item in SUPPLIES:
         return _supplies(claim, readings, thresholds)
     if claim.item == Item.light:

@@ -115,6 +115,10 @@ class EvidenceOut(BaseModel):
     at: datetime
     values: dict[str, Any]
     digest: str | None
+    received_at: datetime | None = None
+    """When the hub took the signal (the chain covers it)."""
+    late: bool = False
+    """Taken more than 5 minutes after its own time."""
 
 
 class DiscrepancyOut(BaseModel):

@@ -161,7 +161,7 @@ def readings(
         until=until + timedelta(microseconds=1),
         limit=5000,
     )
-    return [Reading(s.ts, s.channel, s.type, s.payload, s.digest) for s in rows]
+    return [Reading(s.ts, s.channel, s.type, s.payload, s.digest, s.received_at) for s in rows]
 
 
 def alarm_spans(

@@ -238,6 +238,7 @@ def _ingest(
             ts=reading.ts,
             key=key,
             payload=reading.data,
+            received_at=item.message.received_at,
         )
         rows.append(
             {

@@ -89,12 +89,18 @@ def chain_digest(
     ts: datetime,
     key: str,
     payload: dict[str, Any],
+    received_at: datetime | None = None,
 ) -> str:
-    """The digest linking a signal to the previous one of its device."""
-    body = orjson.dumps(
-        [device_id, channel, event_type, ts.isoformat(), key, payload],
-        option=orjson.OPT_SORT_KEYS,
-    )
+    """The digest linking a signal to the previous one of its device.
+
+    Links written since the receipt time entered the chain (link format 2) cover when the
+    hub took the signal (`received_at`) as a seventh member, `{"received_at": ISO}`; older
+    links (format 1, without it) stay verifiable as they were written.
+    """
+    parts: list[Any] = [device_id, channel, event_type, ts.isoformat(), key, payload]
+    if received_at is not None:
+        parts.append({"received_at": received_at.isoformat()})
+    body = orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(prev.encode() + body).hexdigest()
 
 
@@ -202,16 +208,19 @@ def verify_chain(*, session: Session, device_id: str) -> tuple[bool, int]:
     for signal in session.scalars(
         select(Signal).where(Signal.device_id == device_id).order_by(Signal.id)
     ):
-        expected = chain_digest(
-            prev,
-            device_id=signal.device_id,
-            channel=signal.channel,
-            event_type=signal.type,
-            ts=signal.ts,
-            key=signal.idem_key,
-            payload=signal.payload,
+        fields: dict[str, Any] = {
+            "device_id": signal.device_id,
+            "channel": signal.channel,
+            "event_type": signal.type,
+            "ts": signal.ts,
+            "key": signal.idem_key,
+            "payload": signal.payload,
+        }
+        matches = signal.digest in (
+            chain_digest(prev, **fields, received_at=signal.received_at),
+            chain_digest(prev, **fields),  # a link of format 1, from before the receipt time
         )
-        if signal.prev_digest != prev or signal.digest != expected:
+        if signal.prev_digest != prev or not matches:
             return False, checked
         prev = signal.digest
         checked += 1

@@ -243,6 +243,21 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         "/api/v1/evidence/exports",
         {"complaint_id": t.complaint},
     ),
+    "GET /api/v1/evidence/checkpoints": lambda t: (
+        "GET",
+        f"/api/v1/evidence/checkpoints?site={OTHER_SITE}",
+        None,
+    ),
+    "POST /api/v1/evidence/checkpoints/{seq}/cosignatures": lambda t: (
+        "POST",
+        "/api/v1/evidence/checkpoints/1/cosignatures",
+        {
+            "site": OTHER_SITE,
+            "witness": "0" * 16,
+            "public_key": "A" * 43 + "=",
+            "signature": "A" * 86 + "==",
+        },
+    ),  # fmt: skip
     "GET /api/v1/inspections/{inspection_id}": lambda t: (
         "GET",
         f"/api/v1/inspections/{t.inspection}",

@@ -44,6 +44,7 @@ KEYS = {
     "load_pages_per_s",
     "load_p95_ms",
     "load_recovery_s",
+    "evidence_pdf_p95_s",
 }
 
 
@@ -83,3 +84,12 @@ def test_quick_bench_reports_every_key(tmp_path: Path) -> None:
     assert "fhub bench --quick --json" in page
     assert "| mosquitto-postgres-qos1 |" in page
     assert "## Correlation at intake" in page
+
+
+def test_the_evidence_pdf_cell_prints_the_gate_day() -> None:
+    from benchmarks import evidence_pdf
+
+    figures = evidence_pdf.run(quick=True)
+    assert figures["evidence_pdf_records"] > 150
+    assert figures["evidence_pdf_bytes"] > 1000
+    assert figures["evidence_pdf_p95_s"] > 0
