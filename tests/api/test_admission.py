@@ -21,10 +21,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from hub.api.app import create_app
 from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import SystemClock

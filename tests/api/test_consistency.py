@@ -7,8 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from hub.api.app import create_app
 
+from hub.app import create_app
 from hub.auth.enums import Role
 from hub.settings import Settings
 from tests.conftest import OTHER_SITE, bearer
