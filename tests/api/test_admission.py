@@ -159,10 +159,12 @@ def test_past_capacity_a_request_is_refused_with_retry_after(
     with serving(
         fresh_engine, tmp_path, web_in_flight=1, web_queue=0, web_retry_after_seconds=3
     ) as hub:
-        # The only place is taken by a request whose body never comes.
+        # The only place is taken by a request whose body never comes (its caller is
+        # checked first: a body is read only for someone the hub knows).
         held = raw_request(
             hub.port,
             "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
+            f"\r\nAuthorization: Bearer {hub.tokens[Role.front_desk]}"
             "\r\nContent-Length: 100\r\n\r\n",
         )
         until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
@@ -201,6 +203,7 @@ def test_a_waiting_request_is_served_when_a_place_frees(
         held = raw_request(
             hub.port,
             "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
+            f"\r\nAuthorization: Bearer {hub.tokens[Role.front_desk]}"
             "\r\nContent-Length: 100\r\n\r\n",
         )
         until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
@@ -226,6 +229,7 @@ def test_a_request_that_waited_its_time_out_is_refused(
         held = raw_request(
             hub.port,
             "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
+            f"\r\nAuthorization: Bearer {hub.tokens[Role.front_desk]}"
             "\r\nContent-Length: 100\r\n\r\n",
         )
         until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
@@ -289,6 +293,7 @@ def test_live_streams_are_counted_apart_and_hold_no_connection(
         held = raw_request(
             hub.port,
             "POST /api/v1/complaints HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json"
+            f"\r\nAuthorization: Bearer {hub.tokens[Role.front_desk]}"
             "\r\nContent-Length: 100\r\n\r\n",
         )
         until(lambda: hub.metric("in_flight") == 1, "the held request admitted")
