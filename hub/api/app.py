@@ -21,6 +21,7 @@ from hub.alarms.routes import router as alarms_router
 from hub.api.deps import PrincipalDep, SessionDep
 from hub.api.errors import declare_errors, error_body, install_error_handlers
 from hub.api.params import StorableUrls, known_query_only
+from hub.attachments.routes import router as attachments_router
 from hub.auth.service import principal_for_token
 from hub.clock import Clock, SystemClock
 from hub.complaints.routes import router as complaints_router
@@ -56,6 +57,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     correlation_router,
     live_router,
     reports_router,
+    attachments_router,
 ]
 
 

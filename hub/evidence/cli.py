@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from hub.attachments.service import Store
 from hub.cliopts import ConfigOpt, settings_or_exit, when_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
@@ -57,7 +58,7 @@ def export(
             raise typer.Exit(1)
         made = pack.build(
             session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
-            actor="fhub evidence export",
+            actor="fhub evidence export", photos=Store(settings.attachments_root),
         )  # fmt: skip
     out.write_bytes(made.data)
     for problem in made.problems:

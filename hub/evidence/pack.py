@@ -1,7 +1,8 @@
 """Making an evidence pack: one ZIP a manager hands over, checked offline by `verify_pack`.
 
 Files (each canonical JSON, RFC 8785, listed with its SHA-256 in the signed manifest):
-`records.jsonl` (the timeline), `chains/<device>.jsonl` (each link from the first signal of
+`records.jsonl` (the timeline), `attachments/<sha256>` (each photo of the timeline, as
+stored: not JSON, named by its digest), `chains/<device>.jsonl` (each link from the first signal of
 the window to the head in the checkpoint: body, prev, digest), `checkpoint.json` (made at
 export, signed), `proofs.json` (each head's inclusion proof), `keys.json`, `summary.html`.
 """
@@ -17,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.attachments.service import Store
 from hub.evidence import chains, checkpoints, summary
 from hub.evidence.canonical import canonical
 from hub.evidence.flows import SiteCheck, check_site
@@ -88,10 +90,38 @@ def integrity_of(
     }
 
 
+def _photos(
+    records: list[dict[str, Any]], store: Store | None
+) -> tuple[dict[str, bytes], list[str]]:
+    """The files of the timeline's photos, and which of them the store has lost."""
+    files: dict[str, bytes] = {}
+    lost: list[str] = []
+    for record in records:
+        digest = record["digest"]
+        if record["type"] != "attachment" or f"attachments/{digest}" in files:
+            continue
+        path = store.path_of(digest) if store is not None else None
+        if path is None or not path.is_file():
+            lost.append(f"the photo of attachment {record['ref']['id']} is missing from the store")
+            continue
+        files[f"attachments/{digest}"] = path.read_bytes()
+    return files, lost
+
+
 def build(
-    *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
+    *,
+    session: Session,
+    subject: Subject,
+    keyring: Keyring,
+    now: datetime,
+    zone: tzinfo,
+    actor: str,
+    photos: Store | None = None,
 ) -> Pack:
-    """Write the pack of `subject`; a new signed checkpoint of its site is made for it."""
+    """Write the pack of `subject`; a new signed checkpoint of its site is made for it.
+
+    `photos`: the attachment store the timeline's photos are read from.
+    """
     checkpoint = checkpoints.make(
         session=session, site_id=subject.site_id, keyring=keyring, now=now
     )
@@ -104,7 +134,8 @@ def build(
         device_ids=subject.device_ids,
     )
     records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
-    files: dict[str, bytes] = {"records.jsonl": _lines([_jsonable(r) for r in records])}
+    files, lost = _photos(records, photos)
+    files["records.jsonl"] = _lines([_jsonable(r) for r in records])
     proofs: dict[str, Any] = {}
     heads = {d: int(n) for d, n, _h in checkpoint.heads}
     keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
@@ -148,7 +179,7 @@ def build(
         "created_by": actor,
         "checkpoint_digest": checkpoint.digest,
         "key_id": keyring.current,
-        "problems_at_export": check.problems(),
+        "problems_at_export": check.problems() + lost,
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(files.items())},
     }
     files[MANIFEST] = canonical(manifest)
@@ -161,4 +192,4 @@ def build(
     )  # fmt: skip
     session.add(row)
     session.flush()
-    return Pack(data, digest, row.id, check.problems())
+    return Pack(data, digest, row.id, check.problems() + lost)

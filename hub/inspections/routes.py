@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from hub.api.params import IdPath
+from hub.attachments.service import attach, ids_by_inspection
 from hub.auth.principal import Principal
 from hub.errors import InvalidInput, NotFound
 from hub.inspections import rounds, service
@@ -68,12 +69,21 @@ def create_inspection(
         location=body.location,
         device_id=body.device_id,
         route=body.route,
+        source="qr" if body.scanned else "api",
     )
     inspection = service.record(
         session=session, entry=entry, actor=principal.name, now=now, zone=settings.zone, rules=rules
     )
+    attach(
+        session=session,
+        site_id=entry.site_id,
+        attachment_ids=body.attachment_ids,
+        actor=principal.name,
+        now=now,
+        inspection_id=inspection.id,
+    )
     session.commit()
-    return InspectionOut.build(inspection)
+    return InspectionOut.build(inspection, list(dict.fromkeys(body.attachment_ids)))
 
 
 @router.get("", response_model=list[InspectionOut])
@@ -173,4 +183,5 @@ def get_inspection(
     row = service.get_inspection(
         session=session, inspection_id=inspection_id, site_ids=principal.site_ids
     )
-    return InspectionOut.build(row)
+    photos = ids_by_inspection(session=session, inspection_ids=[row.id])
+    return InspectionOut.build(row, photos.get(row.id))

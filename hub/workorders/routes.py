@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from hub.alarms.service import ids_by_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
+from hub.attachments.service import attach
 from hub.complaints.queries import complaint_ids_by_order
 from hub.correlation.deps import PoliciesDep
 from hub.correlation.flows import on_order_moved
@@ -156,6 +157,15 @@ def move_work_order(
         note=body.note,
         assignee=body.assignee,
         by=principal,
+    )
+    attach(
+        session=session,
+        site_id=order.site_id,
+        attachment_ids=body.attachment_ids,
+        actor=principal.name,
+        now=now,
+        work_order_id=order.id,
+        work_order_event_id=order.history[-1].id,
     )
     on_order_moved(session=session, order=order, policies=policies, now=now)
     session.commit()

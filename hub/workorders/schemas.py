@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from hub.cases.deadlines import effective_due
 from hub.cases.schemas import DeadlineOut, current_deadlines
-from hub.inputs import Input
+from hub.inputs import Id, Input
 from hub.workorders.enums import Department, Priority, Source, Status, Step
 from hub.workorders.models import WorkOrder
 
@@ -32,6 +32,11 @@ class TransitionIn(Input):
     to: Status
     assignee: str | None = Field(None, max_length=128)
     note: str = Field("", max_length=10_000)
+    attachment_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Photos of the move (arrived, resolved: before and after).",
+    )
 
 
 class HistoryOut(BaseModel):
