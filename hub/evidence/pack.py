@@ -23,7 +23,7 @@ from hub.evidence import chains, checkpoints, summary
 from hub.evidence.canonical import canonical
 from hub.evidence.flows import SiteCheck, check_site
 from hub.evidence.keys import Keyring
-from hub.evidence.models import Export
+from hub.evidence.models import Checkpoint, Export
 from hub.evidence.timeline import Subject, entries
 from hub.evidence.verify import FORMAT, MANIFEST, SIGNATURE
 from hub.localtime import shown
@@ -108,6 +108,36 @@ def _photos(
     return files, lost
 
 
+def _chain_files(
+    session: Session, subject: Subject, checkpoint: Checkpoint, keyring: Keyring
+) -> dict[str, bytes]:
+    """Each device's chain segment up to its head in the checkpoint, and the heads' proofs."""
+    files: dict[str, bytes] = {}
+    proofs: dict[str, Any] = {}
+    heads = {d: int(n) for d, n, _h in checkpoint.heads}
+    keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
+    for device_id in subject.device_ids:
+        if device_id not in heads:
+            continue
+        proofs[device_id] = checkpoints.proof(checkpoint, device_id)
+        runs, _problems = chains.pruned_runs(session=session, device_id=device_id, keys=keys)
+        segment, _ = chains.segment(
+            session=session,
+            device_id=device_id,
+            since=subject.since,
+            upto=heads[device_id],
+            runs=runs,
+        )
+        rows: list[dict[str, Any]] = []
+        for n, item in enumerate(segment):
+            if n:  # the runs before the first link lie before the segment
+                rows += [{"pruned": run.record()} for run in item.pruned]
+            rows.append(_link(item))
+        files[f"chains/{device_id}.jsonl"] = _lines(rows)
+    files["proofs.json"] = canonical(proofs)
+    return files
+
+
 def build(
     *,
     session: Session,
@@ -136,28 +166,7 @@ def build(
     records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
     files, lost = _photos(records, photos)
     files["records.jsonl"] = _lines([_jsonable(r) for r in records])
-    proofs: dict[str, Any] = {}
-    heads = {d: int(n) for d, n, _h in checkpoint.heads}
-    keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
-    for device_id in subject.device_ids:
-        if device_id not in heads:
-            continue
-        proofs[device_id] = checkpoints.proof(checkpoint, device_id)
-        runs, _problems = chains.pruned_runs(session=session, device_id=device_id, keys=keys)
-        segment, _ = chains.segment(
-            session=session,
-            device_id=device_id,
-            since=subject.since,
-            upto=heads[device_id],
-            runs=runs,
-        )
-        rows: list[dict[str, Any]] = []
-        for n, item in enumerate(segment):
-            if n:  # the runs before the first link lie before the segment
-                rows += [{"pruned": run.record()} for run in item.pruned]
-            rows.append(_link(item))
-        files[f"chains/{device_id}.jsonl"] = _lines(rows)
-    files["proofs.json"] = canonical(proofs)
+    files.update(_chain_files(session, subject, checkpoint, keyring))
     files["checkpoint.json"] = canonical(statement)
     files["keys.json"] = canonical({k: v.public_key for k, v in keyring.public_keys().items()})
     site = session.get(Site, subject.site_id)

@@ -22,11 +22,20 @@ from hub.correlation.deps import PoliciesDep
 from hub.correlation.flows import on_order_moved
 from hub.errors import InvalidInput, NotFound
 from hub.registry.service import find_location, get_device
-from hub.workorders import service
-from hub.workorders.deps import PolicyDep
+from hub.workorders import dispatch, service
+from hub.workorders.deps import DispatcherDep, PolicyDep
 from hub.workorders.enums import Source, Status
 from hub.workorders.models import WorkOrder
-from hub.workorders.schemas import TransitionIn, WorkOrderCreate, WorkOrderOut
+from hub.workorders.schemas import (
+    AssignIn,
+    BoardOrderOut,
+    BoardOut,
+    DispatchOut,
+    TechnicianOut,
+    TransitionIn,
+    WorkOrderCreate,
+    WorkOrderOut,
+)
 
 router = APIRouter(prefix="/work-orders", tags=["work orders"])
 
@@ -73,6 +82,71 @@ def list_work_orders(
         offset=offset,
     )
     return order_views(session=session, orders=orders, now=now)
+
+
+@router.get("/dispatch", response_model=DispatchOut, response_model_by_alias=True)
+def dispatch_board(
+    session: SessionDep, principal: DispatcherDep, now: NowDep, site: str | None = None
+) -> DispatchOut:
+    """Open orders by department, unassigned and overdue first, beside the technicians
+    with their open load and who is on duty (managers; heads: their department)."""
+    if site is None:
+        if len(principal.site_ids) != 1:
+            raise InvalidInput("say which site (`site`)", details={"field": "site"})
+        (site,) = principal.site_ids
+    if not principal.sees(site):
+        raise NotFound(f"site {site!r} not found")
+    boards = dispatch.boards(session=session, principal=principal, site_id=site, now=now)
+    return DispatchOut(
+        site=site,
+        departments=[
+            BoardOut(
+                department=b.department,
+                orders=[
+                    _board_order(v, now)
+                    for v in order_views(session=session, orders=b.orders, now=now)
+                ],
+                technicians=[TechnicianOut(**vars(t)) for t in b.technicians],
+            )
+            for b in boards
+        ],
+    )
+
+
+def _board_order(view: WorkOrderOut, now: datetime) -> BoardOrderOut:
+    pending = [d.due_at for d in view.due.values() if d.met_at is None]
+    due = min(pending, default=None)
+    return BoardOrderOut(**view.model_dump(), next_due=due, overdue=due is not None and due < now)
+
+
+@router.post("/{order_id}/assign", response_model=WorkOrderOut, response_model_by_alias=True)
+def assign_work_order(
+    order_id: IdPath,
+    body: AssignIn,
+    session: SessionDep,
+    principal: DispatcherDep,
+    policy: PolicyDep,
+    policies: PoliciesDep,
+    now: NowDep,
+) -> WorkOrderOut:
+    """Dispatch an order to a technician of its department, or hand it to another one.
+
+    Recorded on the order's history (`dispatched`, or `reassigned` from whom to whom) and
+    sent live to the pages (`work_order` event with the new assignee).
+    """
+    order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
+    dispatch.assign(
+        session=session,
+        policy=policy,
+        order=order,
+        assignee=body.assignee,
+        by=principal,
+        now=now,
+        note=body.note,
+    )
+    on_order_moved(session=session, order=order, policies=policies, now=now)
+    session.commit()
+    return order_view(session=session, order=order, now=now)
 
 
 @router.get("/{order_id}", response_model=WorkOrderOut, response_model_by_alias=True)

@@ -131,3 +131,44 @@ class WorkOrderOut(BaseModel):
             escalation_level=order.escalation_level,
             condition_cleared_at=order.condition_cleared_at,
         )
+
+
+class AssignIn(Input):
+    """Who is to do the order (a technician of its department), and why, if it changes hands."""
+
+    assignee: str = Field(min_length=1, max_length=128)
+    note: str = Field("", max_length=2_000)
+
+
+class TechnicianOut(BaseModel):
+    """A technician on the dispatch board."""
+
+    name: str
+    role: str
+    head: bool
+    open: int
+    on_site: int
+    on_duty: bool
+    last_seen: datetime | None
+
+
+class BoardOrderOut(WorkOrderOut):
+    """An order on the dispatch board, with its next deadline."""
+
+    next_due: datetime | None
+    overdue: bool
+
+
+class BoardOut(BaseModel):
+    """One department's open orders, in dispatch order, and its technicians."""
+
+    department: Department
+    orders: list[BoardOrderOut]
+    technicians: list[TechnicianOut]
+
+
+class DispatchOut(BaseModel):
+    """The dispatch boards of the departments the caller dispatches, on one site."""
+
+    site: str
+    departments: list[BoardOut]

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext
+from hub.attachments.models import Attachment
 from hub.auth.enums import Role
 from hub.clock import ManualClock
 from hub.complaints import intake
@@ -51,6 +52,7 @@ class Theirs:
     inspection: int
     sensor_order: int
     report_run: int = 0
+    attachment: int = 0
 
 
 @pytest.fixture
@@ -109,6 +111,18 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
     )
     run_id = db.scalars(select(ReportRun.id).where(ReportRun.site_id == OTHER_SITE)).first()
     assert run_id is not None
+    photo = Attachment(
+        site_id=OTHER_SITE,
+        sha256="0" * 64,
+        content_type="image/jpeg",
+        bytes=1,
+        width=1,
+        height=1,
+        uploaded_at=clock.now(),
+        uploaded_by="them",
+    )
+    db.add(photo)
+    db.flush()
     return Theirs(
         leak.id,
         alarm.id,
@@ -117,6 +131,7 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         inspection.id,
         alarm.work_order_id,
         report_run=run_id,
+        attachment=photo.id,
     )
 
 
@@ -130,6 +145,32 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         None,
     ),
     "GET /api/v1/work-orders/{order_id}": lambda t: ("GET", f"/api/v1/work-orders/{t.order}", None),
+    "GET /api/v1/work-orders/dispatch": lambda t: (
+        "GET",
+        f"/api/v1/work-orders/dispatch?site={OTHER_SITE}",
+        None,
+    ),
+    "POST /api/v1/work-orders/{order_id}/assign": lambda t: (
+        "POST",
+        f"/api/v1/work-orders/{t.order}/assign",
+        {"assignee": "them"},
+    ),
+    "POST /api/v1/attachments": lambda t: ("POST", f"/api/v1/attachments?site={OTHER_SITE}", None),
+    "GET /api/v1/attachments/{attachment_id}": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}",
+        None,
+    ),
+    "GET /api/v1/attachments/{attachment_id}/meta": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}/meta",
+        None,
+    ),
+    "GET /api/v1/attachments/{attachment_id}/thumbnail": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}/thumbnail",
+        None,
+    ),
     "POST /api/v1/work-orders": lambda t: (
         "POST",
         "/api/v1/work-orders",
