@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from hub.api.params import IdPath
 from hub.attachments.service import attach, ids_by_inspection
 from hub.auth.principal import Principal
 from hub.errors import InvalidInput, NotFound
-from hub.inspections import rounds, service
+from hub.inspections import qrsheet, rounds, service
 from hub.inspections.deps import ManagerDep, RulesDep
 from hub.inspections.models import InspectionRoute
 from hub.inspections.schemas import (
@@ -26,6 +26,7 @@ from hub.inspections.schemas import (
     RouteIn,
     RouteOut,
 )
+from hub.registry.places import place_text
 
 router = APIRouter(prefix="/inspections", tags=["inspections"])
 
@@ -159,6 +160,38 @@ def list_routes(session: SessionDep, principal: PrincipalDep) -> list[RouteOut]:
     return [
         _route_out(r) for r in service.list_routes(session=session, site_ids=principal.site_ids)
     ]
+
+
+@router.get(
+    "/routes/{route_id}/qr.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The QR sheet."}},
+)
+def route_qr_sheet(
+    route_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    """The route's QR sheet to print: one code per checkpoint, opening its entry form."""
+    route = service.get_route(session=session, route_id=route_id, site_ids=principal.site_ids)
+    base = str(request.base_url).rstrip("/")
+    labels = []
+    for n, checkpoint in enumerate(route.checkpoints, start=1):
+        path = checkpoint.location.path if checkpoint.location else None
+        zh, en = place_text(path)
+        where = zh or checkpoint.device_id or path or ""
+        labels.append(
+            qrsheet.Label(
+                url=f"{base}/patrol/checkpoints/{checkpoint.id}",
+                title=f"{n}. {where}",
+                subtitle=" · ".join(x for x in (en, checkpoint.device_id or "") if x),
+            )
+        )
+    pdf = qrsheet.sheet(route.name, labels)
+    name = f"route-{route.id}-qr.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
 
 
 @router.get("/rounds", response_model=list[RoundOut])

@@ -53,6 +53,7 @@ class Theirs:
     sensor_order: int
     report_run: int = 0
     attachment: int = 0
+    route: int = 0
 
 
 @pytest.fixture
@@ -122,6 +123,16 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         uploaded_by="them",
     )
     db.add(photo)
+    route = inspections.create_route(
+        session=db,
+        site_id=OTHER_SITE,
+        name="枫叶苑 管井",
+        interval_minutes=120,
+        grace_minutes=0,
+        stops=[inspections.Stop([Item.leak], None, leak.id)],
+        actor="them",
+        now=clock.now(),
+    )
     db.flush()
     return Theirs(
         leak.id,
@@ -132,6 +143,7 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         alarm.work_order_id,
         report_run=run_id,
         attachment=photo.id,
+        route=route.id,
     )
 
 
@@ -258,6 +270,11 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
             "observed_at": "2026-11-23T10:00:00+08:00",
             "items": [{"item": "leak", "state": "ok"}],
         },
+    ),
+    "GET /api/v1/inspections/routes/{route_id}/qr.pdf": lambda t: (
+        "GET",
+        f"/api/v1/inspections/routes/{t.route}/qr.pdf",
+        None,
     ),
     "POST /api/v1/inspections/routes": lambda t: (
         "POST",
