@@ -50,6 +50,16 @@ class Api:
         ) as client:
             return await client.request(method, path, params=params, json=json)
 
+    async def forward(
+        self, method: str, path: str, *, content: Any = None, content_type: str | None = None
+    ) -> httpx.Response:
+        """The API's raw answer to a body handed on as it streams in (an upload)."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        async with httpx.AsyncClient(
+            transport=self._transport, base_url=self._base, headers=self._headers
+        ) as client:
+            return await client.request(method, path, content=content, headers=headers)
+
     async def get(self, path: str, **params: Any) -> Any:
         """GET `path` as JSON; None values are left out; ApiError on refusal."""
         query = {k: v for k, v in params.items() if v is not None}

@@ -24,8 +24,14 @@ from hub.api import cookies
 router = APIRouter(include_in_schema=False)
 
 PRE_CSRF = "fh_signin_csrf"
-HOMES = {"engineer": "/engineer", "front_desk": "/desk", "manager": "/manager"}
-"""The home page of each role; the other field roles (cleaner, guard) work orders too."""
+HOMES = {
+    "engineer": "/engineer",
+    "cleaner": "/patrol",
+    "security": "/patrol",
+    "front_desk": "/desk",
+    "manager": "/manager",
+}
+"""The home page of each role: cleaners and guards start on their rounds."""
 FIELD_HOME = "/engineer"
 
 
@@ -39,6 +45,13 @@ class WebUser:
     sites: list[str]
     csrf: str | None
     """The session's CSRF token; None for a bearer-token request (no cookie to abuse)."""
+    head: bool = False
+    """Heads the department of their role: dispatches its orders."""
+
+    @property
+    def dispatches(self) -> bool:
+        """Whether `/dispatch` is for this person (managers, admins, heads)."""
+        return self.head or self.role in ("manager", "admin")
 
     @property
     def home(self) -> str:
@@ -74,7 +87,8 @@ async def current_user(request: Request) -> WebUser:
         me = await api.get("/me")
     except ApiError as exc:
         raise SignInNeeded from exc
-    return WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    head = bool(me.get("department_head"))
+    return WebUser(api, me["name"], me["role"], list(me["sites"]), csrf, head)
 
 
 async def checked_form(request: Request, user: WebUser) -> dict[str, str]:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from dashboards import auth, desk, engineer, manager
+from dashboards import auth, desk, engineer, field, manager
 from dashboards.auth import SignInNeeded, sign_in_redirect
 from dashboards.render import PageError, render
 from hub.api.errors import error_body
@@ -39,7 +39,7 @@ def install_pages(app: FastAPI) -> None:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (auth, engineer, desk, manager):
+    for module in (auth, engineer, desk, manager, field):
         app.include_router(module.router)
 
     @app.exception_handler(SignInNeeded)

@@ -115,6 +115,7 @@ def create_app(
             "name": principal.name,
             "role": principal.role,
             "sites": sorted(principal.site_ids),
+            "department_head": principal.department_head,
         }
 
     declare_errors(api)

@@ -19,6 +19,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
+from hub.registry.places import place_text
+
 FONT = "STSong-Light"
 COLUMNS, ROWS = 2, 3
 CELL_W, CELL_H = 90 * mm, 88 * mm
@@ -32,6 +34,23 @@ class Label:
     url: str
     title: str
     subtitle: str
+
+
+def labels_for(base: str, checkpoints: Sequence[tuple[int, str | None, str | None]]) -> list[Label]:
+    """The labels of a route's checkpoints `(id, location path, device id)`, numbered in
+    walking order, their codes opening `{base}/patrol/checkpoints/{id}`."""
+    labels = []
+    for n, (checkpoint_id, path, device_id) in enumerate(checkpoints, start=1):
+        zh, en = place_text(path)
+        where = zh or device_id or path or ""
+        labels.append(
+            Label(
+                url=f"{base.rstrip('/')}/patrol/checkpoints/{checkpoint_id}",
+                title=f"{n}. {where}",
+                subtitle=" · ".join(x for x in (en, device_id or "") if x),
+            )
+        )
+    return labels
 
 
 def _font() -> str:

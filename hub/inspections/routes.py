@@ -26,7 +26,6 @@ from hub.inspections.schemas import (
     RouteIn,
     RouteOut,
 )
-from hub.registry.places import place_text
 
 router = APIRouter(prefix="/inspections", tags=["inspections"])
 
@@ -172,20 +171,10 @@ def route_qr_sheet(
 ) -> Response:
     """The route's QR sheet to print: one code per checkpoint, opening its entry form."""
     route = service.get_route(session=session, route_id=route_id, site_ids=principal.site_ids)
-    base = str(request.base_url).rstrip("/")
-    labels = []
-    for n, checkpoint in enumerate(route.checkpoints, start=1):
-        path = checkpoint.location.path if checkpoint.location else None
-        zh, en = place_text(path)
-        where = zh or checkpoint.device_id or path or ""
-        labels.append(
-            qrsheet.Label(
-                url=f"{base}/patrol/checkpoints/{checkpoint.id}",
-                title=f"{n}. {where}",
-                subtitle=" · ".join(x for x in (en, checkpoint.device_id or "") if x),
-            )
-        )
-    pdf = qrsheet.sheet(route.name, labels)
+    stops = [
+        (c.id, c.location.path if c.location else None, c.device_id) for c in route.checkpoints
+    ]
+    pdf = qrsheet.sheet(route.name, qrsheet.labels_for(str(request.base_url), stops))
     name = f"route-{route.id}-qr.pdf"
     return Response(
         pdf,

@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlalchemy.orm import Session
 
-from hub.alarms.service import ids_by_order
+from hub.alarms.service import ids_by_order, standing_of_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
 from hub.attachments.service import attach
@@ -205,6 +205,24 @@ def create_work_order(
     return order_view(session=session, order=order, now=now)
 
 
+class AlarmsStand(InvalidInput):
+    """The order's alarms still stand: resolving it needs a reason."""
+
+    code = "alarms_active"
+
+
+def _resolving_over_alarms(session: Session, order_id: int) -> None:
+    """Resolving while the order's alarms still stand needs a reason (or the clear)."""
+    standing = standing_of_order(session=session, order_id=order_id)
+    if standing:
+        names = ", ".join(f"#{a.id} {a.title}" for a in standing[:5])
+        raise AlarmsStand(
+            f"{len(standing)} alarm(s) of this order still stand ({names}): say why it is"
+            " resolved anyway (note), or wait until they clear",
+            details={"field": "note", "alarm_ids": [a.id for a in standing]},
+        )
+
+
 @router.post("/{order_id}/transitions", response_model=WorkOrderOut, response_model_by_alias=True)
 def move_work_order(
     order_id: IdPath,
@@ -221,6 +239,8 @@ def move_work_order(
     down (`hub.correlation.flows.on_order_moved`, in the same transaction).
     """
     order = service.get_order(session=session, order_id=order_id, site_ids=principal.site_ids)
+    if body.to == Status.resolved and not body.note:
+        _resolving_over_alarms(session, order.id)
     service.transition(
         session=session,
         policy=policy,

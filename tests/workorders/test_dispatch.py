@@ -11,12 +11,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from hub.alarms.engine import RuleContext
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock
 from hub.live.models import LiveEvent
+from hub.registry.enums import DeviceKind
 from hub.settings import Settings
 from tests.conftest import OTHER_SITE, SITE, bearer
+from tests.pipeline import alarms_of, register, send
 
 ORDERS = "/api/v1/work-orders"
 
@@ -168,3 +171,26 @@ def test_the_board_puts_unassigned_and_overdue_first_beside_the_load(
         ).status_code
         == 404
     )
+
+
+def test_resolving_while_the_orders_alarms_stand_asks_for_a_reason(
+    client: TestClient, staff: Callable[..., dict[str, str]], db: Session, clock: ManualClock
+) -> None:
+    (leak,) = register(db, clock, SITE, [("leak-4-3", DeviceKind.leak, "4/3/pipe-well")]).values()
+    send(db, clock, leak, {"leak": True}, ctx=RuleContext())
+    (alarm,) = alarms_of(db, leak.id)
+    order_id = alarm.work_order_id
+    assert order_id is not None
+    manager = staff("经理", Role.manager)
+    url = f"{ORDERS}/{order_id}/transitions"
+    for to in ("dispatched", "on_site"):
+        body = {"to": to, "assignee": "x"} if to == "dispatched" else {"to": to}
+        assert client.post(url, json=body, headers=_auth(manager)).status_code == 200
+    refused = client.post(url, json={"to": "resolved"}, headers=_auth(manager))
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "alarms_active"
+    assert refused.json()["error"]["details"]["field"] == "note"
+    done = client.post(
+        url, json={"to": "resolved", "note": "灯已换,待复位"}, headers=_auth(manager)
+    )
+    assert done.status_code == 200, done.text
