@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from urllib.parse import urlencode
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
