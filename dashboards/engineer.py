@@ -183,7 +183,8 @@ async def _orders(request: Request, user: WebUser) -> dict[str, Any]:
             continue
         deadline = running_deadline(o)
         left = seconds_left(deadline["due_at"], now) if deadline else None
-        moves = moves_for(o, user.role)
+        # The next step of the work first and largest; holding or cancelling after it.
+        moves = sorted(moves_for(o, user.role), key=lambda m: m in ("on_hold", "cancelled"))
         mine.append(
             {**o, "deadline": deadline, "left": left, "moves": moves, "standing": standing[o["id"]]}
         )

@@ -84,13 +84,26 @@ async def assign(request: Request, order_id: IdPath) -> Response:
 
 
 def _place(checkpoint: dict[str, Any], lang: str) -> str:
-    zh, en = place_text(checkpoint.get("location"))
+    """Where a checkpoint is, as people say it (a device's place, else its name)."""
+    zh, en = place_text(checkpoint.get("location") or checkpoint.get("device_location"))
     name = zh if lang == "zh" else en
-    return name or checkpoint.get("device_id") or checkpoint.get("location") or ""
+    return name or checkpoint.get("device_name") or checkpoint.get("device_id") or ""
 
 
 async def _routes(user: WebUser) -> list[dict[str, Any]]:
+    """The active routes of the user's sites; a checkpoint at a device learns its place."""
     routes: list[dict[str, Any]] = await user.api.get("/inspections/routes")
+    devices: dict[str, Any] = {}
+    for route in routes:
+        for c in route["checkpoints"]:
+            if c.get("device_id") and not c.get("location"):
+                if c["device_id"] not in devices:
+                    devices[c["device_id"]] = await user.api.get_or_none(
+                        f"/devices/{c['device_id']}"
+                    )
+                device = devices[c["device_id"]] or {}
+                c["device_location"] = device.get("location")
+                c["device_name"] = device.get("name")
     return [r for r in routes if r["active"]]
 
 

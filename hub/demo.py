@@ -155,19 +155,7 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
             location_path=path,
             now=now,
         )
-    inspections.create_route(
-        session=session,
-        site_id=DEMO_SITE,
-        name=PATROL_ROUTE,
-        interval_minutes=120,
-        grace_minutes=15,
-        stops=[
-            inspections.Stop([Item.paper, Item.soap, Item.towel], path, None)
-            for _id, path, _name in RESTROOMS
-        ],
-        actor="demo",
-        now=now,
-    )
+    _patrol_route(session, now)
     for name, phone, unit in OWNERS:
         add_owner(
             session=session, site_id=DEMO_SITE, name=name, phone=phone, unit_path=unit, now=now
@@ -182,6 +170,23 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
             issue_token(session=session, user=user, pepper=pepper, now=now, token=token)
     session.flush()
     return DemoSeed(created=True, tokens=tokens)
+
+
+def _patrol_route(session: Session, now: datetime) -> None:
+    """The cleaners' round of the clubhouse restrooms, every two hours."""
+    inspections.create_route(
+        session=session,
+        site_id=DEMO_SITE,
+        name=PATROL_ROUTE,
+        interval_minutes=120,
+        grace_minutes=15,
+        stops=[
+            inspections.Stop([Item.paper, Item.soap, Item.towel], path, None)
+            for _id, path, _name in RESTROOMS
+        ],
+        actor="demo",
+        now=now,
+    )
 
 
 PATROL_INSPECTOR = "clean-zhao 保洁赵"

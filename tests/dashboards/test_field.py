@@ -65,6 +65,15 @@ def _api(hub: LiveHub, token: str) -> httpx.Client:
     return httpx.Client(base_url=f"{hub.base}/api/v1", headers={"Authorization": f"Bearer {token}"})
 
 
+def _loaded(page: object) -> None:
+    """Wait until every thumbnail on the page has been drawn (not merely requested)."""
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('.thumbs img')]"
+        ".every(i => i.complete && i.naturalWidth > 0)",
+        timeout=LIVE_MS,
+    )
+
+
 def _photo_file(tmp: Path, name: str, color: tuple[int, int, int]) -> Path:
     path = tmp / name
     path.write_bytes(photos.jpeg(orientation=6, taken="2026:12:07 10:12:30", color=color))
@@ -114,6 +123,7 @@ def test_a_head_dispatches_and_the_technician_works_it_with_photos(
     before = _photo_file(tmp_path, "before.jpg", (20, 20, 20))
     tech.set_input_files(f"{row} input[data-photo-input]", str(before))  # type: ignore[attr-defined]
     tech.wait_for_selector(f"{row} .thumbs img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    _loaded(tech)
     _shot(tech, hub, "engineer-phone-order-zh", full=False)
     _click_until(tech, f"{row} button[data-move=on_site]", f"{row} button[data-move=resolved]")
     after = _photo_file(tmp_path, "after.jpg", (240, 240, 240))
@@ -168,6 +178,7 @@ def test_a_cleaner_walks_a_checkpoint_by_its_qr_code_and_is_contradicted(
     shot = _photo_file(tmp_path, "box.jpg", (250, 250, 250))
     page.set_input_files("input[data-photo-input]", str(shot))  # type: ignore[attr-defined]
     page.wait_for_selector(".thumbs img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    _loaded(page)
     page.click("button[data-action=inspect]")  # type: ignore[attr-defined]
     page.wait_for_selector("#verdict [data-contradiction=paper]", timeout=LIVE_MS)  # type: ignore[attr-defined]
     said = page.inner_text("#verdict")  # type: ignore[attr-defined]
