@@ -215,3 +215,35 @@ def test_hostile_attachment_ids_are_refused(
         "/api/v1/complaints", json=body, headers=bearer(make_token(Role.front_desk))
     )
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    "ids", [[2**31], [-1], ["x"], [None]], ids=["past-int32", "negative", "text", "null"]
+)
+def test_every_case_refuses_hostile_attachment_ids(
+    client: TestClient, make_token: Callable[..., str], ids: list[object]
+) -> None:
+    manager = bearer(make_token(Role.manager))
+    complaint = client.post(
+        "/api/v1/complaints", json={"content": "电梯异响", "site": SITE}, headers=manager
+    ).json()
+    order = client.post(
+        "/api/v1/work-orders",
+        json={"site": SITE, "title": "电梯异响", "department": "engineering"},
+        headers=manager,
+    ).json()
+    entry = {
+        "site": SITE, "location": "1", "inspector": "x", "observed_at": "2026-12-07T10:00:00+08:00",
+        "items": [{"item": "other", "state": "ok"}], "attachment_ids": ids,
+    }  # fmt: skip
+    for path, body in (
+        (f"/api/v1/complaints/{complaint['id']}/replies", {"text": "您好", "attachment_ids": ids}),
+        (
+            f"/api/v1/work-orders/{order['id']}/transitions",
+            {"to": "dispatched", "assignee": "x", "attachment_ids": ids},
+        ),
+        ("/api/v1/inspections", entry),
+    ):
+        response = client.post(path, json=body, headers=manager)
+        assert response.status_code == 422, (path, response.text)
+        assert "attachment_ids" in response.text
