@@ -16,6 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.models import Alarm
+from hub.attachments.models import AttachmentLink
 from hub.attachments.service import links_of
 from hub.complaints.models import Complaint, ComplaintEvent, ComplaintWorkOrder
 from hub.inspections.service import list_inspections
@@ -247,6 +248,19 @@ def other_entries(*, session: Session, subject: Subject, zone: tzinfo) -> list[d
     return [e for e in out if since <= e["at"] <= until or e["type"] == "alarm"]
 
 
+def _owner_words(link: AttachmentLink) -> str:
+    """What a photo is attached to, as a person says it."""
+    if link.reply_id is not None:
+        return f"a reply to complaint #{link.complaint_id}"
+    if link.work_order_event_id is not None:
+        return f"a move of work order #{link.work_order_id}"
+    if link.inspection_id is not None:
+        return f"patrol entry #{link.inspection_id}"
+    if link.complaint_id is not None:
+        return f"complaint #{link.complaint_id}"
+    return f"work order #{link.work_order_id}"
+
+
 def attachment_entries(
     *, session: Session, subject: Subject, zone: tzinfo, inspection_ids: list[int]
 ) -> list[dict[str, Any]]:
@@ -276,7 +290,7 @@ def attachment_entries(
             "by": link.linked_by,
         }
         taken = f", taken {shown(photo.taken_at, zone)}" if photo.taken_at else ""
-        summary = f"photo by {link.linked_by} on {kind} {owner}{taken}"
+        summary = f"photo by {link.linked_by} on {_owner_words(link)}{taken}"
         out.append(
             _entry(
                 link.linked_at,
