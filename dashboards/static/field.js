@@ -46,7 +46,8 @@
   document.addEventListener("htmx:beforeRequest", function (ev) {
     var el = ev.detail.elt;
     if (!el || !el.hasAttribute || !el.hasAttribute("data-hold-while-focused")) return;
-    if (el.querySelector('.thumbs li, input[name="attachment_ids"]')) {
+    if (ev.detail.xhr) ev.detail.xhr.fhRefresh = true;
+    if (el.querySelector('[data-thumbs] li, input[name="attachment_ids"]')) {
       ev.preventDefault();
       el.dataset.stale = "1";
     }
@@ -55,9 +56,9 @@
   // ...and a refresh already under way when the photo was taken is not swapped in.
   document.addEventListener("htmx:beforeSwap", function (ev) {
     var target = ev.detail.target;
-    var verb = ev.detail.requestConfig && ev.detail.requestConfig.verb;
-    if (!target || verb !== "get" || !target.hasAttribute("data-hold-while-focused")) return;
-    if (target.querySelector('.thumbs li, input[name="attachment_ids"]')) {
+    // Only the list's own refresh waits; a form's answer (the move itself) always swaps.
+    if (!target || !ev.detail.xhr || !ev.detail.xhr.fhRefresh) return;
+    if (target.querySelector('[data-thumbs] li, input[name="attachment_ids"]')) {
       ev.detail.shouldSwap = false;
       target.dataset.stale = "1";
     }

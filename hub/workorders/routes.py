@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hub.alarms.service import ids_by_order, standing_of_order
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
-from hub.attachments.service import attach
+from hub.attachments.service import attach, ids_by_order_event
 from hub.complaints.queries import complaint_ids_by_order
 from hub.correlation.deps import PoliciesDep
 from hub.correlation.flows import on_order_moved
@@ -47,9 +47,14 @@ def order_views(
     ids = [o.id for o in orders]
     alarms = ids_by_order(session=session, order_ids=ids)
     complaints = complaint_ids_by_order(session=session, order_ids=ids)
+    photos = ids_by_order_event(session=session, order_ids=ids)
     return [
         WorkOrderOut.build(
-            o, now=now, alarm_ids=alarms.get(o.id), complaint_ids=complaints.get(o.id)
+            o,
+            now=now,
+            alarm_ids=alarms.get(o.id),
+            complaint_ids=complaints.get(o.id),
+            photos=photos,
         )
         for o in orders
     ]

@@ -48,6 +48,7 @@ class HistoryOut(BaseModel):
     from_status: Status | None = Field(serialization_alias="from")
     to_status: Status | None = Field(serialization_alias="to")
     note: str
+    attachment_ids: list[int] = Field(default_factory=list, description="Photos of the move.")
 
 
 class WorkOrderOut(BaseModel):
@@ -87,6 +88,7 @@ class WorkOrderOut(BaseModel):
         now: datetime,
         alarm_ids: list[int] | None = None,
         complaint_ids: list[int] | None = None,
+        photos: dict[int, list[int]] | None = None,
     ) -> WorkOrderOut:
         """The API view of `order`; pending deadlines are shown paused while on hold."""
         current = current_deadlines(
@@ -117,6 +119,7 @@ class WorkOrderOut(BaseModel):
                     from_status=Status(e.from_status) if e.from_status else None,
                     to_status=Status(e.to_status) if e.to_status else None,
                     note=e.note,
+                    attachment_ids=(photos or {}).get(e.id, []),
                 )
                 for e in order.history
             ],

@@ -122,13 +122,16 @@ def test_a_head_dispatches_and_the_technician_works_it_with_photos(
     assert top < 300
     before = _photo_file(tmp_path, "before.jpg", (20, 20, 20))
     tech.set_input_files(f"{row} input[data-photo-input]", str(before))  # type: ignore[attr-defined]
-    tech.wait_for_selector(f"{row} .thumbs img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    tech.wait_for_selector(f"{row} [data-thumbs] img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
     _loaded(tech)
     _shot(tech, hub, "engineer-phone-order-zh", full=False)
-    _click_until(tech, f"{row} button[data-move=on_site]", f"{row} button[data-move=resolved]")
+    with tech.expect_response(lambda r: r.url.endswith("/move")):  # type: ignore[attr-defined]
+        tech.click(f"{row} button[data-move=on_site]")  # type: ignore[attr-defined]
+    tech.wait_for_selector(f"{row} button[data-move=resolved]", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    tech.wait_for_timeout(300)  # type: ignore[attr-defined]  # the move's answer swapped in
     after = _photo_file(tmp_path, "after.jpg", (240, 240, 240))
     tech.set_input_files(f"{row} input[data-photo-input]", str(after))  # type: ignore[attr-defined]
-    tech.wait_for_selector(f"{row} .thumbs img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    tech.wait_for_selector(f"{row} [data-thumbs] img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
     _click_until(tech, f"{row} button[data-move=resolved]", f"{row} .tag:text('已解决')")
     with _api(hub, hub.tokens["manager"]) as manager:
         timeline = manager.get(f"/work-orders/{order}/evidence").json()["timeline"]
@@ -177,7 +180,7 @@ def test_a_cleaner_walks_a_checkpoint_by_its_qr_code_and_is_contradicted(
     page.check("input[name=state_soap][value=ok]")  # type: ignore[attr-defined]
     shot = _photo_file(tmp_path, "box.jpg", (250, 250, 250))
     page.set_input_files("input[data-photo-input]", str(shot))  # type: ignore[attr-defined]
-    page.wait_for_selector(".thumbs img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
+    page.wait_for_selector("[data-thumbs] img", state="attached", timeout=LIVE_MS)  # type: ignore[attr-defined]
     _loaded(page)
     page.click("button[data-action=inspect]")  # type: ignore[attr-defined]
     page.wait_for_selector("#verdict [data-contradiction=paper]", timeout=LIVE_MS)  # type: ignore[attr-defined]

@@ -157,6 +157,12 @@ def test_order_moves_and_complaints_carry_their_photos_into_evidence(
             f"/api/v1/work-orders/{order['id']}/transitions", json=move, headers=bearer(engineer)
         )
         assert moved.status_code == 200, moved.text
+    history = client.get(f"/api/v1/work-orders/{order['id']}", headers=bearer(engineer)).json()
+    assert [h["attachment_ids"] for h in history["history"]][-3:] == [
+        [],
+        [before["id"]],
+        [after["id"]],
+    ]
     complaint = client.post(
         "/api/v1/complaints",
         json={"content": "大堂灯坏了", "site": SITE, "attachment_ids": [before["id"]]},
