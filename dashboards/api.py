@@ -70,6 +70,13 @@ class Api:
         """The API's raw answer."""
         return await self._client.request(method, path, params=params, json=json)
 
+    async def forward(
+        self, method: str, path: str, *, content: Any = None, content_type: str | None = None
+    ) -> httpx.Response:
+        """The API's raw answer to a body handed on as it streams in (an upload)."""
+        headers = {"Content-Type": content_type} if content_type else {}
+        return await self._client.request(method, path, content=content, headers=headers)
+
     async def get(self, path: str, **params: Any) -> Any:
         """GET `path` as JSON; None values are left out; ApiError on refusal."""
         query = {k: v for k, v in params.items() if v is not None}

@@ -32,8 +32,14 @@ router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 
 PRE_CSRF = "fh_signin_csrf"
-HOMES = {"engineer": "/engineer", "front_desk": "/desk", "manager": "/manager"}
-"""The home page of each role; the other field roles (cleaner, guard) work orders too."""
+HOMES = {
+    "engineer": "/engineer",
+    "cleaner": "/patrol",
+    "security": "/patrol",
+    "front_desk": "/desk",
+    "manager": "/manager",
+}
+"""The home page of each role: cleaners and guards start on their rounds."""
 FIELD_HOME = "/engineer"
 TOO_MANY = "too many failed sign-ins from this address: wait a minute and try again"
 
@@ -50,6 +56,13 @@ class WebUser:
     """The session's CSRF token; None for a bearer-token request (no cookie to abuse)."""
     site_names: dict[str, dict[str, str]] = field(default_factory=dict)
     """Site id → its `name` and `name_en`, for a person of several sites (a site chooser)."""
+    head: bool = False
+    """Heads the department of their role: dispatches its orders."""
+
+    @property
+    def dispatches(self) -> bool:
+        """Whether `/dispatch` is for this person (managers, admins, heads)."""
+        return self.head or self.role in ("manager", "admin")
 
     @property
     def home(self) -> str:
@@ -88,7 +101,9 @@ async def current_user(request: Request) -> WebUser:
         if exc.status == 429:
             raise PageError(429, TOO_MANY) from exc
         raise SignInNeeded from exc
-    user = WebUser(api, me["name"], me["role"], list(me["sites"]), csrf)
+    user = WebUser(
+        api, me["name"], me["role"], list(me["sites"]), csrf, head=bool(me.get("department_head"))
+    )
     if len(user.sites) > 1:  # the pages offer a choice of site, by name
         user.site_names = {s["id"]: s for s in await api.get("/sites")}
     return user

@@ -11,6 +11,7 @@ import re
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from anyio import to_thread
 from fastapi import APIRouter, Request
@@ -129,7 +130,7 @@ async def grid_fragment(request: Request, session: SessionDep) -> Response:
     site = site_of(user, request.query_params.get("site"))
     buildings = await _buildings(session, user, site)
     f = _filters(request, user, buildings)
-    return render(
+    response = render(
         request,
         "_grid.html",
         user=user,
@@ -137,6 +138,10 @@ async def grid_fragment(request: Request, session: SessionDep) -> Response:
         floors=await _grid(user, f),
         building=next((b for b in buildings if b["code"] == f["building"]), None),
     )
+    # The address bar keeps the filters, so a reload (or a shared link) shows the same grid.
+    query = urlencode({k: v for k, v in f.items() if v})
+    response.headers["HX-Replace-Url"] = f"/engineer?{query}" if query else "/engineer"
+    return response
 
 
 async def _alarms(user: WebUser, site: str | None, device: str | None = None) -> Any:
@@ -179,7 +184,13 @@ def _mine(user: WebUser, order: dict[str, Any]) -> bool:
 
 
 async def _orders(request: Request, user: WebUser) -> dict[str, Any]:
+    """My orders: those given to me by name first, then by the next deadline."""
     orders = await user.api.get("/work-orders", status=list(ACTIVE), limit=200)
+    alarms = await _alarms(user, None)
+    standing: dict[int, int] = defaultdict(int)
+    for a in alarms:
+        if a.get("work_order_id") and not a.get("cleared_at"):
+            standing[a["work_order_id"]] += 1
     now = request.app.state.clock.now()
     mine = []
     for o in orders:
@@ -187,7 +198,12 @@ async def _orders(request: Request, user: WebUser) -> dict[str, Any]:
             continue
         deadline = running_deadline(o)
         left = seconds_left(deadline["due_at"], now) if deadline else None
-        mine.append({**o, "deadline": deadline, "left": left, "moves": moves_for(o, user.role)})
+        # The next step of the work first and largest; holding or cancelling after it.
+        moves = sorted(moves_for(o, user.role), key=lambda m: m in ("on_hold", "cancelled"))
+        mine.append(
+            {**o, "deadline": deadline, "left": left, "moves": moves, "standing": standing[o["id"]]}
+        )
+    mine.sort(key=lambda o: (o["assignee"] != user.name, o["left"] is None, o["left"] or 0))
     return {"orders": mine}
 
 
@@ -208,6 +224,8 @@ async def move(request: Request, order_id: IdPath) -> Response:
     body: dict[str, Any] = {"to": form.get("to", ""), "note": form.get("note", "")}
     if form.get("to") == "dispatched":
         body["assignee"] = form.get("assignee") or user.name
+    photos = (await request.form()).getlist("attachment_ids")
+    body["attachment_ids"] = [int(p) for p in photos if isinstance(p, str) and p.isdigit()][:20]
     try:
         await user.api.post(f"/work-orders/{order_id}/transitions", body)
     except ApiError as exc:

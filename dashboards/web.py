@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 
-from dashboards import auth, desk, engineer, forecasts, i18n, ledger, manager
+from dashboards import auth, desk, engineer, field, forecasts, i18n, ledger, manager
 from dashboards.auth import SignInNeeded, sign_in_redirect
 from dashboards.render import SECURITY_HEADERS, PageError, render
 from hub.api.errors import error_body
@@ -54,7 +54,7 @@ def install_pages(app: FastAPI) -> None:
             headers={"Cache-Control": "public, max-age=86400"},
         )
 
-    for module in (auth, engineer, desk, ledger, manager, forecasts):
+    for module in (auth, engineer, desk, ledger, manager, forecasts, field):
         app.include_router(module.router)
 
     @app.exception_handler(SignInNeeded)

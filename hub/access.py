@@ -8,6 +8,7 @@ Site scope comes first and everywhere: a user only ever sees and acts on their o
 | open a work order | any department | engineering | cleaning | security | any | any |
 | move a work order | any | own department's, or assigned | same | same | any | any |
 | close a work order (callback, closed, cancelled) | yes | — | — | — | yes | yes |
+| dispatch (assign, reassign) | — | their head | their head | their head | any | any |
 | file a complaint | yes | yes | yes | yes | yes | yes |
 | run the complaint workflow, reclassify, open its order | yes | — | — | — | yes | yes |
 | reply to the owner | yes | the complaint's receiver | same | same | yes | yes |
@@ -37,7 +38,9 @@ desk reading the timeline to answer the owner; an adapter device heard before it
 registered belongs to no site yet, and giving it one is the installation's administration.
 desk reading the timeline to answer the owner; the desk compiles the weekly statistics for
 the management meeting and managers read every report, and the unified answer to a hot item
-is decided by management (the desk then gives it to every owner who raises the item).
+is decided by management (the desk then gives it to every owner who raises the item);
+who does a department's work is decided by its head (a field user with the
+`department_head` flag) or a manager, not by the technicians among themselves.
 Engineers take parts from the store and book deliveries; managers order them.
 """
 
@@ -58,6 +61,7 @@ class Action(StrEnum):
     open_order = "open a work order"
     move_order = "move a work order"
     close_order = "close, call back or cancel a work order"
+    dispatch = "dispatch work orders to technicians"
     file_complaint = "file a complaint"
     run_workflow = "run the complaint workflow"
     reply = "reply to the owner"
@@ -83,6 +87,8 @@ class Reach(StrEnum):
     """Orders of the role's own department, or assigned to the user by name."""
     receiver = "receiver"
     """Complaints the user took in."""
+    head = "head"
+    """Orders of the role's own department, when the user heads it."""
     none = "none"
 
 
@@ -95,12 +101,14 @@ DEPARTMENT_OF: Mapping[Role, Department] = {
 
 _DESK = {Role.front_desk: Reach.all, Role.manager: Reach.all}
 _FIELD = dict.fromkeys(DEPARTMENT_OF, Reach.department)
+_HEADS = dict.fromkeys(DEPARTMENT_OF, Reach.head)
 _EVERYONE = dict.fromkeys(Role, Reach.all)
 
 MATRIX: Mapping[Action, Mapping[Role, Reach]] = {
     Action.open_order: {**_DESK, **_FIELD},
     Action.move_order: {**_DESK, **_FIELD},
     Action.close_order: _DESK,
+    Action.dispatch: {Role.manager: Reach.all, **_HEADS},
     Action.file_complaint: _EVERYONE,
     Action.run_workflow: _DESK,
     Action.reply: {**dict.fromkeys(DEPARTMENT_OF, Reach.receiver), **_DESK},
@@ -151,6 +159,9 @@ def allows(
         )
     if how == Reach.receiver:
         return receiver is not None and receiver == principal.name
+    if how == Reach.head:
+        own = DEPARTMENT_OF.get(principal.role)
+        return principal.department_head and (department is None or department == own)
     return False
 
 

@@ -24,6 +24,7 @@ from hub.api.deps import PrincipalDep, SessionDep, known_site
 from hub.api.errors import declare_errors, error_body, install_error_handlers
 from hub.api.params import StorableUrls, known_query_only
 from hub.api.throttle import Throttle
+from hub.attachments.routes import router as attachments_router
 from hub.auth.routes import router as tokens_router
 from hub.auth.service import principal_for_session, principal_for_token
 from hub.clock import Clock, SystemClock
@@ -65,6 +66,7 @@ DOMAIN_ROUTERS: list[APIRouter] = [
     reports_router,
     forecasts_router,
     parts_router,
+    attachments_router,
 ]
 
 
@@ -129,6 +131,7 @@ def create_app(
             "name": principal.name,
             "role": principal.role,
             "sites": sorted(principal.site_ids),
+            "department_head": principal.department_head,
         }
 
     declare_errors(api)

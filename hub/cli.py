@@ -141,6 +141,9 @@ def users_add(
     name: Annotated[str, typer.Option("--name", help="User name.")],
     role: Annotated[Role, typer.Option("--role", help="Role.")],
     site: Annotated[list[str], typer.Option("--site", help="Site in scope (repeatable).")],
+    head: Annotated[
+        bool, typer.Option("--head", help="Heads the department of the role: dispatches it.")
+    ] = False,
     config: ConfigOpt = None,
 ) -> None:
     """Create a user and print the new API token alone on stdout."""
@@ -151,7 +154,9 @@ def users_add(
     now = SystemClock().now()
     try:
         with session_scope(session_factory(engine)) as session:
-            user = create_user(session=session, name=name, role=role, site_ids=site, now=now)
+            user = create_user(
+                session=session, name=name, role=role, site_ids=site, now=now, department_head=head
+            )
             token = issue_token(
                 session=session,
                 user=user,

@@ -37,11 +37,16 @@ FLOORS = 18
 DEMO_USERS: tuple[tuple[str, Role, str], ...] = (
     ("desk-li", Role.front_desk, "fh_demo_front_desk"),
     ("eng-wang", Role.engineer, "fh_demo_engineer"),
+    ("eng-head-liu", Role.engineer, "fh_demo_engineering_head"),
     ("clean-zhao", Role.cleaner, "fh_demo_cleaner"),
     ("guard-chen", Role.security, "fh_demo_security"),
     ("mgr-zhang", Role.manager, "fh_demo_manager"),
     ("admin", Role.admin, "fh_demo_admin"),
 )
+
+HEADS = frozenset({"eng-head-liu"})
+"""Demo users who head their department (they dispatch its orders on `/dispatch`)."""
+PATROL_ROUTE = "会所卫生间 Clubhouse restrooms"
 
 GATES = (
     ("gate-north", "north-gate", ("北门道闸", "North entrance barrier")),
@@ -193,6 +198,7 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
             location_path=path,
             now=now,
         )
+    _patrol_route(session, now)
     for name, phone, unit in OWNERS:
         add_owner(
             session=session, site_id=DEMO_SITE, name=name, phone=phone, unit_path=unit, now=now
@@ -200,7 +206,10 @@ def seed_demo(*, session: Session, now: datetime, pepper: str) -> DemoSeed:
     for name, role, token in DEMO_USERS:
         user = session.scalar(select(User).where(User.name == name))
         if user is None:
-            user = create_user(session=session, name=name, role=role, site_ids=[DEMO_SITE], now=now)
+            user = create_user(
+                session=session, name=name, role=role, site_ids=[DEMO_SITE], now=now,
+                department_head=name in HEADS,
+            )  # fmt: skip
             issue_token(session=session, user=user, pepper=pepper, now=now, token=token)
     session.flush()
     return DemoSeed(created=True, tokens=tokens)
@@ -216,6 +225,23 @@ def _area(session: Session, path: str) -> None:
         names=[PLACES.get(c, (c, c))[0] for c in codes],
         names_en=[PLACES.get(c, (c, c))[1] for c in codes],
         leaf_kind=LocationKind.area,
+    )
+
+
+def _patrol_route(session: Session, now: datetime) -> None:
+    """The cleaners' round of the clubhouse restrooms, every two hours."""
+    inspections.create_route(
+        session=session,
+        site_id=DEMO_SITE,
+        name=PATROL_ROUTE,
+        interval_minutes=120,
+        grace_minutes=15,
+        stops=[
+            inspections.Stop([Item.paper, Item.soap, Item.towel], path, None)
+            for _id, path, _name in RESTROOMS
+        ],
+        actor="demo",
+        now=now,
     )
 
 

@@ -76,3 +76,10 @@ class Forbidden(HubError):
 
     status_code = 403
     code = "forbidden"
+
+
+class TooLarge(HubError):
+    """The request's content is larger than the hub accepts."""
+
+    status_code = 413
+    code = "too_large"

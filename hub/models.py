@@ -1,6 +1,7 @@
 """Every ORM model of the hub, imported in one place for metadata and migrations."""
 
 from hub.alarms.models import Alarm, RuleState
+from hub.attachments.models import Attachment, AttachmentLink
 from hub.auth.models import ApiToken, User, UserSite, WebSession
 from hub.complaints.models import (
     ClassificationOverride,
@@ -46,6 +47,8 @@ from hub.signals.models import DeadLetter, DeviceState, Signal
 from hub.workorders.models import Deadline, WorkOrder, WorkOrderEvent
 
 __all__ = [
+    "Attachment",
+    "AttachmentLink",
     "Checkpoint",
     "Cosignature",
     "Discrepancy",

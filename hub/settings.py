@@ -158,6 +158,13 @@ class Settings(BaseSettings):
     evidence_key_dir: Path | None = Field(
         None, description="Where the hub's Ed25519 evidence keys live; default data_dir/keys."
     )
+    attachment_dir: Path | None = Field(
+        None,
+        description=(
+            "Where uploaded photos are stored, each by its SHA-256; default data_dir/attachments."
+            " Never pruned: evidence refers to them."
+        ),
+    )
     evidence_checkpoint_seconds: int = Field(
         300, ge=10, description="How often a signed checkpoint of every chain head is made."
     )
@@ -303,6 +310,11 @@ class Settings(BaseSettings):
     def key_dir(self) -> Path:
         """The directory of the evidence signing keys."""
         return self.evidence_key_dir or self.data_dir / "keys"
+
+    @property
+    def attachments_root(self) -> Path:
+        """The directory of the uploaded photos."""
+        return self.attachment_dir or self.data_dir / "attachments"
 
     def check_production(self) -> None:
         """Refuse to run production roles on the demo secrets."""

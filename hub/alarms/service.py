@@ -274,3 +274,14 @@ def ids_by_order(*, session: Session, order_ids: Iterable[int]) -> dict[int, lis
         if order_id is not None:
             result.setdefault(order_id, []).append(alarm_id)
     return result
+
+
+def standing_of_order(*, session: Session, order_id: int) -> list[Alarm]:
+    """The order's alarms whose condition still stands (not cleared)."""
+    return list(
+        session.scalars(
+            select(Alarm)
+            .where(Alarm.work_order_id == order_id, Alarm.cleared_at.is_(None))
+            .order_by(Alarm.id)
+        )
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.db import Base
@@ -19,6 +19,8 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(128), unique=True)
     role: Mapped[str] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(default=True)
+    department_head: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A field user who heads their role's department: dispatches its orders (hub.access)."""
     created_at: Mapped[datetime]
 
     sites: Mapped[list[UserSite]] = relationship(

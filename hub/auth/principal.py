@@ -15,6 +15,8 @@ class Principal:
     name: str
     role: Role
     site_ids: frozenset[str]
+    department_head: bool = False
+    """Heads the department of their role (dispatches its orders)."""
 
     def sees(self, site_id: str) -> bool:
         """Whether `site_id` is in scope."""

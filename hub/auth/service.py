@@ -33,6 +33,7 @@ def create_user(
     role: Role,
     site_ids: Iterable[str],
     now: datetime,
+    department_head: bool = False,
 ) -> User:
     """A new active user scoped to `site_ids` (each must exist)."""
     name = name.strip()
@@ -47,7 +48,7 @@ def create_user(
         raise InvalidInput(f"unknown site(s): {', '.join(missing)}")
     if session.scalar(select(User.id).where(User.name == name)) is not None:
         raise Conflict(f"a user named {name!r} exists already")
-    user = User(name=name, role=role, active=True, created_at=now)
+    user = User(name=name, role=role, active=True, created_at=now, department_head=department_head)
     user.sites = [UserSite(site_id=s) for s in sites]
     session.add(user)
     session.flush()
@@ -88,7 +89,13 @@ def authenticate(*, session: Session, token: str, pepper: str, now: datetime) ->
 def principal_for_token(*, session: Session, token: str, pepper: str, now: datetime) -> Principal:
     """The caller `token` belongs to, or Unauthorized."""
     user = authenticate(session=session, token=token, pepper=pepper, now=now)
-    return Principal(user_id=user.id, name=user.name, role=Role(user.role), site_ids=user.site_ids)
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        role=Role(user.role),
+        site_ids=user.site_ids,
+        department_head=user.department_head,
+    )
 
 
 SESSION_IDLE = timedelta(hours=1)
@@ -146,7 +153,13 @@ def principal_for_session(
     if now - row.last_seen_at > _SEEN_EVERY:
         row.last_seen_at = now
     user = row.user
-    return Principal(user_id=user.id, name=user.name, role=Role(user.role), site_ids=user.site_ids)
+    return Principal(
+        user_id=user.id,
+        name=user.name,
+        role=Role(user.role),
+        site_ids=user.site_ids,
+        department_head=user.department_head,
+    )
 
 
 def end_session(*, session: Session, session_id: str, pepper: str, now: datetime) -> None:

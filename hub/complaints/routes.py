@@ -13,6 +13,7 @@ from hub import access
 from hub.access import Action
 from hub.api.deps import NowDep, PrincipalDep, SessionDep
 from hub.api.params import IdPath, Offset
+from hub.attachments.service import attach
 from hub.complaints import answers, escalation, flows, intake, phrases, queries, replies, workflow
 from hub.complaints.deps import ComplaintPolicyDep, Correlator, CorrelatorDep, DeskDep
 from hub.complaints.enums import Category, Channel, Kind, Responsibility, Status
@@ -131,6 +132,14 @@ def create_complaint(
         actor=principal.name,
         actor_id=principal.user_id,
         now=now,
+    )
+    attach(
+        session=session,
+        site_id=site,
+        attachment_ids=body.attachment_ids,
+        actor=principal.name,
+        now=now,
+        complaint_id=complaint.id,
     )
     found = correlator.correlate(session=session, complaint=complaint, now=now)
     if body.open_work_order:
@@ -293,6 +302,16 @@ def reply_to_owner(
         actor=principal.name,
         now=now,
     )
+    if outcome.reply is not None:
+        attach(
+            session=session,
+            site_id=complaint.site_id,
+            attachment_ids=body.attachment_ids,
+            actor=principal.name,
+            now=now,
+            complaint_id=complaint.id,
+            reply_id=outcome.reply.id,
+        )
     session.commit()  # a blocked reply's hits are kept for training statistics
     warnings = [WarningOut.build(hit) for hit in outcome.hits]
     if outcome.reply is None:

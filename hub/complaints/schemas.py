@@ -57,6 +57,9 @@ class ComplaintCreate(Input):
     open_work_order: StrictBool = Field(
         False, description="Also open a work order (repairs and facility complaints)."
     )
+    attachment_ids: list[Id] = Field(
+        default_factory=list, max_length=20, description="Photos from POST /attachments."
+    )
 
 
 class TransitionIn(Input):
@@ -80,6 +83,9 @@ class ReplyIn(Input):
     purpose: ReplyPurpose | None = Field(None, description="Default: from the case's status.")
     owner_opinion: str = Field("", max_length=5_000)
     owner_accepts: StrictBool | None = None
+    attachment_ids: list[Id] = Field(
+        default_factory=list, max_length=20, description="Photos from POST /attachments."
+    )
 
 
 class PhraseCheckIn(Input):

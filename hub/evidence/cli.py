@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hub.attachments.service import Store
 from hub.cliopts import ConfigOpt, settings_or_exit, when_or_exit
 from hub.clock import SystemClock
 from hub.db import make_engine, session_factory, session_scope
@@ -63,7 +64,7 @@ def export(
         try:
             made = pack.build(
                 session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
-                actor="fhub evidence export",
+                actor="fhub evidence export", photos=Store(settings.attachments_root),
             )  # fmt: skip
         except HubError as exc:
             for problem in exc.details or ():

@@ -20,13 +20,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from hub.attachments.service import Store
 from hub.errors import Conflict
 from hub.evidence import chains, checkpoints, printing, summary
 from hub.evidence.canonical import canonical
 from hub.evidence.findings import findings
 from hub.evidence.flows import SiteCheck, check_site
 from hub.evidence.keys import Keyring
-from hub.evidence.models import Export
+from hub.evidence.models import Checkpoint, Export
 from hub.evidence.timeline import Subject, deadlines, device_kinds, entries
 from hub.evidence.verify import FORMAT, MANIFEST, SIGNATURE
 from hub.localtime import shown
@@ -135,22 +136,29 @@ def _vouched(*, session: Session, subject: Subject, keyring: Keyring, zone: tzin
     return check
 
 
-def build(
-    *, session: Session, subject: Subject, keyring: Keyring, now: datetime, zone: tzinfo, actor: str
-) -> Pack:
-    """Write the pack of `subject`; a new signed checkpoint of its site is made for it.
+def _photos(
+    records: list[dict[str, Any]], store: Store | None
+) -> tuple[dict[str, bytes], list[str]]:
+    """The files of the timeline's photos, and which of them the store has lost."""
+    files: dict[str, bytes] = {}
+    lost: list[str] = []
+    for record in records:
+        digest = record["digest"]
+        if record["type"] != "attachment" or f"attachments/{digest}" in files:
+            continue
+        path = store.path_of(digest) if store is not None else None
+        if path is None or not path.is_file():
+            lost.append(f"the photo of attachment {record['ref']['id']} is missing from the store")
+            continue
+        files[f"attachments/{digest}"] = path.read_bytes()
+    return files, lost
 
-    A pack cannot vouch for a tampered chain: when the check of the subject's chains and of
-    the site's checkpoints finds a problem, no checkpoint is made and no pack written
-    (`Conflict`, a 409, naming the problems).
-    """
-    check = _vouched(session=session, subject=subject, keyring=keyring, zone=zone)
-    checkpoint = checkpoints.make(
-        session=session, site_id=subject.site_id, keyring=keyring, now=now
-    )
-    statement = checkpoints.as_statement(checkpoint)
-    records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
-    files: dict[str, bytes] = {"records.jsonl": _lines([jsonable(r) for r in records])}
+
+def _chain_files(
+    session: Session, subject: Subject, checkpoint: Checkpoint, keyring: Keyring
+) -> dict[str, bytes]:
+    """Each device's chain segment up to its head in the checkpoint, and the heads' proofs."""
+    files: dict[str, bytes] = {}
     proofs: dict[str, Any] = {}
     heads = {d: int(n) for d, n, _h in checkpoint.heads}
     keys = {kid: key.public_key for kid, key in keyring.public_keys().items()}
@@ -173,6 +181,37 @@ def build(
             rows.append(_link(item))
         files[f"chains/{device_id}.jsonl"] = _lines(rows)
     files["proofs.json"] = canonical(proofs)
+    return files
+
+
+def build(
+    *,
+    session: Session,
+    subject: Subject,
+    keyring: Keyring,
+    now: datetime,
+    zone: tzinfo,
+    actor: str,
+    photos: Store | None = None,
+) -> Pack:
+    """Write the pack of `subject`; a new signed checkpoint of its site is made for it.
+
+    A pack cannot vouch for a tampered chain: when the check of the subject's chains and of
+    the site's checkpoints finds a problem, or a photo of the timeline is missing from the
+    attachment store (`photos`), no checkpoint is made and no pack written (`Conflict`, a
+    409, naming the problems).
+    """
+    check = _vouched(session=session, subject=subject, keyring=keyring, zone=zone)
+    records, _ = entries(session=session, subject=subject, zone=zone, limit=10_000_000)
+    files, lost = _photos(records, photos)
+    if lost:
+        raise Conflict("the evidence is not intact: no pack can vouch for it", details=lost)
+    checkpoint = checkpoints.make(
+        session=session, site_id=subject.site_id, keyring=keyring, now=now
+    )
+    statement = checkpoints.as_statement(checkpoint)
+    files["records.jsonl"] = _lines([jsonable(r) for r in records])
+    files.update(_chain_files(session, subject, checkpoint, keyring))
     files["checkpoint.json"] = canonical(statement)
     witnessed = checkpoints.cosigned(session=session, site_id=subject.site_id, upto=checkpoint.seq)
     files["witnesses.json"] = canonical(witnessed or {})

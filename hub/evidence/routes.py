@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from hub.api.params import IdPath
+from hub.attachments.service import Store
 from hub.auth.principal import Principal
 from hub.complaints.queries import get_complaint
 from hub.errors import InvalidInput, NotFound
@@ -262,7 +263,7 @@ def export(
     subject = subject_of(session=session, body=body, principal=principal, now=now)
     made = pack.build(
         session=session, subject=subject, keyring=keyring, now=now, zone=settings.zone,
-        actor=principal.name,
+        actor=principal.name, photos=Store(settings.attachments_root),
     )  # fmt: skip
     session.commit()
     name = f"evidence-{subject.type}-{subject.id}-{now:%Y%m%dT%H%M%SZ}.zip"

@@ -16,6 +16,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.models import Alarm
+from hub.attachments.models import AttachmentLink
+from hub.attachments.service import links_of
 from hub.complaints.models import Complaint, ComplaintEvent, ComplaintWorkOrder
 from hub.inspections.service import list_inspections
 from hub.localtime import shown
@@ -253,8 +255,72 @@ def other_entries(*, session: Session, subject: Subject, zone: tzinfo) -> list[d
             select(ComplaintEvent).where(ComplaintEvent.complaint_id.in_(subject.complaint_ids))
         )
         out += [_event(e, "complaint_event", ("complaint", e.complaint_id), zone) for e in cevents]
-    out += _inspection_entries(session, subject, zone)
+    patrols = _inspection_entries(session, subject, zone)
+    out += patrols
+    out += attachment_entries(
+        session=session,
+        subject=subject,
+        zone=zone,
+        inspection_ids=[int(e["ref"]["id"]) for e in patrols],
+    )
     return [e for e in out if since <= e["at"] <= until or e["type"] == "alarm"]
+
+
+def _owner_words(link: AttachmentLink) -> str:
+    """What a photo is attached to, as a person says it."""
+    if link.reply_id is not None:
+        return f"a reply to complaint #{link.complaint_id}"
+    if link.work_order_event_id is not None:
+        return f"a move of work order #{link.work_order_id}"
+    if link.inspection_id is not None:
+        return f"patrol entry #{link.inspection_id}"
+    if link.complaint_id is not None:
+        return f"complaint #{link.complaint_id}"
+    return f"work order #{link.work_order_id}"
+
+
+def attachment_entries(
+    *, session: Session, subject: Subject, zone: tzinfo, inspection_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The photos attached to the subject's complaints, orders and patrol entries.
+
+    Each is an entry of its own whose `digest` is the file's SHA-256, so a pack can carry
+    the file and its verification can tell an altered or missing one.
+    """
+    links = links_of(
+        session=session,
+        complaint_ids=subject.complaint_ids,
+        order_ids=subject.order_ids,
+        inspection_ids=inspection_ids,
+    )
+    out = []
+    for link in links:
+        photo = link.attachment
+        kind, owner = link.owner
+        data = {
+            "sha256": photo.sha256,
+            "content_type": photo.content_type,
+            "bytes": photo.bytes,
+            "width": photo.width,
+            "height": photo.height,
+            "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+            "attached_to": {"type": kind, "id": owner},
+            "by": link.linked_by,
+        }
+        taken = f", taken {shown(photo.taken_at, zone)}" if photo.taken_at else ""
+        summary = f"photo by {link.linked_by} on {_owner_words(link)}{taken}"
+        out.append(
+            _entry(
+                link.linked_at,
+                "attachment",
+                ("attachment", photo.id),
+                zone,
+                summary=summary,
+                data=data,
+                digest=photo.sha256,
+            )
+        )
+    return out
 
 
 def _inspection_entries(session: Session, subject: Subject, zone: tzinfo) -> list[dict[str, Any]]:

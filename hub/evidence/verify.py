@@ -183,6 +183,8 @@ def verify_pack(data: bytes, *, trusted: str | None = None) -> Report:
         digest, device = record.get("digest"), record.get("device_id")
         if record.get("type") == "signal" and digest not in digests.get(device, set()):
             report.problems.append(f"record of signal {record.get('ref')} is in no chain segment")
+        if record.get("type") == "attachment":
+            _photo(files, record, report)
     return report
 
 
@@ -219,6 +221,17 @@ def _members(data: bytes, report: Report) -> dict[str, bytes] | None:
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
         report.problems.append(f"not a readable pack: {exc}")
         return None
+
+
+def _photo(files: Mapping[str, bytes], record: Mapping[str, Any], report: Report) -> None:
+    """A photo of the timeline must be in the pack, its bytes hashing to the record's digest."""
+    digest = str(record.get("digest"))
+    ref = record.get("ref") or {}
+    name = f"attachments/{digest}"
+    if name not in files:
+        report.problems.append(f"the photo of attachment {ref.get('id')} is missing ({name})")
+    elif hashlib.sha256(files[name]).hexdigest() != digest:
+        report.problems.append(f"the photo of attachment {ref.get('id')} was altered ({name})")
 
 
 def _files(files: Mapping[str, bytes], manifest: Mapping[str, Any], report: Report) -> None:

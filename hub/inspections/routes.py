@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from hub.api.params import IdPath
+from hub.attachments.service import attach, ids_by_inspection
 from hub.auth.principal import Principal
 from hub.errors import InvalidInput, NotFound
-from hub.inspections import rounds, service
+from hub.inspections import qrsheet, rounds, service
 from hub.inspections.deps import ManagerDep, RulesDep
 from hub.inspections.models import InspectionRoute
 from hub.inspections.schemas import (
@@ -68,12 +69,21 @@ def create_inspection(
         location=body.location,
         device_id=body.device_id,
         route=body.route,
+        source="qr" if body.scanned else "api",
     )
     inspection = service.record(
         session=session, entry=entry, actor=principal.name, now=now, zone=settings.zone, rules=rules
     )
+    attach(
+        session=session,
+        site_id=entry.site_id,
+        attachment_ids=body.attachment_ids,
+        actor=principal.name,
+        now=now,
+        inspection_id=inspection.id,
+    )
     session.commit()
-    return InspectionOut.build(inspection)
+    return InspectionOut.build(inspection, list(dict.fromkeys(body.attachment_ids)))
 
 
 @router.get("", response_model=list[InspectionOut])
@@ -151,6 +161,28 @@ def list_routes(session: SessionDep, principal: PrincipalDep) -> list[RouteOut]:
     ]
 
 
+@router.get(
+    "/routes/{route_id}/qr.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}, "description": "The QR sheet."}},
+)
+def route_qr_sheet(
+    route_id: IdPath, request: Request, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    """The route's QR sheet to print: one code per checkpoint, opening its entry form."""
+    route = service.get_route(session=session, route_id=route_id, site_ids=principal.site_ids)
+    stops = [
+        (c.id, c.location.path if c.location else None, c.device_id) for c in route.checkpoints
+    ]
+    pdf = qrsheet.sheet(route.name, qrsheet.labels_for(str(request.base_url), stops))
+    name = f"route-{route.id}-qr.pdf"
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
 @router.get("/rounds", response_model=list[RoundOut])
 def list_rounds(
     session: SessionDep, principal: PrincipalDep, query: Annotated[RoundQuery, Query()]
@@ -173,4 +205,5 @@ def get_inspection(
     row = service.get_inspection(
         session=session, inspection_id=inspection_id, site_ids=principal.site_ids
     )
-    return InspectionOut.build(row)
+    photos = ids_by_inspection(session=session, inspection_ids=[row.id])
+    return InspectionOut.build(row, photos.get(row.id))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, StrictBool, field_validator, model_validator
 
-from hub.inputs import INT32_MAX, Input, When
+from hub.inputs import INT32_MAX, Id, Input, When
 from hub.inspections.enums import STATES_OF, Item, RoundStatus, State
 from hub.inspections.models import Discrepancy, Inspection, InspectionRound, RouteCheckpoint
 
@@ -44,6 +44,12 @@ class InspectionIn(Input):
     observed_at: When
     items: list[ItemIn] = Field(min_length=1, max_length=20)
     route: int | str | None = Field(None, description="The route's id or name.")
+    attachment_ids: list[Id] = Field(
+        default_factory=list, max_length=20, description="Photos from POST /attachments."
+    )
+    scanned: StrictBool = Field(
+        False, description="The checkpoint was opened by scanning its QR code."
+    )
 
     @field_validator("route", mode="before")
     @classmethod
@@ -173,9 +179,10 @@ class InspectionOut(BaseModel):
     checked_at: datetime
     items: list[ItemOut]
     discrepancies: list[DiscrepancyOut]
+    attachment_ids: list[int] = Field(default_factory=list)
 
     @classmethod
-    def build(cls, row: Inspection) -> InspectionOut:
+    def build(cls, row: Inspection, attachment_ids: list[int] | None = None) -> InspectionOut:
         """The API view of `row`."""
         return cls(
             id=row.id,
@@ -194,6 +201,7 @@ class InspectionOut(BaseModel):
                 for i in row.items
             ],
             discrepancies=[DiscrepancyOut.build(d) for d in row.discrepancies],
+            attachment_ids=attachment_ids or [],
         )
 
 

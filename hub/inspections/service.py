@@ -456,3 +456,21 @@ def list_routes(*, session: Session, site_ids: frozenset[str]) -> Sequence[Inspe
         .where(InspectionRoute.site_id.in_(sorted(site_ids)))
         .order_by(InspectionRoute.site_id, InspectionRoute.name)
     ).all()
+
+
+def get_route(*, session: Session, route_id: int, site_ids: frozenset[str]) -> InspectionRoute:
+    """One route of the caller's sites; another site's is not found."""
+    route = session.get(InspectionRoute, route_id)
+    if route is None or route.site_id not in site_ids:
+        raise NotFound(f"route {route_id} not found")
+    return route
+
+
+def get_checkpoint(
+    *, session: Session, checkpoint_id: int, site_ids: frozenset[str]
+) -> RouteCheckpoint:
+    """One checkpoint of a route of the caller's sites; another site's is not found."""
+    checkpoint = session.get(RouteCheckpoint, checkpoint_id)
+    if checkpoint is None or checkpoint.route.site_id not in site_ids:
+        raise NotFound(f"checkpoint {checkpoint_id} not found")
+    return checkpoint

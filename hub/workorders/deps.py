@@ -1,4 +1,4 @@
-"""FastAPI dependencies of work orders: the SLA policy table."""
+"""FastAPI dependencies of work orders: the SLA policy table, who dispatches."""
 
 from __future__ import annotations
 
@@ -6,6 +6,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from hub import access
+from hub.access import Action
+from hub.api.deps import PrincipalDep
+from hub.auth.principal import Principal
+from hub.errors import Forbidden
 from hub.workorders.policy import SlaPolicy
 
 
@@ -16,3 +21,13 @@ def get_policy(request: Request) -> SlaPolicy:
 
 
 PolicyDep = Annotated[SlaPolicy, Depends(get_policy)]
+
+
+def dispatcher(principal: PrincipalDep) -> Principal:
+    """Managers, and the heads of departments (`hub.access`: dispatch)."""
+    if not access.allows(principal, Action.dispatch):
+        raise Forbidden(f"role {principal.role} may not {Action.dispatch} (heads and managers)")
+    return principal
+
+
+DispatcherDep = Annotated[Principal, Depends(dispatcher)]

@@ -34,6 +34,11 @@ class TransitionIn(Input):
     note: str = Field("", max_length=10_000)
     hold_part_id: Id | None = None
     """On a move to `on_hold`: the part the order waits for (from the site's parts store)."""
+    attachment_ids: list[Id] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Photos of the move (arrived, resolved: before and after).",
+    )
 
 
 class HistoryOut(BaseModel):
@@ -45,6 +50,7 @@ class HistoryOut(BaseModel):
     from_status: Status | None = Field(serialization_alias="from")
     to_status: Status | None = Field(serialization_alias="to")
     note: str
+    attachment_ids: list[int] = Field(default_factory=list, description="Photos of the move.")
 
 
 class WorkOrderOut(BaseModel):
@@ -88,6 +94,7 @@ class WorkOrderOut(BaseModel):
         now: datetime,
         alarm_ids: list[int] | None = None,
         complaint_ids: list[int] | None = None,
+        photos: dict[int, list[int]] | None = None,
     ) -> WorkOrderOut:
         """The API view of `order`; pending deadlines are shown paused while on hold."""
         current = current_deadlines(
@@ -119,6 +126,7 @@ class WorkOrderOut(BaseModel):
                     from_status=Status(e.from_status) if e.from_status else None,
                     to_status=Status(e.to_status) if e.to_status else None,
                     note=e.note,
+                    attachment_ids=(photos or {}).get(e.id, []),
                 )
                 for e in order.history
             ],
@@ -134,3 +142,44 @@ class WorkOrderOut(BaseModel):
             escalation_level=order.escalation_level,
             condition_cleared_at=order.condition_cleared_at,
         )
+
+
+class AssignIn(Input):
+    """Who is to do the order (a technician of its department), and why, if it changes hands."""
+
+    assignee: str = Field(min_length=1, max_length=128)
+    note: str = Field("", max_length=2_000)
+
+
+class TechnicianOut(BaseModel):
+    """A technician on the dispatch board."""
+
+    name: str
+    role: str
+    head: bool
+    open: int
+    on_site: int
+    on_duty: bool
+    last_seen: datetime | None
+
+
+class BoardOrderOut(WorkOrderOut):
+    """An order on the dispatch board, with its next deadline."""
+
+    next_due: datetime | None
+    overdue: bool
+
+
+class BoardOut(BaseModel):
+    """One department's open orders, in dispatch order, and its technicians."""
+
+    department: Department
+    orders: list[BoardOrderOut]
+    technicians: list[TechnicianOut]
+
+
+class DispatchOut(BaseModel):
+    """The dispatch boards of the departments the caller dispatches, on one site."""
+
+    site: str
+    departments: list[BoardOut]

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext
+from hub.attachments.models import Attachment
 from hub.auth.enums import Role
 from hub.auth.models import ApiToken
 from hub.auth.service import create_user, issue_token
@@ -57,6 +58,8 @@ class Theirs:
     report_run: int = 0
     token: int = 0
     part: int = 0
+    attachment: int = 0
+    route: int = 0
 
 
 @pytest.fixture
@@ -147,6 +150,27 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
             updated_at=clock.now(),
         )
     )
+    photo = Attachment(
+        site_id=OTHER_SITE,
+        sha256="0" * 64,
+        content_type="image/jpeg",
+        bytes=1,
+        width=1,
+        height=1,
+        uploaded_at=clock.now(),
+        uploaded_by="them",
+    )
+    db.add(photo)
+    route = inspections.create_route(
+        session=db,
+        site_id=OTHER_SITE,
+        name="枫叶苑 管井",
+        interval_minutes=120,
+        grace_minutes=0,
+        stops=[inspections.Stop([Item.leak], None, leak.id)],
+        actor="them",
+        now=clock.now(),
+    )
     db.flush()
     return Theirs(
         leak.id,
@@ -158,6 +182,8 @@ def theirs(db: Session, clock: ManualClock, sites: tuple[str, str]) -> Theirs:
         report_run=run_id,
         token=token_id,
         part=part.id,
+        attachment=photo.id,
+        route=route.id,
     )
 
 
@@ -171,6 +197,32 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
         None,
     ),
     "GET /api/v1/work-orders/{order_id}": lambda t: ("GET", f"/api/v1/work-orders/{t.order}", None),
+    "GET /api/v1/work-orders/dispatch": lambda t: (
+        "GET",
+        f"/api/v1/work-orders/dispatch?site={OTHER_SITE}",
+        None,
+    ),
+    "POST /api/v1/work-orders/{order_id}/assign": lambda t: (
+        "POST",
+        f"/api/v1/work-orders/{t.order}/assign",
+        {"assignee": "them"},
+    ),
+    "POST /api/v1/attachments": lambda t: ("POST", f"/api/v1/attachments?site={OTHER_SITE}", None),
+    "GET /api/v1/attachments/{attachment_id}": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}",
+        None,
+    ),
+    "GET /api/v1/attachments/{attachment_id}/meta": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}/meta",
+        None,
+    ),
+    "GET /api/v1/attachments/{attachment_id}/thumbnail": lambda t: (
+        "GET",
+        f"/api/v1/attachments/{t.attachment}/thumbnail",
+        None,
+    ),
     "POST /api/v1/work-orders": lambda t: (
         "POST",
         "/api/v1/work-orders",
@@ -273,6 +325,11 @@ NOT_FOUND: dict[str, Callable[[Theirs], Request]] = {
             "observed_at": "2026-11-23T10:00:00+08:00",
             "items": [{"item": "leak", "state": "ok"}],
         },
+    ),
+    "GET /api/v1/inspections/routes/{route_id}/qr.pdf": lambda t: (
+        "GET",
+        f"/api/v1/inspections/routes/{t.route}/qr.pdf",
+        None,
     ),
     "POST /api/v1/inspections/routes": lambda t: (
         "POST",

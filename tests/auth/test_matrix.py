@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from hub.alarms.engine import RuleContext
 from hub.auth.enums import Role
+from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock
 from hub.registry.enums import DeviceKind
+from hub.settings import Settings
 from tests.conftest import SITE, bearer
 from tests.pipeline import alarms_of, register, send
 
@@ -190,3 +192,34 @@ def test_who_acknowledges_and_clears_alarms_and_reads_dead_letters(
     assert cleared.status_code == (200 if role in CLEARS else 403), cleared.text
     letters = caller.client.get("/api/v1/dead-letters", headers=caller.headers)
     assert letters.status_code == (200 if role in CLEARS else 403), letters.text
+
+
+DISPATCHES = {R.manager, R.admin}
+
+
+@pytest.mark.parametrize("role", ALL)
+@pytest.mark.parametrize("head", [False, True])
+def test_who_dispatches(
+    client: TestClient,
+    db: Session,
+    clock: ManualClock,
+    settings: Settings,
+    as_role: Callable[[Role], Caller],
+    role: Role,
+    head: bool,
+) -> None:
+    """Managers dispatch every department; a field user only when they head theirs."""
+    user = create_user(
+        session=db, name=f"{role}-head-{head}", role=role, site_ids=[SITE], now=clock.now(),
+        department_head=head,
+    )  # fmt: skip
+    pepper = settings.token_pepper.get_secret_value()
+    caller = Caller(client, issue_token(session=db, user=user, pepper=pepper, now=clock.now()))
+    create_user(session=db, name="工程 王", role=R.engineer, site_ids=[SITE], now=clock.now())
+    order_id = _order(as_role(R.front_desk), "engineering")
+    board = client.get(f"{ORDERS}/dispatch", headers=caller.headers)
+    response = caller.post(f"{ORDERS}/{order_id}/assign", {"assignee": "工程 王"})
+    may = role in DISPATCHES or (head and role == R.engineer)
+    reads = role in DISPATCHES or (head and role in FIELD_DEPARTMENT)
+    assert board.status_code == (200 if reads else 403), board.text
+    assert response.status_code == (200 if may else 403), response.text

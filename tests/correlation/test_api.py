@@ -136,7 +136,13 @@ def test_two_complaints_about_one_fault_make_one_order(
 
 
 def _resolve(client: TestClient, order_id: int, headers: dict[str, str]) -> dict[str, Any]:
-    for to, extra in (("dispatched", {"assignee": "eng-wang"}), ("on_site", {}), ("resolved", {})):
+    # The lamp's alarm still stands when the lamp is replaced: resolving says why.
+    replaced = {"note": "灯管已更换 lamp replaced"}
+    for to, extra in (
+        ("dispatched", {"assignee": "eng-wang"}),
+        ("on_site", {}),
+        ("resolved", replaced),
+    ):
         response = client.post(
             f"{API}/work-orders/{order_id}/transitions", json={"to": to, **extra}, headers=headers
         )

@@ -231,3 +231,41 @@ def test_the_command_prunes_and_says_what_a_dry_run_would_do(
     huge = runner.invoke(fhub, ["retention", "prune"])
     assert huge.exit_code == 2
     assert "between 1 and 36500" in huge.output
+
+
+def test_photos_evidence_refers_to_are_never_pruned(
+    filled: tuple[Engine, Settings, Keyring],
+) -> None:
+    """Retention prunes raw telemetry only: a month-old photo on the leak's order stays."""
+    import io
+
+    from hub.attachments.models import Attachment
+    from hub.attachments.service import Store, attach, receive
+    from hub.workorders.models import WorkOrder
+    from tests.attachments import photos
+
+    engine, settings, keyring = filled
+    store = Store(settings.attachments_root)
+    with Session(engine, expire_on_commit=False) as db:
+        order = db.scalars(select(WorkOrder)).one()
+        photo = receive(
+            session=db, store=store, site_id=SITE, source=io.BytesIO(photos.jpeg()),
+            actor="工程 王", now=START + timedelta(days=9), zone=settings.zone,
+        )  # fmt: skip
+        attach(
+            session=db, site_id=SITE, attachment_ids=[photo.id], actor="工程 王",
+            now=START + timedelta(days=9, hours=2), work_order_id=order.id,
+        )  # fmt: skip
+        db.commit()
+    assert _prune(engine, settings, keyring).pruned == 66
+    with Session(engine) as db:
+        assert db.scalar(select(func.count()).select_from(Attachment)) == 1
+        order = db.scalars(select(WorkOrder)).one()
+        subject = timeline.for_order(session=db, order=order, now=PRUNE_AT)
+        made = pack.build(
+            session=db, subject=subject, keyring=keyring, now=PRUNE_AT, zone=settings.zone,
+            actor="test", photos=store,
+        )  # fmt: skip
+    assert store.path_of(photo.sha256).is_file()
+    assert verify_pack(made.data).ok, verify_pack(made.data).problems
+    assert f"attachments/{photo.sha256}".encode() in made.data
