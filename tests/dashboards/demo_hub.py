@@ -43,7 +43,10 @@ from hub.settings import Settings
 from hub.wiring import wire
 from tests.bridges.conftest import Publisher, free_port, wait_for
 
-TOKENS = {str(role): token for _name, role, token in DEMO_USERS}
+TOKENS: dict[str, str] = {}
+for _name, _role, _token in DEMO_USERS:  # the first user of each role signs in as it
+    TOKENS.setdefault(str(_role), _token)
+TOKENS["engineering_head"] = "fh_demo_engineering_head"
 """Role → the demo's token of that role."""
 LEAK, PAPER, GATE, LIGHT = "leak-b1-f18", "restroom-club-2f-men", "gate-north", "light-b2-f05"
 
@@ -145,9 +148,10 @@ def _desk_and_field(hub: DemoHub) -> None:
         hub, "engineer", "POST", f"/work-orders/{gate_order['id']}/transitions",
         {"to": "on_hold", "note": "等待道闸电机配件"},
     )  # fmt: skip
+    routes = _api(hub, "cleaner", "GET", "/inspections/routes")
     hub.ids.update(
         complaint=leak["id"], paper_complaint=paper["id"], leak_order=leak_order["id"],
-        gate_order=gate_order["id"],
+        gate_order=gate_order["id"], checkpoint=routes[0]["checkpoints"][0]["id"],
     )  # fmt: skip
 
 
