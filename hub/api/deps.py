@@ -7,6 +7,7 @@ They know no domain: the app factory puts the token check on `app.state.authenti
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hub.access import Action, Reach, reach
 from hub.api import cookies
+from hub.api.params import SLUG
 from hub.api.throttle import Throttle
 from hub.auth.principal import Principal
 from hub.clock import Clock
@@ -293,7 +295,7 @@ async def known_site(request: Request, session: SessionDep) -> None:
     """A `?site=` the caller does not see (unknown, or another's) is 404 on every route,
     before the route looks: never an empty list on some and 404 on others."""
     site = request.query_params.get("site")
-    if site is None:
+    if site is None or not re.match(SLUG, site):  # not a site id at all: the route says 422
         return
     principal = await caller(request, session)
     if not principal.sees(site):

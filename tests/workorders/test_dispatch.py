@@ -15,6 +15,7 @@ from hub.alarms.engine import RuleContext
 from hub.auth.enums import Role
 from hub.auth.service import create_user, issue_token
 from hub.clock import ManualClock
+from hub.live import flows as live_flows
 from hub.live.models import LiveEvent
 from hub.registry.enums import DeviceKind
 from hub.settings import Settings
@@ -57,6 +58,7 @@ def _order(client: TestClient, who: dict[str, str], department: str, **extra: An
 def test_a_head_dispatches_and_reassigns_within_the_department(
     client: TestClient, staff: Callable[..., dict[str, str]], db: Session, clock: ManualClock
 ) -> None:
+    live_flows.install(db, clock)  # what the hub's sessions log for the pages, this one too
     desk = staff("前台 小王", Role.front_desk)
     head = staff("工程主管 老陈", Role.engineer, head=True)
     wang = staff("工程 王师傅", Role.engineer)

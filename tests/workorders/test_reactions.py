@@ -124,7 +124,12 @@ def test_the_route_runs_the_reactions(
 ) -> None:
     order, case = lamp_order
     engineer = bearer(make_token(Role.engineer))
-    for to, extra in (("dispatched", {"assignee": "eng-wang"}), ("on_site", {}), ("resolved", {})):
+    resolved = {"note": "lamp changed"}  # its alarm stands until the next reading: say so
+    for to, extra in (
+        ("dispatched", {"assignee": "eng-wang"}),
+        ("on_site", {}),
+        ("resolved", resolved),
+    ):
         response = client.post(
             f"{API}/work-orders/{order.id}/transitions", json={"to": to, **extra}, headers=engineer
         )
@@ -150,7 +155,8 @@ def test_the_page_runs_the_reactions(
     engineer = {**bearer(make_token(Role.engineer)), "Accept-Language": "en"}
     url = f"/engineer/orders/{order.id}/move"
     for to in ("dispatched", "on_site", "resolved"):
-        assert client.post(url, data={"to": to}, headers=engineer).status_code == 200
+        form = {"to": to, "note": "lamp changed"} if to == "resolved" else {"to": to}
+        assert client.post(url, data=form, headers=engineer).status_code == 200
     assert [m[0:3] for m in seen.moves][-1] == (order.id, "on_site", "resolved")
     assert seen.beside[-1] == HUB_REACTIONS
     _reacted_to_resolution(client, desk, clock, case)
