@@ -136,8 +136,14 @@ def _rechain(w: World) -> None:
         for item in list(links(session=db, device_id=DEVICE)):
             digest = link(
                 prev,
-                chain_body(
-                    DEVICE, item.channel, item.type, item.ts.isoformat(), item.key, item.payload
+                chain_body(  # as the hub links them now: the receipt time covered
+                    DEVICE,
+                    item.channel,
+                    item.type,
+                    item.ts.isoformat(),
+                    item.key,
+                    item.payload,
+                    item.received_at.isoformat() if item.received_at else None,
                 ),
             )
             db.execute(
