@@ -34,6 +34,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+import hub.models  # noqa: F401 - every table known before a batch flushes (an order's part)
 from bridges.adapters import Adapters
 from bridges.client import broker_address, connect, make_client, subscriptions
 from bridges.gc_tuning import GC_THRESHOLDS, tune_gc

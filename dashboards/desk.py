@@ -97,7 +97,8 @@ async def _callback(
                     "complaint": c["id"],
                     "name": c["complainant"]["name"],
                     "phone": c["complainant"]["phone"],
-                    "unit": c.get("unit") or c.get("unit_text"),
+                    "unit": c.get("unit"),
+                    "unit_text": c.get("unit_text"),
                 }
             )
     return {

@@ -21,6 +21,7 @@ from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import hub.models  # noqa: F401 - every table known before these sessions flush
 from hub.clock import Clock
 from hub.complaints import flows as desk_flows
 from hub.complaints.policy import ComplaintPolicy

@@ -234,6 +234,6 @@ def test_the_scheduler_wires_its_sessions_at_start_up(tmp_path: Path) -> None:
     jobs = start_scheduler(Settings(data_dir=tmp_path), sessions, ManualClock(), jobs=[])
     try:
         with sessions() as session:
-            assert list(registered(session)) == ["notices", "callbacks"]
+            assert list(registered(session)) == ["notices", "callbacks", "parts"]
     finally:
         jobs.shutdown(wait=False)

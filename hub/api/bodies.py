@@ -60,7 +60,8 @@ class BodyTooLarge(HTTPException):
     """Raised while a body is read, at the first byte past the route's limit: a 413."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(413, f"the body is larger than this route takes ({limit} bytes)")
+        size = f"{limit // MiB} MB" if limit >= MiB else f"{limit // 1024} KB"
+        super().__init__(413, f"the body is larger than this route takes (at most {size})")
 
 
 def _limited(receive: Receive, limit: int) -> Receive:

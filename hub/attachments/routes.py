@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
+from hub.api.bodies import body_limit
 from hub.api.deps import NowDep, PrincipalDep, SessionDep, SettingsDep
 from hub.api.params import IdPath
 from hub.attachments import images, service
@@ -24,6 +25,7 @@ MAX_BODY = images.MAX_BYTES + 64 * 1024
 """The photo and the multipart framing around it."""
 _TOO_LARGE = "a photo may be at most 10 MB"
 _UPLOAD_BODY: dict[str, Any] = {
+    **body_limit(MAX_BODY),
     "requestBody": {
         "required": True,
         "content": {

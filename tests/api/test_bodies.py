@@ -36,9 +36,11 @@ class Sent:
     status: int = 0
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def receive(self) -> Message:
-        if self.read >= self.chunks:
+        if self.read >= self.chunks:  # as a server does: the client leaves once answered
+            await self.answered.wait()
             return {"type": "http.disconnect"}
         self.read += 1
         return {
@@ -53,6 +55,8 @@ class Sent:
             self.headers = {k.decode(): v.decode() for k, v in message.get("headers", [])}
         elif message["type"] == "http.response.body":
             self.body += message.get("body", b"")
+            if not message.get("more_body", False):
+                self.answered.set()
 
 
 def _post(
