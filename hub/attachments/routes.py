@@ -37,7 +37,7 @@ _UPLOAD_BODY: dict[str, Any] = {
                 }
             }
         },
-    }
+    },
 }
 
 
