@@ -8,13 +8,15 @@ rows a finding rests on are marked; three views: the findings alone, events and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 VIEWS = ("findings", "events", "all")
 DEFAULT_VIEW = "events"
 
 Gettext = Callable[[str], str]
+Keep = Callable[[str], str]
 
 _UNITS = {
     "paper_pct": "%",
@@ -61,7 +63,7 @@ def _event_name(kind: str, gettext: Gettext) -> str:
     return kind.replace("_", " ") if said == f"event:{kind}" else said
 
 
-def _case_text(entry: Mapping[str, Any], gettext: Gettext) -> str:
+def _case_text(entry: Mapping[str, Any], gettext: Gettext, keep: Keep) -> str:
     data = entry.get("data") or {}
     to = data.get("to")
     if data.get("action") == "opened" or (to and not data.get("from")):
@@ -70,24 +72,25 @@ def _case_text(entry: Mapping[str, Any], gettext: Gettext) -> str:
         said = gettext(f"moved:{to}") if to else gettext("case:noted")
         if said == f"moved:{to}":
             said = str(to).replace("_", " ")
-    note = str(data.get("note") or "").strip()
+    note = keep(str(data.get("note") or "").strip())
     return f"{said} — {note}" if note else said
 
 
-def _inspection_text(entry: Mapping[str, Any], gettext: Gettext) -> str:
+def _inspection_text(entry: Mapping[str, Any], gettext: Gettext, keep: Keep) -> str:
     data = entry.get("data") or {}
     items = " · ".join(
         f"{_label(str(i.get('item')), gettext)} {_value('', i.get('state'), gettext)}"
         for i in data.get("items", [])
     )
-    text = f"{data.get('inspector', '')}: {items}"
+    text = f"{keep(str(data.get('inspector', '')))}: {items}"
     if data.get("discrepancies"):
         text += f" — {gettext('contradicted by the sensors')}"
     return text
 
 
-def text_of(entry: Mapping[str, Any], gettext: Gettext) -> str:
-    """One timeline entry in words, in the page's language."""
+def text_of(entry: Mapping[str, Any], gettext: Gettext, keep: Keep = str) -> str:
+    """One timeline entry in words, in the page's language (`keep`: what of a text the hub
+    composed in both languages, or in one, the page shows: `dashboards.render.reason`)."""
     kind = entry.get("type")
     if kind == "signal":
         data = entry.get("data") or {}
@@ -97,10 +100,10 @@ def text_of(entry: Mapping[str, Any], gettext: Gettext) -> str:
             return f"{name} · {rest}" if rest else name
         return reading(data, gettext)
     if kind in ("work_order_event", "complaint_event"):
-        return _case_text(entry, gettext)
+        return _case_text(entry, gettext, keep)
     if kind == "inspection":
-        return _inspection_text(entry, gettext)
-    return str(entry.get("summary") or "")
+        return _inspection_text(entry, gettext, keep)
+    return keep(str(entry.get("summary") or ""))
 
 
 def _key(ref: Mapping[str, Any]) -> tuple[str, str]:
@@ -108,7 +111,7 @@ def _key(ref: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _row(
-    entry: Mapping[str, Any], marked: set[tuple[str, str]], gettext: Gettext
+    entry: Mapping[str, Any], marked: set[tuple[str, str]], gettext: Gettext, keep: Keep
 ) -> dict[str, Any]:
     return {
         "at": entry["at"],
@@ -116,7 +119,7 @@ def _row(
         "count": 1,
         "type": entry["type"],
         "device_id": entry.get("device_id"),
-        "text": text_of(entry, gettext),
+        "text": text_of(entry, gettext, keep),
         "digest": entry.get("digest"),
         "decisive": _key(entry["ref"]) in marked,
         "late": bool(entry.get("late")),
@@ -130,6 +133,7 @@ def rows(
     findings: Sequence[Mapping[str, Any]],
     view: str,
     gettext: Gettext,
+    keep: Keep = str,
 ) -> list[dict[str, Any]]:
     """The timeline rows of `view`: unchanged readings collapsed, rested-on rows marked."""
     if view == "findings":
@@ -143,7 +147,7 @@ def rows(
         device = entry.get("device_id") or ""
         if not telemetry:
             runs.pop(device, None)
-            out.append(_row(entry, marked, gettext))
+            out.append(_row(entry, marked, gettext, keep))
             continue
         if view == "events" and _key(entry["ref"]) not in cited:
             continue
@@ -153,7 +157,7 @@ def rows(
             run["count"] += 1
             run["until"] = entry["at"]
             continue
-        row = _row(entry, marked, gettext)
+        row = _row(entry, marked, gettext, keep)
         out.append(row)
         runs[device] = row
     return out
@@ -164,7 +168,29 @@ def view_of(asked: str | None) -> str:
     return asked if asked in VIEWS else DEFAULT_VIEW
 
 
-def stated(findings: Sequence[Mapping[str, Any]], lang: str) -> list[dict[str, Any]]:
-    """The findings with their statement in the page's language."""
+def stated(
+    findings: Sequence[Mapping[str, Any]], lang: str, idents: Iterable[str] = ()
+) -> list[dict[str, Any]]:
+    """The findings with their statement in the page's language, cut into `parts`: the
+    words, and the identifiers among them (`idents`: device ids, a patrol's inspector as
+    recorded), which the page shows as they are, in either language."""
     field = "statement_en" if lang == "en" else "statement"
-    return [{**f, "text": f.get(field) or f.get("statement", "")} for f in findings]
+    names = sorted({i for i in idents if i}, key=len, reverse=True)
+    cut = re.compile("(" + "|".join(re.escape(n) for n in names) + ")") if names else None
+    out = []
+    for f in findings:
+        text = str(f.get(field) or f.get("statement", ""))
+        pieces = cut.split(text) if cut else [text]
+        parts = [(p, p in names) for p in pieces if p]
+        out.append({**f, "text": text, "parts": parts})
+    return out
+
+
+def idents_of(timeline: Sequence[Mapping[str, Any]]) -> set[str]:
+    """What a timeline names by identifier: its devices, and its patrols' inspectors."""
+    found: set[str] = set()
+    for entry in timeline:
+        found.add(str(entry.get("device_id") or ""))
+        if entry.get("type") == "inspection":
+            found.add(str((entry.get("data") or {}).get("inspector") or ""))
+    return found - {""}

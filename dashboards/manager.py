@@ -8,6 +8,7 @@ report the role may not read shows an empty state.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +19,7 @@ from dashboards import disputes, i18n, periods
 from dashboards.api import ApiError
 from dashboards.auth import WebUser, checked_form, current_user
 from dashboards.common import refusal, site_of
-from dashboards.render import PageError, check_query, render
+from dashboards.render import PageError, check_query, reason, render
 from hub.api.params import IdPath
 from hub.reports.enums import Lang, ReportName
 from hub.reports.flows import CATALOG, Spec
@@ -210,14 +211,17 @@ async def dispute(request: Request, complaint_id: IdPath) -> Response:
     lang = i18n.language(request)
     view = disputes.view_of(request.query_params.get("show"))
     found = evidence.get("findings", [])
-    shown = disputes.rows(evidence["timeline"], found, view, i18n.translations(lang).gettext)
+    shown = disputes.rows(
+        evidence["timeline"], found, view, i18n.translations(lang).gettext,
+        keep=partial(reason, lang),
+    )  # fmt: skip
     return render(
         request,
         "dispute.html",
         user=user,
         complaint=complaint,
         evidence=evidence,
-        findings=disputes.stated(found, lang),
+        findings=disputes.stated(found, lang, disputes.idents_of(evidence["timeline"])),
         rows=shown,
         view=view,
         views=disputes.VIEWS,

@@ -31,6 +31,7 @@ CHART_ROWS = 50
 
 TOTALS: dict[str, tuple[str, str]] = {
     "complaints": ("投诉件数", "Complaints"),
+    "parts_to_reorder": ("待订购备件", "Parts to reorder"),
     "previous": ("上期", "Previous period"),
     "change": ("增减", "Change"),
     "hot_items": ("热点数", "Hot items"),
