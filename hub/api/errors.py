@@ -119,6 +119,7 @@ _MEANINGS = {
     409: "The request clashes with the object's state (e.g. a move the workflow forbids).",
     413: "The body is larger than the route takes (refused while it is read).",
     422: "Invalid input; `details` names each field.",
+    429: "Too many failed credential checks from this address: retry after `Retry-After`.",
     503: "The hub is at capacity: try again after `Retry-After` seconds.",
 }
 
@@ -142,14 +143,15 @@ def query_names(dependant: Dependant) -> frozenset[str]:
 def declare_errors(router: APIRouter) -> None:
     """Declare in the OpenAPI document each error status a route of `router` can return.
 
-    Every route can refuse the token (401), the role (403) and the input (422); a route
+    Every route can refuse the token (401), the role (403) and the input (422), and an
+    address after too many failed credential checks (429); a route
     naming an object in its path or a site can answer 404; a route that changes state can
     answer 409.
     """
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
-        statuses = {401, 403, 422, 503}
+        statuses = {401, 403, 422, 429, 503}
         names = query_names(route.dependant)
         if route.param_convertors or "site" in names or route.body_field is not None:
             statuses.add(404)

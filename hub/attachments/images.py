@@ -9,13 +9,14 @@ is decoded.
 from __future__ import annotations
 
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import IO
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
 """The largest photo accepted: 10 MB."""
@@ -69,6 +70,24 @@ def _taken_at(image: Image.Image, zone: tzinfo | None) -> datetime | None:
     return local.replace(tzinfo=zone).astimezone(UTC)
 
 
+_STRICT = threading.Lock()
+
+
+def _load_whole(image: Image.Image) -> None:
+    """Decode every pixel, so a truncated file fails here and not when it is shown.
+
+    Pillow's leniency is one flag for the whole process, and a library may set it (the PDF
+    renderer does, for its own images): it is held off while a photo is checked.
+    """
+    with _STRICT:
+        lenient = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            image.load()
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = lenient
+
+
 def read(source: Path | IO[bytes], *, zone: tzinfo | None = None) -> Facts:
     """Check that `source` is a whole JPEG, PNG or WebP photo and read its facts."""
     try:
@@ -81,7 +100,7 @@ def read(source: Path | IO[bytes], *, zone: tzinfo | None = None) -> Facts:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
                     raise NotAPhoto(f"{width}×{height} pixels is more than any photo needs")
-                image.load()  # a truncated file fails here, not when it is shown
+                _load_whole(image)
                 taken = _taken_at(image, zone)
     except NotAPhoto:
         raise

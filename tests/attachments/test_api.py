@@ -247,3 +247,15 @@ def test_every_case_refuses_hostile_attachment_ids(
         response = client.post(path, json=body, headers=manager)
         assert response.status_code == 422, (path, response.text)
         assert "attachment_ids" in response.text
+
+
+def test_a_truncated_photo_is_refused_with_the_pdf_renderer_loaded(
+    client: TestClient, make_token: Callable[..., str]
+) -> None:
+    import weasyprint  # noqa: F401 - it makes Pillow lenient for the whole process
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # as it leaves it
+    status, made = upload(client, make_token(Role.security), photos.jpeg()[:-300])
+    assert status == 422, made
+    assert ImageFile.LOAD_TRUNCATED_IMAGES  # and as the check leaves it
