@@ -49,6 +49,7 @@ def test_users_revoke_stops_a_token_and_users_tokens_lists_it() -> None:
     assert invoke("users", "tokens")[1].split("\t")[3] == "revoked\n"
 
 
+@pytest.mark.usefixtures("env")
 def test_users_add_prints_the_token_alone() -> None:
     assert invoke("db", "upgrade")[0] == 0
     assert invoke("sites", "add", "--id", "sunshine-garden", "--name", "阳光花园")[0] == 0
